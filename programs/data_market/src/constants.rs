@@ -1,0 +1,35 @@
+//! Limits every input is checked against. Changing one changes account sizes: keep them in one place.
+
+/// Basis points in 100%.
+pub const BPS_DENOMINATOR: u16 = 10_000;
+/// Hard cap on the protocol fee; the operator cannot configure more than 10%.
+pub const MAX_PROTOCOL_FEE_BPS: u16 = 1_000;
+/// Hard cap on the referral fee a dataset may offer front-ends (and on the operator's cap).
+pub const MAX_REFERRAL_FEE_BPS: u16 = 2_000;
+
+/// Revenue recipients of one dataset (the owner and co-contributors).
+pub const MAX_RECIPIENTS: usize = 8;
+/// Tags per dataset and bytes per tag (UTF-8, stored zero-padded at a fixed offset for memcmp filters).
+pub const MAX_TAGS: usize = 5;
+pub const TAG_LEN: usize = 32;
+pub const MAX_TITLE_LEN: usize = 64;
+pub const MAX_METADATA_URI_LEN: usize = 200;
+pub const MAX_CID_LEN: usize = 100;
+
+/// The buyer can wait for the key between 1 hour and 30 days, then claim a refund.
+pub const MIN_DELIVERY_WINDOW_SECS: u32 = 60 * 60;
+pub const MAX_DELIVERY_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
+/// After delivery the buyer has between 1 hour and 30 days to dispute before the escrow can settle.
+pub const MIN_DISPUTE_WINDOW_SECS: u32 = 60 * 60;
+pub const MAX_DISPUTE_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
+/// A licence lasts at most 10 years; 0 means perpetual.
+pub const MAX_LICENSE_DURATION_SECS: u64 = 10 * 365 * 24 * 60 * 60;
+
+/// Sealed content key written to a licence: version (1) | ephemeral X25519 public key (32) |
+/// nonce (12) | AES-256-GCM(content key) (32 + 16 tag) | reserved (3).
+pub const SEALED_KEY_LEN: usize = 96;
+
+/// License token metadata shown by wallets: "License: <title>", cut to this many bytes.
+pub const LICENSE_NAME_MAX_LEN: usize = 32;
+pub const LICENSE_NAME_PREFIX: &str = "License: ";
+pub const LICENSE_SYMBOL: &str = "DLIC";

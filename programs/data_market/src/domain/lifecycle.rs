@@ -1,0 +1,181 @@
+//! The licence state machine and its clock: when a key may be delivered, when a buyer may be refunded,
+//! when the escrow may settle, and how long a licence is valid.
+//!
+//! AwaitingKey --deliver (within the delivery window)--> Delivered --settle (after the dispute window)--> Settled
+//! AwaitingKey --refund (after the delivery window)--> Refunded (void for ever)
+use anchor_lang::prelude::{AnchorDeserialize, AnchorSerialize, InitSpace};
+
+use super::DomainResult;
+use crate::errors::MarketError;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum LicenseState {
+    /// Paid into escrow, waiting for the owner to deliver the sealed key.
+    AwaitingKey,
+    /// Key delivered; the payment stays in escrow until the dispute window closes.
+    Delivered,
+    /// Escrow released to the recipients.
+    Settled,
+    /// Not delivered in time; the buyer was paid back and the licence token burned.
+    Refunded,
+}
+
+/// The times that drive one licence (unix seconds; 0 = not yet / never).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LicenseClock {
+    pub bought_at: i64,
+    pub delivered_at: i64,
+    /// 0 for a perpetual licence.
+    pub expires_at: i64,
+}
+
+fn after(start: i64, window_secs: u32) -> DomainResult<i64> {
+    start.checked_add(i64::from(window_secs)).ok_or(MarketError::Overflow)
+}
+
+/// When a licence bought at `now` for `duration_secs` (0 = perpetual) expires.
+pub fn expiry(now: i64, duration_secs: u64) -> DomainResult<i64> {
+    if duration_secs == 0 {
+        return Ok(0);
+    }
+    let duration = i64::try_from(duration_secs).map_err(|_| MarketError::Overflow)?;
+    now.checked_add(duration).ok_or(MarketError::Overflow)
+}
+
+/// The owner delivers the key: allowed only while waiting and inside the delivery window.
+pub fn deliver(state: LicenseState, clock: &LicenseClock, delivery_window_secs: u32, now: i64) -> DomainResult<LicenseState> {
+    match state {
+        LicenseState::AwaitingKey if now <= after(clock.bought_at, delivery_window_secs)? => Ok(LicenseState::Delivered),
+        LicenseState::AwaitingKey => Err(MarketError::DeliveryWindowElapsed),
+        LicenseState::Refunded => Err(MarketError::LicenseVoid),
+        LicenseState::Delivered | LicenseState::Settled => Err(MarketError::LicenseNotPending),
+    }
+}
+
+/// Anyone refunds the buyer once the delivery window has passed without a key.
+pub fn refund(state: LicenseState, clock: &LicenseClock, delivery_window_secs: u32, now: i64) -> DomainResult<LicenseState> {
+    match state {
+        LicenseState::AwaitingKey if now > after(clock.bought_at, delivery_window_secs)? => Ok(LicenseState::Refunded),
+        LicenseState::AwaitingKey => Err(MarketError::DeliveryWindowOpen),
+        LicenseState::Refunded => Err(MarketError::LicenseVoid),
+        LicenseState::Delivered | LicenseState::Settled => Err(MarketError::LicenseNotPending),
+    }
+}
+
+/// Anyone settles a delivered licence once its dispute window has closed.
+pub fn settle(state: LicenseState, clock: &LicenseClock, dispute_window_secs: u32, now: i64) -> DomainResult<LicenseState> {
+    match state {
+        LicenseState::Delivered if now >= after(clock.delivered_at, dispute_window_secs)? => Ok(LicenseState::Settled),
+        LicenseState::Delivered => Err(MarketError::DisputeWindowOpen),
+        LicenseState::AwaitingKey => Err(MarketError::LicenseNotDelivered),
+        LicenseState::Refunded => Err(MarketError::LicenseVoid),
+        LicenseState::Settled => Err(MarketError::LicenseNotPending),
+    }
+}
+
+/// Renewal of a delivered licence: the new expiry counts from the old one if it is still running,
+/// from `now` if it has lapsed.
+pub fn renew(state: LicenseState, clock: &LicenseClock, duration_secs: u64, now: i64) -> DomainResult<i64> {
+    match state {
+        LicenseState::Refunded => return Err(MarketError::LicenseVoid),
+        LicenseState::AwaitingKey => return Err(MarketError::LicenseNotDelivered),
+        LicenseState::Delivered | LicenseState::Settled => {}
+    }
+    if clock.expires_at == 0 || duration_secs == 0 {
+        return Err(MarketError::LicenseIsPerpetual);
+    }
+    expiry(clock.expires_at.max(now), duration_secs)
+}
+
+/// Whether the licence grants use of the data at `now` (the holder must also hold the token).
+pub fn is_valid(state: LicenseState, clock: &LicenseClock, now: i64) -> bool {
+    matches!(state, LicenseState::Delivered | LicenseState::Settled) && (clock.expires_at == 0 || now < clock.expires_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HOUR: u32 = 3_600;
+    fn clock(bought_at: i64) -> LicenseClock {
+        LicenseClock { bought_at, delivered_at: 0, expires_at: 0 }
+    }
+
+    #[test]
+    fn delivery_window_boundaries() {
+        let c = clock(1_000);
+        let end = 1_000 + i64::from(HOUR);
+        assert_eq!(deliver(LicenseState::AwaitingKey, &c, HOUR, end), Ok(LicenseState::Delivered));
+        assert_eq!(deliver(LicenseState::AwaitingKey, &c, HOUR, end + 1), Err(MarketError::DeliveryWindowElapsed));
+        assert_eq!(refund(LicenseState::AwaitingKey, &c, HOUR, end), Err(MarketError::DeliveryWindowOpen));
+        assert_eq!(refund(LicenseState::AwaitingKey, &c, HOUR, end + 1), Ok(LicenseState::Refunded));
+        assert_eq!(refund(LicenseState::Delivered, &c, HOUR, end + 1), Err(MarketError::LicenseNotPending));
+        assert_eq!(refund(LicenseState::Refunded, &c, HOUR, end + 1), Err(MarketError::LicenseVoid));
+    }
+
+    #[test]
+    fn settlement_waits_for_the_dispute_window() {
+        let c = LicenseClock { bought_at: 0, delivered_at: 500, expires_at: 0 };
+        let end = 500 + i64::from(HOUR);
+        assert_eq!(settle(LicenseState::Delivered, &c, HOUR, end - 1), Err(MarketError::DisputeWindowOpen));
+        assert_eq!(settle(LicenseState::Delivered, &c, HOUR, end), Ok(LicenseState::Settled));
+        assert_eq!(settle(LicenseState::AwaitingKey, &c, HOUR, end), Err(MarketError::LicenseNotDelivered));
+        assert_eq!(settle(LicenseState::Settled, &c, HOUR, end), Err(MarketError::LicenseNotPending));
+        assert_eq!(settle(LicenseState::Refunded, &c, HOUR, end), Err(MarketError::LicenseVoid));
+    }
+
+    #[test]
+    fn renewal_extends_from_expiry_or_now() {
+        let running = LicenseClock { bought_at: 0, delivered_at: 1, expires_at: 100 };
+        assert_eq!(renew(LicenseState::Delivered, &running, 50, 10), Ok(150));
+        assert_eq!(renew(LicenseState::Settled, &running, 50, 400), Ok(450));
+        assert_eq!(renew(LicenseState::AwaitingKey, &running, 50, 10), Err(MarketError::LicenseNotDelivered));
+        assert_eq!(renew(LicenseState::Refunded, &running, 50, 10), Err(MarketError::LicenseVoid));
+        let perpetual = LicenseClock { expires_at: 0, ..running };
+        assert_eq!(renew(LicenseState::Delivered, &perpetual, 50, 10), Err(MarketError::LicenseIsPerpetual));
+        assert_eq!(expiry(i64::MAX, 1), Err(MarketError::Overflow));
+        assert_eq!(expiry(5, 0), Ok(0));
+    }
+
+    fn any_state() -> impl Strategy<Value = LicenseState> {
+        prop_oneof![
+            Just(LicenseState::AwaitingKey),
+            Just(LicenseState::Delivered),
+            Just(LicenseState::Settled),
+            Just(LicenseState::Refunded)
+        ]
+    }
+
+    proptest! {
+        /// At any moment exactly one of deliver / refund is possible for a waiting licence, so a
+        /// buyer is never left with neither the key nor the refund; nothing leaves Refunded.
+        #[test]
+        fn deliver_and_refund_partition_time(bought in 0i64..1_000_000_000, window in HOUR..30 * 24 * HOUR, dt in 0i64..100_000_000) {
+            let c = clock(bought);
+            let now = bought + dt;
+            let d = deliver(LicenseState::AwaitingKey, &c, window, now).is_ok();
+            let r = refund(LicenseState::AwaitingKey, &c, window, now).is_ok();
+            prop_assert!(d ^ r);
+        }
+
+        #[test]
+        fn refunded_is_terminal(state in any_state(), now in 0i64..i64::MAX / 2, window in HOUR..30 * 24 * HOUR) {
+            let c = LicenseClock { bought_at: 0, delivered_at: 0, expires_at: 10 };
+            if state == LicenseState::Refunded {
+                prop_assert_eq!(deliver(state, &c, window, now), Err(MarketError::LicenseVoid));
+                prop_assert_eq!(refund(state, &c, window, now), Err(MarketError::LicenseVoid));
+                prop_assert_eq!(settle(state, &c, window, now), Err(MarketError::LicenseVoid));
+                prop_assert_eq!(renew(state, &c, 10, now), Err(MarketError::LicenseVoid));
+                prop_assert!(!is_valid(state, &c, now));
+            }
+        }
+
+        #[test]
+        fn validity_follows_expiry(expires_at in 1i64..1_000_000, now in 0i64..2_000_000) {
+            let c = LicenseClock { bought_at: 0, delivered_at: 0, expires_at };
+            prop_assert_eq!(is_valid(LicenseState::Settled, &c, now), now < expires_at);
+            prop_assert!(!is_valid(LicenseState::AwaitingKey, &c, now));
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Bounds on every user-supplied input, each with its own named error.
+use anchor_lang::prelude::Pubkey;
+
+use crate::constants::*;
+use super::DomainResult;
+use crate::errors::MarketError;
+
+/// Non-empty and at most `max_len` bytes.
+pub fn bounded_text(text: &str, max_len: usize, error: MarketError) -> DomainResult<()> {
+    if text.is_empty() || text.len() > max_len {
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// Tags are stored zero-padded in fixed slots so clients can filter datasets by tag with memcmp.
+pub fn encode_tags(tags: &[String]) -> DomainResult<[[u8; TAG_LEN]; MAX_TAGS]> {
+    if tags.len() > MAX_TAGS {
+        return Err(MarketError::TooManyTags);
+    }
+    let mut slots = [[0u8; TAG_LEN]; MAX_TAGS];
+    for (slot, tag) in slots.iter_mut().zip(tags) {
+        if tag.is_empty() || tag.len() > TAG_LEN || tag.as_bytes().contains(&0) {
+            return Err(MarketError::InvalidTag);
+        }
+        slot[..tag.len()].copy_from_slice(tag.as_bytes());
+    }
+    Ok(slots)
+}
+
+/// 1 to MAX_RECIPIENTS distinct recipients, each with a non-zero share, together exactly 10,000 bps.
+pub fn check_split(recipients: &[(Pubkey, u16)]) -> DomainResult<()> {
+    if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
+        return Err(MarketError::InvalidRecipientCount);
+    }
+    let mut total: u16 = 0;
+    for (i, (wallet, bps)) in recipients.iter().enumerate() {
+        if *bps == 0 {
+            return Err(MarketError::ZeroShareRecipient);
+        }
+        if recipients[..i].iter().any(|(other, _)| other == wallet) {
+            return Err(MarketError::DuplicateRecipient);
+        }
+        total = total.checked_add(*bps).ok_or(MarketError::SplitNotFullyAllocated)?;
+    }
+    if total != BPS_DENOMINATOR {
+        return Err(MarketError::SplitNotFullyAllocated);
+    }
+    Ok(())
+}
+
+pub fn check_windows(delivery_window_secs: u32, dispute_window_secs: u32) -> DomainResult<()> {
+    if !(MIN_DELIVERY_WINDOW_SECS..=MAX_DELIVERY_WINDOW_SECS).contains(&delivery_window_secs) {
+        return Err(MarketError::DeliveryWindowOutOfBounds);
+    }
+    if !(MIN_DISPUTE_WINDOW_SECS..=MAX_DISPUTE_WINDOW_SECS).contains(&dispute_window_secs) {
+        return Err(MarketError::DisputeWindowOutOfBounds);
+    }
+    Ok(())
+}
+
+pub fn check_duration(duration_secs: u64) -> DomainResult<()> {
+    if duration_secs > MAX_LICENSE_DURATION_SECS {
+        return Err(MarketError::DurationTooLong);
+    }
+    Ok(())
+}
+
+pub fn check_protocol_fee(bps: u16) -> DomainResult<()> {
+    if bps > MAX_PROTOCOL_FEE_BPS {
+        return Err(MarketError::ProtocolFeeAboveCap);
+    }
+    Ok(())
+}
+
+/// `cap` is the operator's current cap, itself bounded by MAX_REFERRAL_FEE_BPS.
+pub fn check_referral_fee(bps: u16, cap: u16) -> DomainResult<()> {
+    if bps > cap || bps > MAX_REFERRAL_FEE_BPS {
+        return Err(MarketError::ReferralFeeAboveCap);
+    }
+    Ok(())
+}
+
+pub fn non_zero<const N: usize>(bytes: &[u8; N], error: MarketError) -> DomainResult<()> {
+    if bytes.iter().all(|b| *b == 0) {
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// "License: <title>", cut on a character boundary to LICENSE_NAME_MAX_LEN bytes.
+pub fn license_token_name(title: &str) -> String {
+    let mut name = String::with_capacity(LICENSE_NAME_MAX_LEN);
+    name.push_str(LICENSE_NAME_PREFIX);
+    for c in title.chars() {
+        if name.len() + c.len_utf8() > LICENSE_NAME_MAX_LEN {
+            break;
+        }
+        name.push(c);
+    }
+    name
+}
+
+/// Bytes the Token-2022 metadata extension adds to the mint: TLV header (4), update authority (32),
+/// mint (32), three length-prefixed strings and an empty additional-metadata vector (4).
+pub fn token_metadata_len(name: &str, symbol: &str, uri: &str) -> usize {
+    4 + 32 + 32 + (4 + name.len()) + (4 + symbol.len()) + (4 + uri.len()) + 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key(n: u8) -> Pubkey {
+        Pubkey::new_from_array([n; 32])
+    }
+
+    #[test]
+    fn split_rules() {
+        assert_eq!(check_split(&[(key(1), 10_000)]), Ok(()));
+        assert_eq!(check_split(&[(key(1), 6_000), (key(2), 4_000)]), Ok(()));
+        assert_eq!(check_split(&[]), Err(MarketError::InvalidRecipientCount));
+        assert_eq!(check_split(&vec![(key(1), 1_000); 9]), Err(MarketError::InvalidRecipientCount));
+        assert_eq!(check_split(&[(key(1), 6_000), (key(2), 3_999)]), Err(MarketError::SplitNotFullyAllocated));
+        assert_eq!(check_split(&[(key(1), 6_000), (key(2), 4_001)]), Err(MarketError::SplitNotFullyAllocated));
+        assert_eq!(check_split(&[(key(1), 10_000), (key(2), 0)]), Err(MarketError::ZeroShareRecipient));
+        assert_eq!(check_split(&[(key(1), 5_000), (key(1), 5_000)]), Err(MarketError::DuplicateRecipient));
+        assert_eq!(check_split(&[(key(1), u16::MAX), (key(2), 2)]), Err(MarketError::SplitNotFullyAllocated));
+    }
+
+    #[test]
+    fn tags_and_text() {
+        let slots = encode_tags(&["nlp".into(), "x".repeat(TAG_LEN)]).unwrap();
+        assert_eq!(&slots[0][..4], b"nlp\0");
+        assert_eq!(slots[1], [b'x'; TAG_LEN]);
+        assert_eq!(slots[2], [0; TAG_LEN]);
+        assert_eq!(encode_tags(&["x".repeat(TAG_LEN + 1)]), Err(MarketError::InvalidTag));
+        assert_eq!(encode_tags(&["".into()]), Err(MarketError::InvalidTag));
+        assert_eq!(encode_tags(&vec!["a".into(); MAX_TAGS + 1]), Err(MarketError::TooManyTags));
+        assert_eq!(bounded_text("", 5, MarketError::InvalidTitle), Err(MarketError::InvalidTitle));
+        assert_eq!(bounded_text("abcdef", 5, MarketError::InvalidTitle), Err(MarketError::InvalidTitle));
+    }
+
+    #[test]
+    fn fee_caps() {
+        assert_eq!(check_protocol_fee(MAX_PROTOCOL_FEE_BPS), Ok(()));
+        assert_eq!(check_protocol_fee(MAX_PROTOCOL_FEE_BPS + 1), Err(MarketError::ProtocolFeeAboveCap));
+        assert_eq!(check_referral_fee(500, 500), Ok(()));
+        assert_eq!(check_referral_fee(501, 500), Err(MarketError::ReferralFeeAboveCap));
+        assert_eq!(check_referral_fee(MAX_REFERRAL_FEE_BPS + 1, u16::MAX), Err(MarketError::ReferralFeeAboveCap));
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(check_windows(MIN_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS), Ok(()));
+        assert_eq!(check_windows(MIN_DELIVERY_WINDOW_SECS - 1, MIN_DISPUTE_WINDOW_SECS), Err(MarketError::DeliveryWindowOutOfBounds));
+        assert_eq!(check_windows(MIN_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS + 1), Err(MarketError::DisputeWindowOutOfBounds));
+    }
+
+    proptest! {
+        #[test]
+        fn license_name_fits_and_keeps_a_prefix_of_the_title(title in "\\PC{0,80}") {
+            let name = license_token_name(&title);
+            prop_assert!(name.len() <= LICENSE_NAME_MAX_LEN);
+            prop_assert!(name.starts_with(LICENSE_NAME_PREFIX));
+            prop_assert!(title.starts_with(&name[LICENSE_NAME_PREFIX.len()..]));
+        }
+    }
+}

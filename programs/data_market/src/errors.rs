@@ -1,0 +1,98 @@
+use anchor_lang::prelude::*;
+
+#[error_code]
+#[derive(PartialEq, Eq)]
+pub enum MarketError {
+    #[msg("Arithmetic overflow")]
+    Overflow,
+    #[msg("Protocol fee is above the hard cap")]
+    ProtocolFeeAboveCap,
+    #[msg("Referral fee is above the cap")]
+    ReferralFeeAboveCap,
+    #[msg("Basis points must be at most 10,000")]
+    InvalidBps,
+    #[msg("Only the marketplace authority may do this")]
+    NotMarketplaceAuthority,
+    #[msg("Signer is not the proposed authority")]
+    NotPendingAuthority,
+    #[msg("No authority transfer is pending")]
+    NoPendingAuthority,
+    #[msg("New purchases are paused by the operator")]
+    PurchasesPaused,
+    #[msg("A dataset with this content hash is already registered")]
+    ContentHashAlreadyRegistered,
+    #[msg("Content hash must not be all zeros")]
+    EmptyContentHash,
+    #[msg("Title is empty or too long")]
+    InvalidTitle,
+    #[msg("Metadata URI is empty or too long")]
+    InvalidMetadataUri,
+    #[msg("Ciphertext CID is empty or too long")]
+    InvalidCiphertextCid,
+    #[msg("Too many tags")]
+    TooManyTags,
+    #[msg("A tag is empty or too long")]
+    InvalidTag,
+    #[msg("Licence duration is above the maximum")]
+    DurationTooLong,
+    #[msg("Delivery window is out of bounds")]
+    DeliveryWindowOutOfBounds,
+    #[msg("Dispute window is out of bounds")]
+    DisputeWindowOutOfBounds,
+    #[msg("The split needs between 1 and 8 recipients")]
+    InvalidRecipientCount,
+    #[msg("Split basis points must sum to 10,000")]
+    SplitNotFullyAllocated,
+    #[msg("Every recipient needs a non-zero share")]
+    ZeroShareRecipient,
+    #[msg("A recipient appears twice in the split")]
+    DuplicateRecipient,
+    #[msg("The payment mint uses a Token-2022 extension the escrow cannot hold safely")]
+    UnsupportedPaymentMint,
+    #[msg("Only the dataset owner may do this")]
+    NotDatasetOwner,
+    #[msg("The dataset is not open for sales")]
+    DatasetNotActive,
+    #[msg("Every licence of this dataset is sold")]
+    SupplyExhausted,
+    #[msg("The price is above the buyer's maximum")]
+    PriceAboveMax,
+    #[msg("The buyer's encryption key must not be all zeros")]
+    InvalidEncryptionKey,
+    #[msg("A buyer cannot refer their own purchase")]
+    SelfReferral,
+    #[msg("Only the dataset owner or its delivery delegate may deliver keys")]
+    NotDeliveryAuthority,
+    #[msg("The sealed key must not be all zeros")]
+    InvalidSealedKey,
+    #[msg("The licence is not waiting for its key")]
+    LicenseNotPending,
+    #[msg("The delivery window has elapsed; the buyer is owed a refund")]
+    DeliveryWindowElapsed,
+    #[msg("The delivery window is still open")]
+    DeliveryWindowOpen,
+    #[msg("The licence key has not been delivered")]
+    LicenseNotDelivered,
+    #[msg("The dispute window is still open")]
+    DisputeWindowOpen,
+    #[msg("The licence is void (refunded)")]
+    LicenseVoid,
+    #[msg("A perpetual licence cannot be renewed")]
+    LicenseIsPerpetual,
+    #[msg("The licence token is no longer in the buyer's account")]
+    LicenseTokenNotHeld,
+    #[msg("Signer is not a revenue recipient of this dataset")]
+    NotARecipient,
+    #[msg("Nothing to claim")]
+    NothingToClaim,
+    #[msg("Signer is not this licence's referrer")]
+    NotTheReferrer,
+    #[msg("The licence is not settled yet")]
+    LicenseNotSettled,
+    #[msg("The destination is not a token account of the treasury")]
+    WrongTreasury,
+    #[msg("No protocol fees to sweep")]
+    NothingToSweep,
+    #[msg("Escrow ledger does not cover this amount")]
+    EscrowShortfall,
+}

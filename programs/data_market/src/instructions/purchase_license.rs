@@ -1,0 +1,148 @@
+use anchor_lang::prelude::*;
+use anchor_spl::associated_token::AssociatedToken;
+use anchor_spl::token_2022::{self, MintTo, Token2022};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::domain::fees::breakdown;
+use crate::domain::lifecycle::{expiry, LicenseState};
+use crate::domain::validation::non_zero;
+use crate::errors::MarketError;
+use crate::events::LicensePurchased;
+use crate::state::{seeds, Dataset, DatasetState, License, Marketplace};
+use crate::vault;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct PurchaseLicenseArgs {
+    /// The most the buyer agrees to pay; a price raised above it fails with PriceAboveMax.
+    pub max_price: u64,
+    /// X25519 public key the owner seals the content key to.
+    pub buyer_encryption_key: [u8; 32],
+    /// Front-end that referred the sale; earns the dataset's referral fee at settlement.
+    pub referrer: Option<Pubkey>,
+}
+
+/// Writes only accounts of this dataset and this buyer: the marketplace config is read-only, fees
+/// accrue in the dataset's own ledger.
+#[derive(Accounts)]
+pub struct PurchaseLicense<'info> {
+    /// Pays the price and the rent of the licence (and of the licence token account if new).
+    #[account(mut)]
+    pub buyer: Signer<'info>,
+    /// Read for the fee and the pause switch.
+    #[account(seeds = [seeds::MARKETPLACE], bump = marketplace.bump)]
+    pub marketplace: Box<Account<'info, Marketplace>>,
+    /// The dataset: its payment mint, licence mint and vault are bound to it by has_one.
+    #[account(mut, seeds = [seeds::DATASET, dataset.content_hash.as_ref()], bump = dataset.bump,
+        has_one = payment_mint, has_one = license_mint, has_one = escrow_vault)]
+    pub dataset: Box<Account<'info, Dataset>>,
+    /// One licence per buyer and dataset; `init` refuses a second purchase (renew instead).
+    #[account(init, payer = buyer, space = 8 + License::INIT_SPACE,
+        seeds = [seeds::LICENSE, dataset.key().as_ref(), buyer.key().as_ref()], bump)]
+    pub license: Box<Account<'info, License>>,
+    #[account(mut)]
+    pub license_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The buyer's licence token account (associated, Token-2022), created on first purchase.
+    #[account(init_if_needed, payer = buyer, associated_token::mint = license_mint,
+        associated_token::authority = buyer, associated_token::token_program = token_2022_program)]
+    pub buyer_license_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The buyer's tokens of the payment mint (the token program checks the buyer's authority).
+    #[account(mut, token::mint = payment_mint, token::token_program = payment_token_program)]
+    pub buyer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The dataset's escrow vault.
+    #[account(mut)]
+    pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Must own the payment mint (checked by the transfer).
+    pub payment_token_program: Interface<'info, TokenInterface>,
+    pub token_2022_program: Program<'info, Token2022>,
+    pub associated_token_program: Program<'info, AssociatedToken>,
+    pub system_program: Program<'info, System>,
+}
+
+impl<'info> PurchaseLicense<'info> {
+    fn validate(&self, args: &PurchaseLicenseArgs) -> Result<()> {
+        require!(!self.marketplace.purchases_paused, MarketError::PurchasesPaused);
+        let dataset = &self.dataset;
+        require!(dataset.state == DatasetState::Active, MarketError::DatasetNotActive);
+        require!(dataset.price <= args.max_price, MarketError::PriceAboveMax);
+        let max_supply = dataset.terms.max_supply;
+        require!(max_supply == 0 || dataset.licenses_outstanding < max_supply, MarketError::SupplyExhausted);
+        non_zero(&args.buyer_encryption_key, MarketError::InvalidEncryptionKey)?;
+        if let Some(referrer) = args.referrer {
+            require_keys_neq!(referrer, self.buyer.key(), MarketError::SelfReferral);
+        }
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn handler(ctx: Context<'info, Self>, args: PurchaseLicenseArgs) -> Result<()> {
+        let accounts = ctx.accounts;
+        let now = Clock::get()?.unix_timestamp;
+        let dataset = &accounts.dataset;
+        // the dataset's referral offer, capped by the operator's current cap
+        let referral_bps = match args.referrer {
+            Some(_) => dataset.referral_fee_bps.min(accounts.marketplace.max_referral_fee_bps),
+            None => 0,
+        };
+        let fees = breakdown(dataset.price, accounts.marketplace.protocol_fee_bps, referral_bps)?;
+
+        vault::pay_in(
+            &accounts.buyer_payment_account,
+            &accounts.escrow_vault,
+            &accounts.payment_mint,
+            &accounts.buyer,
+            &accounts.payment_token_program,
+            fees.gross,
+        )?;
+        let seeds = dataset.signer_seeds();
+        let signer: &[&[&[u8]]] = &[&seeds];
+        token_2022::mint_to(
+            CpiContext::new_with_signer(
+                accounts.token_2022_program.key(),
+                MintTo {
+                    mint: accounts.license_mint.to_account_info(),
+                    to: accounts.buyer_license_account.to_account_info(),
+                    authority: accounts.dataset.to_account_info(),
+                },
+                signer,
+            ),
+            1,
+        )?;
+
+        let expires_at = expiry(now, dataset.terms.duration_secs)?;
+        accounts.license.set_inner(License {
+            dataset: accounts.dataset.key(),
+            buyer: accounts.buyer.key(),
+            buyer_encryption_key: args.buyer_encryption_key,
+            referrer: args.referrer.unwrap_or_default(),
+            state: LicenseState::AwaitingKey,
+            price_paid: fees.gross,
+            protocol_fee: fees.protocol_fee,
+            referral_fee: fees.referral_fee,
+            referral_fee_claimed: false,
+            bought_at: now,
+            delivered_at: 0,
+            expires_at,
+            renewals: 0,
+            sealed_key: [0; crate::constants::SEALED_KEY_LEN],
+            bump: ctx.bumps.license,
+        });
+
+        let dataset = &mut accounts.dataset;
+        dataset.ledger.deposit(fees.gross)?;
+        dataset.licenses_outstanding = dataset.licenses_outstanding.checked_add(1).ok_or(MarketError::Overflow)?;
+        dataset.licenses_sold = dataset.licenses_sold.checked_add(1).ok_or(MarketError::Overflow)?;
+
+        emit!(LicensePurchased {
+            dataset: dataset.key(),
+            license: accounts.license.key(),
+            buyer: accounts.buyer.key(),
+            price_paid: fees.gross,
+            protocol_fee: fees.protocol_fee,
+            referral_fee: fees.referral_fee,
+            referrer: accounts.license.referrer,
+            expires_at,
+        });
+        Ok(())
+    }
+}

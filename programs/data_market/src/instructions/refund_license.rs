@@ -1,0 +1,79 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_2022::{self, Burn, Token2022};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::domain::lifecycle;
+use crate::errors::MarketError;
+use crate::events::LicenseRefunded;
+use crate::state::{seeds, Dataset, License};
+use crate::vault;
+
+#[derive(Accounts)]
+pub struct RefundLicense<'info> {
+    /// Anyone may trigger a due refund; the money only goes to the buyer.
+    pub caller: Signer<'info>,
+    #[account(mut, seeds = [seeds::DATASET, dataset.content_hash.as_ref()], bump = dataset.bump,
+        has_one = payment_mint, has_one = license_mint, has_one = escrow_vault)]
+    pub dataset: Box<Account<'info, Dataset>>,
+    #[account(mut, has_one = dataset)]
+    pub license: Box<Account<'info, License>>,
+    #[account(mut)]
+    pub license_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The buyer's licence token account: its token is burned.
+    #[account(mut, associated_token::mint = license_mint, associated_token::authority = license.buyer,
+        associated_token::token_program = token_2022_program)]
+    pub buyer_license_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// Receives the refund: must belong to the buyer.
+    #[account(mut, token::mint = payment_mint, token::authority = license.buyer,
+        token::token_program = payment_token_program)]
+    pub buyer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub payment_token_program: Interface<'info, TokenInterface>,
+    pub token_2022_program: Program<'info, Token2022>,
+}
+
+impl<'info> RefundLicense<'info> {
+    /// The key was not delivered within the delivery window: the buyer gets the full price back and
+    /// the licence is void for ever (state Refunded, licence token burned by the dataset PDA, the
+    /// mint's permanent delegate).
+    pub fn handler(ctx: Context<'info, Self>) -> Result<()> {
+        let accounts = ctx.accounts;
+        let now = Clock::get()?.unix_timestamp;
+        let state = lifecycle::refund(accounts.license.state, &accounts.license.clock(), accounts.dataset.delivery_window_secs, now)?;
+        require!(accounts.buyer_license_account.amount >= 1, MarketError::LicenseTokenNotHeld);
+
+        let amount = accounts.license.price_paid;
+        vault::pay_out(
+            &accounts.dataset,
+            &accounts.escrow_vault,
+            &accounts.buyer_payment_account,
+            &accounts.payment_mint,
+            &accounts.payment_token_program,
+            amount,
+        )?;
+        let seeds = accounts.dataset.signer_seeds();
+        let signer: &[&[&[u8]]] = &[&seeds];
+        token_2022::burn(
+            CpiContext::new_with_signer(
+                accounts.token_2022_program.key(),
+                Burn {
+                    mint: accounts.license_mint.to_account_info(),
+                    from: accounts.buyer_license_account.to_account_info(),
+                    authority: accounts.dataset.to_account_info(),
+                },
+                signer,
+            ),
+            1,
+        )?;
+
+        let dataset = &mut accounts.dataset;
+        dataset.ledger.refund(amount)?;
+        dataset.licenses_outstanding = dataset.licenses_outstanding.checked_sub(1).ok_or(MarketError::Overflow)?;
+        let license = &mut accounts.license;
+        license.state = state;
+        emit!(LicenseRefunded { dataset: dataset.key(), license: license.key(), buyer: license.buyer, amount });
+        Ok(())
+    }
+}

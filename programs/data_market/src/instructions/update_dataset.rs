@@ -1,0 +1,49 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::MarketError;
+use crate::events::DatasetUpdated;
+use crate::state::{seeds, Dataset, DatasetState};
+
+/// Each field left `None` keeps its value.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
+pub struct UpdateDatasetArgs {
+    /// New price for future purchases and renewals; escrowed payments keep theirs. Buyers are
+    /// protected from a raise by their `max_price`.
+    pub price: Option<u64>,
+    /// Key allowed to deliver sealed keys for the owner; Pubkey::default() removes it.
+    pub delivery_delegate: Option<Pubkey>,
+    /// Pause (or resume) new sales of this dataset; existing licences are unaffected.
+    pub paused: Option<bool>,
+}
+
+#[derive(Accounts)]
+pub struct UpdateDataset<'info> {
+    pub owner: Signer<'info>,
+    /// Only its owner may change it.
+    #[account(mut, seeds = [seeds::DATASET, dataset.content_hash.as_ref()], bump = dataset.bump,
+        has_one = owner @ MarketError::NotDatasetOwner)]
+    pub dataset: Box<Account<'info, Dataset>>,
+}
+
+impl UpdateDataset<'_> {
+    pub fn handler(ctx: Context<Self>, args: UpdateDatasetArgs) -> Result<()> {
+        let dataset = &mut ctx.accounts.dataset;
+        if let Some(price) = args.price {
+            dataset.price = price;
+        }
+        if let Some(delegate) = args.delivery_delegate {
+            dataset.delivery_delegate = delegate;
+        }
+        if let Some(paused) = args.paused {
+            dataset.state = if paused { DatasetState::Paused } else { DatasetState::Active };
+        }
+        dataset.updated_at = Clock::get()?.unix_timestamp;
+        emit!(DatasetUpdated {
+            dataset: dataset.key(),
+            price: dataset.price,
+            paused: dataset.state == DatasetState::Paused,
+            delivery_delegate: dataset.delivery_delegate,
+        });
+        Ok(())
+    }
+}

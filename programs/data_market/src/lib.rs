@@ -1,0 +1,86 @@
+//! On-chain marketplace for AI training data: owners register datasets (content hash, encrypted
+//! data on IPFS, price and terms), buyers pay into a per-dataset escrow and receive a licence token,
+//! owners deliver the content key sealed to the buyer, and the escrow pays owners, co-contributors,
+//! referrers and the protocol once the dispute window has passed.
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+// The offline SBF build links the SVM's memcpy/memset/soft-float builtins from this crate.
+#[cfg(target_arch = "bpf")]
+use solana_compiler_builtins as _;
+
+pub mod constants;
+pub mod domain;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod pda;
+pub mod state;
+pub mod vault;
+
+use constants::SEALED_KEY_LEN;
+use instructions::*;
+
+declare_id!("CNUCrKX4YXbfzpMRd9T2y78sx7LJrsdqbV5DUBYCo7Vo");
+
+#[program]
+pub mod data_market {
+    use super::*;
+
+    pub fn initialize_marketplace(ctx: Context<InitializeMarketplace>, args: InitializeMarketplaceArgs) -> Result<()> {
+        InitializeMarketplace::handler(ctx, args)
+    }
+
+    pub fn update_marketplace(ctx: Context<UpdateMarketplace>, args: UpdateMarketplaceArgs) -> Result<()> {
+        UpdateMarketplace::handler(ctx, args)
+    }
+
+    pub fn propose_authority(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
+        ProposeAuthority::handler(ctx, new_authority)
+    }
+
+    pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+        AcceptAuthority::handler(ctx)
+    }
+
+    pub fn register_dataset<'info>(ctx: Context<'info, RegisterDataset<'info>>, args: RegisterDatasetArgs) -> Result<()> {
+        RegisterDataset::handler(ctx, args)
+    }
+
+    pub fn update_dataset(ctx: Context<UpdateDataset>, args: UpdateDatasetArgs) -> Result<()> {
+        UpdateDataset::handler(ctx, args)
+    }
+
+    pub fn purchase_license<'info>(ctx: Context<'info, PurchaseLicense<'info>>, args: PurchaseLicenseArgs) -> Result<()> {
+        PurchaseLicense::handler(ctx, args)
+    }
+
+    pub fn renew_license<'info>(ctx: Context<'info, RenewLicense<'info>>, max_price: u64) -> Result<()> {
+        RenewLicense::handler(ctx, max_price)
+    }
+
+    pub fn deliver_key(ctx: Context<DeliverKey>, sealed_key: [u8; SEALED_KEY_LEN]) -> Result<()> {
+        DeliverKey::handler(ctx, sealed_key)
+    }
+
+    pub fn refund_license<'info>(ctx: Context<'info, RefundLicense<'info>>) -> Result<()> {
+        RefundLicense::handler(ctx)
+    }
+
+    pub fn settle_license(ctx: Context<SettleLicense>) -> Result<()> {
+        SettleLicense::handler(ctx)
+    }
+
+    pub fn claim_revenue<'info>(ctx: Context<'info, ClaimRevenue<'info>>) -> Result<()> {
+        ClaimRevenue::handler(ctx)
+    }
+
+    pub fn claim_referral_fee<'info>(ctx: Context<'info, ClaimReferralFee<'info>>) -> Result<()> {
+        ClaimReferralFee::handler(ctx)
+    }
+
+    pub fn sweep_protocol_fees<'info>(ctx: Context<'info, SweepProtocolFees<'info>>) -> Result<()> {
+        SweepProtocolFees::handler(ctx)
+    }
+}

@@ -1,0 +1,117 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::domain::ledger::EscrowLedger;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum DatasetCategory {
+    Text,
+    Image,
+    Audio,
+    Video,
+    Code,
+    Tabular,
+    Multimodal,
+    Other,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum DatasetState {
+    /// Open for sales.
+    Active,
+    /// The owner paused new sales and renewals; existing licences stay valid.
+    Paused,
+}
+
+/// What a licence allows, fixed at registration and shown to every buyer.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct LicenseTerms {
+    /// Validity of a licence in seconds; 0 = perpetual.
+    pub duration_secs: u64,
+    /// Licences that may be outstanding at once; 0 = unlimited.
+    pub max_supply: u32,
+    /// Whether the licence token may change hands (otherwise the mint is NonTransferable).
+    pub transferable: bool,
+    pub ai_training: bool,
+    pub commercial_use: bool,
+    pub derivative_models: bool,
+    pub attribution_required: bool,
+}
+
+/// One revenue recipient and its share of every sale, in basis points.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct Recipient {
+    pub wallet: Pubkey,
+    pub bps: u16,
+}
+
+/// A registered dataset. Fixed-size fields come first so clients can filter with memcmp at fixed
+/// offsets: owner at 8, content_hash at 40, category at 72, state at 73, tags at 74.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Dataset {
+    pub owner: Pubkey,
+    /// sha256 of the plaintext; unique across the marketplace (it seeds this account's address).
+    pub content_hash: [u8; 32],
+    pub category: DatasetCategory,
+    pub state: DatasetState,
+    pub tags: [[u8; TAG_LEN]; MAX_TAGS],
+    /// Mint buyers pay with (SPL Token or Token-2022).
+    pub payment_mint: Pubkey,
+    /// Token-2022 mint of this dataset's licence tokens.
+    pub license_mint: Pubkey,
+    /// The dataset's associated token account for `payment_mint`: holds every payment until payout.
+    pub escrow_vault: Pubkey,
+    /// Price of one licence (or renewal) in `payment_mint` base units; 0 = free.
+    pub price: u64,
+    pub terms: LicenseTerms,
+    /// Share of each sale paid to the front-end that referred it.
+    pub referral_fee_bps: u16,
+    pub delivery_window_secs: u32,
+    pub dispute_window_secs: u32,
+    /// May deliver keys for the owner (e.g. a delivery daemon's hot key); Pubkey::default() = none.
+    pub delivery_delegate: Pubkey,
+    pub recipient_count: u8,
+    pub recipients: [Recipient; MAX_RECIPIENTS],
+    pub ledger: EscrowLedger,
+    /// Licences sold and not refunded (the supply cap counts these).
+    pub licenses_outstanding: u32,
+    pub licenses_sold: u64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub bump: u8,
+    pub license_mint_bump: u8,
+    #[max_len(MAX_TITLE_LEN)]
+    pub title: String,
+    #[max_len(MAX_METADATA_URI_LEN)]
+    pub metadata_uri: String,
+    #[max_len(MAX_CID_LEN)]
+    pub ciphertext_cid: String,
+}
+
+impl Dataset {
+    pub fn active_recipients(&self) -> &[Recipient] {
+        &self.recipients[..usize::from(self.recipient_count)]
+    }
+
+    pub fn shares_bps(&self) -> ([u16; MAX_RECIPIENTS], usize) {
+        let mut shares = [0u16; MAX_RECIPIENTS];
+        for (share, recipient) in shares.iter_mut().zip(self.active_recipients()) {
+            *share = recipient.bps;
+        }
+        (shares, usize::from(self.recipient_count))
+    }
+
+    pub fn recipient_index(&self, wallet: &Pubkey) -> Option<usize> {
+        self.active_recipients().iter().position(|r| r.wallet == *wallet)
+    }
+
+    pub fn may_deliver(&self, signer: &Pubkey) -> bool {
+        *signer == self.owner || (self.delivery_delegate != Pubkey::default() && *signer == self.delivery_delegate)
+    }
+
+    /// Seeds that sign for the dataset PDA (mint authority, permanent delegate, vault owner).
+    pub fn signer_seeds(&self) -> [&[u8]; 3] {
+        [crate::state::seeds::DATASET, &self.content_hash, std::slice::from_ref(&self.bump)]
+    }
+}

@@ -1,0 +1,37 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::SEALED_KEY_LEN;
+use crate::domain::lifecycle::{LicenseClock, LicenseState};
+
+/// A buyer's licence to one dataset, and the escrow record of what it paid. dataset at offset 8 and
+/// buyer at 40, for memcmp listing.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct License {
+    pub dataset: Pubkey,
+    pub buyer: Pubkey,
+    /// X25519 public key the content key is sealed to.
+    pub buyer_encryption_key: [u8; 32],
+    /// Front-end owed `referral_fee` at settlement; Pubkey::default() = none.
+    pub referrer: Pubkey,
+    pub state: LicenseState,
+    /// Escrowed gross price and the fees fixed at purchase time.
+    pub price_paid: u64,
+    pub protocol_fee: u64,
+    pub referral_fee: u64,
+    pub referral_fee_claimed: bool,
+    pub bought_at: i64,
+    pub delivered_at: i64,
+    /// 0 = perpetual.
+    pub expires_at: i64,
+    pub renewals: u32,
+    /// Content key sealed to `buyer_encryption_key` (all zeros until delivered).
+    pub sealed_key: [u8; SEALED_KEY_LEN],
+    pub bump: u8,
+}
+
+impl License {
+    pub fn clock(&self) -> LicenseClock {
+        LicenseClock { bought_at: self.bought_at, delivered_at: self.delivered_at, expires_at: self.expires_at }
+    }
+}

@@ -1,0 +1,22 @@
+use anchor_lang::prelude::*;
+
+/// The marketplace configuration, written only by its operator. Purchases read it, never write it.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Marketplace {
+    /// The operator: changes fees, treasury, arbiter, pause.
+    pub authority: Pubkey,
+    /// Proposed next operator; becomes `authority` when it accepts (Pubkey::default() = none).
+    pub pending_authority: Pubkey,
+    /// Wallet whose token accounts receive swept protocol fees.
+    pub treasury: Pubkey,
+    /// Resolves disputes.
+    pub arbiter: Pubkey,
+    /// Protocol fee on every sale, at most MAX_PROTOCOL_FEE_BPS.
+    pub protocol_fee_bps: u16,
+    /// Highest referral fee a dataset may offer, at most MAX_REFERRAL_FEE_BPS.
+    pub max_referral_fee_bps: u16,
+    /// Emergency stop for new purchases and renewals; everything else keeps working.
+    pub purchases_paused: bool,
+    pub bump: u8,
+}
