@@ -70,7 +70,7 @@ build() {
      -Zlockfile-path --config "resolver.lockfile-path=\"$target_dir/Cargo.lock\"" \
      --config "patch.crates-io.solana-compiler-builtins.path=\"$H/vendor/solana-compiler-builtins\"" \
      --config "patch.crates-io.solana-zk-sdk.path=\"$H/vendor/solana-zk-sdk\"" \
-     --config 'profile.release.overflow-checks=false')
+     --config 'profile.release.overflow-checks=false' ${SBF_EXTRA_CARGO_ARGS:-})
   # sbpf-linker writes target/deploy/<crate>.so relative to rustc's working directory
   local so
   for so in "$root/programs/data_market/target/deploy/data_market.so" "$root/target/deploy/data_market.so"; do

@@ -1,1 +1,28 @@
+//! Test and benchmark harness for the data_market program. Every scenario runs on two backends in
+//! LiteSVM: the compiled SBF `.so` (the real VM: compute units, stack and heap limits) and the
+//! program compiled natively (fast, debuggable). Both run against LiteSVM's real SPL Token,
+//! Token-2022 and Associated Token programs. Instructions are built once here so tests read as scenarios.
+#![allow(deprecated)] // solana-program-test 3.x marks its API deprecated
 
+pub mod backend;
+pub mod builders;
+pub mod fixtures;
+pub mod market;
+pub mod tokens;
+
+pub use backend::Backend;
+pub use fixtures::*;
+pub use market::*;
+
+/// Runs each listed scenario `fn(Backend)` as a test on the SBF build and on the native build.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sbf {
+            $( #[test] fn $scenario() { super::$scenario($crate::Backend::Sbf) } )*
+        }
+        mod native {
+            $( #[test] fn $scenario() { super::$scenario($crate::Backend::Native) } )*
+        }
+    };
+}

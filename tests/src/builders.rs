@@ -1,0 +1,226 @@
+//! Every instruction of the program, built once. `*_accounts` return the Anchor accounts struct so a
+//! negative test can substitute one account before building; the plain functions build the honest
+//! instruction.
+use anchor_lang::prelude::*;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use anchor_spl::associated_token::get_associated_token_address_with_program_id;
+use data_market::constants::SEALED_KEY_LEN;
+use data_market::instructions::*;
+use data_market::state::seeds;
+use data_market::{accounts, instruction};
+use solana_instruction::Instruction;
+
+use crate::tokens::TOKEN_2022;
+
+pub fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction { program_id: data_market::ID, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+pub fn marketplace_address() -> Pubkey {
+    Pubkey::find_program_address(&[seeds::MARKETPLACE], &data_market::ID).0
+}
+
+/// Addresses of one dataset, derived the way the program derives them.
+#[derive(Clone, Debug)]
+pub struct DatasetHandle {
+    pub address: Pubkey,
+    pub content_hash: [u8; 32],
+    pub license_mint: Pubkey,
+    pub payment_mint: Pubkey,
+    pub payment_token_program: Pubkey,
+    pub escrow_vault: Pubkey,
+}
+
+impl DatasetHandle {
+    pub fn derive(content_hash: [u8; 32], payment_mint: Pubkey, payment_token_program: Pubkey) -> Self {
+        let address = Pubkey::find_program_address(&[seeds::DATASET, &content_hash], &data_market::ID).0;
+        let license_mint = Pubkey::find_program_address(&[seeds::LICENSE_MINT, address.as_ref()], &data_market::ID).0;
+        let escrow_vault = get_associated_token_address_with_program_id(&address, &payment_mint, &payment_token_program);
+        DatasetHandle { address, content_hash, license_mint, payment_mint, payment_token_program, escrow_vault }
+    }
+
+    pub fn license(&self, buyer: &Pubkey) -> Pubkey {
+        Pubkey::find_program_address(&[seeds::LICENSE, self.address.as_ref(), buyer.as_ref()], &data_market::ID).0
+    }
+
+    /// `holder`'s licence token account (associated, Token-2022).
+    pub fn license_account(&self, holder: &Pubkey) -> Pubkey {
+        get_associated_token_address_with_program_id(holder, &self.license_mint, &TOKEN_2022)
+    }
+
+    /// `owner`'s associated account of the payment mint.
+    pub fn payment_account(&self, owner: &Pubkey) -> Pubkey {
+        get_associated_token_address_with_program_id(owner, &self.payment_mint, &self.payment_token_program)
+    }
+}
+
+pub fn initialize_marketplace(authority: Pubkey, args: InitializeMarketplaceArgs) -> Instruction {
+    build(
+        accounts::InitializeMarketplace {
+            authority,
+            marketplace: marketplace_address(),
+            system_program: anchor_lang::system_program::ID,
+        },
+        instruction::InitializeMarketplace { args },
+    )
+}
+
+pub fn update_marketplace(authority: Pubkey, args: UpdateMarketplaceArgs) -> Instruction {
+    build(
+        accounts::UpdateMarketplace { authority, marketplace: marketplace_address() },
+        instruction::UpdateMarketplace { args },
+    )
+}
+
+pub fn propose_authority(authority: Pubkey, new_authority: Pubkey) -> Instruction {
+    build(
+        accounts::ProposeAuthority { authority, marketplace: marketplace_address() },
+        instruction::ProposeAuthority { new_authority },
+    )
+}
+
+pub fn accept_authority(new_authority: Pubkey) -> Instruction {
+    build(accounts::AcceptAuthority { new_authority, marketplace: marketplace_address() }, instruction::AcceptAuthority {})
+}
+
+pub fn register_accounts(owner: Pubkey, dataset: &DatasetHandle) -> accounts::RegisterDataset {
+    accounts::RegisterDataset {
+        owner,
+        marketplace: marketplace_address(),
+        dataset: dataset.address,
+        license_mint: dataset.license_mint,
+        payment_mint: dataset.payment_mint,
+        escrow_vault: dataset.escrow_vault,
+        payment_token_program: dataset.payment_token_program,
+        token_2022_program: TOKEN_2022,
+        associated_token_program: anchor_spl::associated_token::ID,
+        system_program: anchor_lang::system_program::ID,
+    }
+}
+
+pub fn register_dataset(owner: Pubkey, dataset: &DatasetHandle, args: RegisterDatasetArgs) -> Instruction {
+    build(register_accounts(owner, dataset), instruction::RegisterDataset { args })
+}
+
+pub fn update_dataset(owner: Pubkey, dataset: &DatasetHandle, args: UpdateDatasetArgs) -> Instruction {
+    build(accounts::UpdateDataset { owner, dataset: dataset.address }, instruction::UpdateDataset { args })
+}
+
+pub fn purchase_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::PurchaseLicense {
+    accounts::PurchaseLicense {
+        buyer,
+        marketplace: marketplace_address(),
+        dataset: dataset.address,
+        license: dataset.license(&buyer),
+        license_mint: dataset.license_mint,
+        buyer_license_account: dataset.license_account(&buyer),
+        payment_mint: dataset.payment_mint,
+        buyer_payment_account: dataset.payment_account(&buyer),
+        escrow_vault: dataset.escrow_vault,
+        payment_token_program: dataset.payment_token_program,
+        token_2022_program: TOKEN_2022,
+        associated_token_program: anchor_spl::associated_token::ID,
+        system_program: anchor_lang::system_program::ID,
+    }
+}
+
+pub fn purchase_license(buyer: Pubkey, dataset: &DatasetHandle, args: PurchaseLicenseArgs) -> Instruction {
+    build(purchase_accounts(buyer, dataset), instruction::PurchaseLicense { args })
+}
+
+pub fn renew_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::RenewLicense {
+    accounts::RenewLicense {
+        buyer,
+        marketplace: marketplace_address(),
+        dataset: dataset.address,
+        license: dataset.license(&buyer),
+        payment_mint: dataset.payment_mint,
+        buyer_payment_account: dataset.payment_account(&buyer),
+        escrow_vault: dataset.escrow_vault,
+        payment_token_program: dataset.payment_token_program,
+    }
+}
+
+pub fn renew_license(buyer: Pubkey, dataset: &DatasetHandle, max_price: u64) -> Instruction {
+    build(renew_accounts(buyer, dataset), instruction::RenewLicense { max_price })
+}
+
+pub fn deliver_key(deliverer: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey, sealed_key: [u8; SEALED_KEY_LEN]) -> Instruction {
+    build(
+        accounts::DeliverKey { deliverer, dataset: dataset.address, license: dataset.license(buyer) },
+        instruction::DeliverKey { sealed_key },
+    )
+}
+
+pub fn refund_accounts(caller: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> accounts::RefundLicense {
+    accounts::RefundLicense {
+        caller,
+        dataset: dataset.address,
+        license: dataset.license(buyer),
+        license_mint: dataset.license_mint,
+        buyer_license_account: dataset.license_account(buyer),
+        payment_mint: dataset.payment_mint,
+        buyer_payment_account: dataset.payment_account(buyer),
+        escrow_vault: dataset.escrow_vault,
+        payment_token_program: dataset.payment_token_program,
+        token_2022_program: TOKEN_2022,
+    }
+}
+
+pub fn refund_license(caller: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> Instruction {
+    build(refund_accounts(caller, dataset, buyer), instruction::RefundLicense {})
+}
+
+pub fn settle_license(caller: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> Instruction {
+    build(
+        accounts::SettleLicense { caller, dataset: dataset.address, license: dataset.license(buyer) },
+        instruction::SettleLicense {},
+    )
+}
+
+pub fn claim_accounts(recipient: Pubkey, dataset: &DatasetHandle) -> accounts::ClaimRevenue {
+    accounts::ClaimRevenue {
+        recipient,
+        dataset: dataset.address,
+        payment_mint: dataset.payment_mint,
+        recipient_account: dataset.payment_account(&recipient),
+        escrow_vault: dataset.escrow_vault,
+        payment_token_program: dataset.payment_token_program,
+    }
+}
+
+pub fn claim_revenue(recipient: Pubkey, dataset: &DatasetHandle) -> Instruction {
+    build(claim_accounts(recipient, dataset), instruction::ClaimRevenue {})
+}
+
+pub fn claim_referral_accounts(referrer: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> accounts::ClaimReferralFee {
+    accounts::ClaimReferralFee {
+        referrer,
+        dataset: dataset.address,
+        license: dataset.license(buyer),
+        payment_mint: dataset.payment_mint,
+        referrer_account: dataset.payment_account(&referrer),
+        escrow_vault: dataset.escrow_vault,
+        payment_token_program: dataset.payment_token_program,
+    }
+}
+
+pub fn claim_referral_fee(referrer: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> Instruction {
+    build(claim_referral_accounts(referrer, dataset, buyer), instruction::ClaimReferralFee {})
+}
+
+pub fn sweep_accounts(caller: Pubkey, dataset: &DatasetHandle, treasury: &Pubkey) -> accounts::SweepProtocolFees {
+    accounts::SweepProtocolFees {
+        caller,
+        marketplace: marketplace_address(),
+        dataset: dataset.address,
+        payment_mint: dataset.payment_mint,
+        treasury_account: dataset.payment_account(treasury),
+        escrow_vault: dataset.escrow_vault,
+        payment_token_program: dataset.payment_token_program,
+    }
+}
+
+pub fn sweep_protocol_fees(caller: Pubkey, dataset: &DatasetHandle, treasury: &Pubkey) -> Instruction {
+    build(sweep_accounts(caller, dataset, treasury), instruction::SweepProtocolFees {})
+}

@@ -1,0 +1,150 @@
+use anchor_lang::prelude::*;
+use anchor_lang::AccountDeserialize;
+use data_market::errors::MarketError;
+use data_market::state::{Dataset, License, Marketplace};
+use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
+use litesvm::LiteSVM;
+use solana_clock::Clock;
+use solana_instruction::error::InstructionError;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+use crate::backend::Backend;
+
+pub type TxResult = std::result::Result<TransactionMetadata, FailedTransactionMetadata>;
+
+/// 2023-11-14: tests start from a realistic clock.
+pub const START_TIME: i64 = 1_700_000_000;
+pub const SOL: u64 = 1_000_000_000;
+
+/// A LiteSVM with the program loaded on one backend.
+pub struct Market {
+    pub svm: LiteSVM,
+    pub backend: Backend,
+}
+
+impl Market {
+    pub fn new(backend: Backend) -> Self {
+        let mut svm = LiteSVM::new().with_log_bytes_limit(None);
+        backend.load(&mut svm);
+        let mut clock: Clock = svm.get_sysvar();
+        clock.unix_timestamp = START_TIME;
+        svm.set_sysvar(&clock);
+        Market { svm, backend }
+    }
+
+    /// A fresh wallet with 100 SOL.
+    pub fn wallet(&mut self) -> Keypair {
+        let keypair = Keypair::new();
+        self.svm.airdrop(&keypair.pubkey(), 100 * SOL).expect("airdrop");
+        keypair
+    }
+
+    /// The transaction `send` would submit (the first signer pays the fee).
+    pub fn transaction(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Transaction {
+        Transaction::new_signed_with_payer(instructions, Some(&signers[0].pubkey()), signers, self.svm.latest_blockhash())
+    }
+
+    pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        let tx = self.transaction(instructions, signers);
+        let result = self.svm.send_transaction(tx);
+        // a new blockhash lets the same instruction be sent twice (e.g. replay tests)
+        self.svm.expire_blockhash();
+        result
+    }
+
+    pub fn now(&self) -> i64 {
+        self.svm.get_sysvar::<Clock>().unix_timestamp
+    }
+
+    pub fn warp(&mut self, seconds: i64) {
+        let mut clock: Clock = self.svm.get_sysvar();
+        clock.unix_timestamp += seconds;
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+    }
+
+    pub fn exists(&self, address: &Pubkey) -> bool {
+        self.svm.get_account(address).is_some_and(|a| a.lamports > 0)
+    }
+
+    pub fn lamports(&self, address: &Pubkey) -> u64 {
+        self.svm.get_account(address).map_or(0, |a| a.lamports)
+    }
+
+    pub fn account<T: AccountDeserialize>(&self, address: &Pubkey) -> T {
+        let account = self.svm.get_account(address).unwrap_or_else(|| panic!("no account at {address}"));
+        T::try_deserialize(&mut account.data.as_slice()).expect("deserialize account")
+    }
+
+    pub fn marketplace(&self) -> Marketplace {
+        self.account(&crate::fixtures::marketplace_address())
+    }
+
+    pub fn dataset(&self, address: &Pubkey) -> Dataset {
+        self.account(address)
+    }
+
+    pub fn license(&self, address: &Pubkey) -> License {
+        self.account(address)
+    }
+}
+
+/// Assertions on a transaction's outcome that print the program logs when they fail.
+pub trait Outcome {
+    fn succeeds(self) -> TransactionMetadata;
+    fn fails(self) -> FailedTransactionMetadata;
+    /// Fails with this program error (any instruction of the transaction).
+    fn fails_with(self, error: MarketError);
+    /// Fails with this Anchor framework error (account constraints).
+    fn fails_with_anchor(self, error: anchor_lang::error::ErrorCode);
+    /// Fails with this custom error code (e.g. one raised by the token program in a CPI).
+    fn fails_with_code(self, code: u32);
+}
+
+impl Outcome for TxResult {
+    fn succeeds(self) -> TransactionMetadata {
+        match self {
+            Ok(meta) => meta,
+            Err(failure) => panic!("transaction failed: {:?}\n{}", failure.err, failure.meta.pretty_logs()),
+        }
+    }
+
+    fn fails(self) -> FailedTransactionMetadata {
+        match self {
+            Ok(meta) => panic!("transaction unexpectedly succeeded\n{}", meta.pretty_logs()),
+            Err(failure) => failure,
+        }
+    }
+
+    fn fails_with(self, error: MarketError) {
+        let name = format!("{error:?}");
+        self.fails_with_named_code(u32::from(error), &name)
+    }
+
+    fn fails_with_anchor(self, error: anchor_lang::error::ErrorCode) {
+        let name = format!("{error:?}");
+        self.fails_with_named_code(u32::from(error), &name)
+    }
+
+    fn fails_with_code(self, code: u32) {
+        self.fails_with_named_code(code, &code.to_string())
+    }
+}
+
+trait NamedCode {
+    fn fails_with_named_code(self, code: u32, name: &str);
+}
+
+impl NamedCode for TxResult {
+    fn fails_with_named_code(self, code: u32, name: &str) {
+        let failure = self.fails();
+        match &failure.err {
+            TransactionError::InstructionError(_, InstructionError::Custom(actual)) if *actual == code => {}
+            other => panic!("expected error {name} ({code}), got {other:?}\n{}", failure.meta.pretty_logs()),
+        }
+    }
+}
