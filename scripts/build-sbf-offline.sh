@@ -65,19 +65,23 @@ build() {
   [ -f "$target_dir/Cargo.lock" ] && [ "$target_dir/Cargo.lock" -nt "$root/Cargo.lock" ] \
     || cp "$root/Cargo.lock" "$target_dir/Cargo.lock"
   log "building data_market for SBF (cold: ~5 min, warm: ~20 s)"
+  # overflow-checks=false: LLVM 22 lowers the compiler's checked `a * b` to an i128 libcall it cannot
+  #   return (the program uses checked arithmetic explicitly instead).
+  # opt-level="s": at -O3 the functions the linker wrapper must inline (more than five arguments)
+  #   grow the entrypoint past SBPF's 16-bit branch range; "s" keeps it in range.
   (cd "$root/programs/data_market" && CARGO_TARGET_DIR=$target_dir /usr/bin/cargo build --release \
      -p data_market --target "$SBPF_TARGET_JSON" -Zbuild-std=std,panic_abort -Zjson-target-spec \
      -Zlockfile-path --config "resolver.lockfile-path=\"$target_dir/Cargo.lock\"" \
      --config "patch.crates-io.solana-compiler-builtins.path=\"$H/vendor/solana-compiler-builtins\"" \
      --config "patch.crates-io.solana-zk-sdk.path=\"$H/vendor/solana-zk-sdk\"" \
-     --config 'profile.release.overflow-checks=false' ${SBF_EXTRA_CARGO_ARGS:-})
+     --config 'profile.release.overflow-checks=false' --config 'profile.release.opt-level="s"' \
+     ${SBF_EXTRA_CARGO_ARGS:-})
   # sbpf-linker writes target/deploy/<crate>.so relative to rustc's working directory
-  local so
-  for so in "$root/programs/data_market/target/deploy/data_market.so" "$root/target/deploy/data_market.so"; do
-    if [ -f "$so" ] && [ "$so" != "$root/target/deploy/data_market.so" ]; then
-      mv "$so" "$root/target/deploy/data_market.so"; rm -rf "$root/programs/data_market/target"
-    fi
-  done
+  local built=$root/programs/data_market/target/deploy/data_market.so
+  if [ -f "$built" ]; then
+    mv "$built" "$root/target/deploy/data_market.so"
+    rm -rf "$root/programs/data_market/target"
+  fi
   [ -f "$root/target/deploy/data_market.so" ] || { log "no .so produced"; exit 1; }
   log "wrote target/deploy/data_market.so ($(stat -c %s "$root/target/deploy/data_market.so") bytes)"
 }

@@ -4,6 +4,7 @@
 use anchor_lang::prelude::*;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::associated_token::get_associated_token_address_with_program_id;
+use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
 use data_market::constants::SEALED_KEY_LEN;
 use data_market::instructions::*;
 use data_market::state::seeds;
@@ -119,9 +120,19 @@ pub fn purchase_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::Pu
         escrow_vault: dataset.escrow_vault,
         payment_token_program: dataset.payment_token_program,
         token_2022_program: TOKEN_2022,
-        associated_token_program: anchor_spl::associated_token::ID,
         system_program: anchor_lang::system_program::ID,
     }
+}
+
+/// Creates `holder`'s licence token account if it does not exist yet; clients put it in front of a
+/// purchase.
+pub fn create_license_account(payer: Pubkey, dataset: &DatasetHandle, holder: &Pubkey) -> Instruction {
+    create_associated_token_account_idempotent(&payer, holder, &dataset.license_mint, &TOKEN_2022)
+}
+
+/// What a client sends to buy: the idempotent licence-account creation, then the purchase.
+pub fn purchase_instructions(buyer: Pubkey, dataset: &DatasetHandle, args: PurchaseLicenseArgs) -> Vec<Instruction> {
+    vec![create_license_account(buyer, dataset, &buyer), purchase_license(buyer, dataset, args)]
 }
 
 pub fn purchase_license(buyer: Pubkey, dataset: &DatasetHandle, args: PurchaseLicenseArgs) -> Instruction {

@@ -141,8 +141,8 @@ impl World {
     }
 
     pub fn buy(&mut self, dataset: &DatasetHandle, buyer: &Keypair, referrer: Option<Pubkey>) -> TxResult {
-        let ix = purchase_license(buyer.pubkey(), dataset, purchase_args(u64::MAX, referrer));
-        self.send(&[ix], &[buyer])
+        let instructions = purchase_instructions(buyer.pubkey(), dataset, purchase_args(u64::MAX, referrer));
+        self.send(&instructions, &[buyer])
     }
 
     pub fn deliver(&mut self, dataset: &DatasetHandle, deliverer: &Keypair, buyer: &Pubkey) -> TxResult {

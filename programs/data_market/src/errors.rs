@@ -77,6 +77,8 @@ pub enum MarketError {
     DisputeWindowOpen,
     #[msg("The licence is void (refunded)")]
     LicenseVoid,
+    #[msg("Signer is not the buyer of this licence")]
+    NotLicenseBuyer,
     #[msg("A perpetual licence cannot be renewed")]
     LicenseIsPerpetual,
     #[msg("The licence token is no longer in the buyer's account")]

@@ -2,13 +2,13 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AuthorityTransferred;
-use crate::state::{seeds, Marketplace};
+use crate::state::{Marketplace};
 
 #[derive(Accounts)]
 pub struct AcceptAuthority<'info> {
     /// Must be the proposed authority.
     pub new_authority: Signer<'info>,
-    #[account(mut, seeds = [seeds::MARKETPLACE], bump = marketplace.bump)]
+    #[account(mut)]
     pub marketplace: Account<'info, Marketplace>,
 }
 
@@ -19,6 +19,7 @@ impl AcceptAuthority<'_> {
         Ok(())
     }
 
+    #[inline(never)]
     #[access_control(ctx.accounts.validate())]
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let marketplace = &mut ctx.accounts.marketplace;

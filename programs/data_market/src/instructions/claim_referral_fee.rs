@@ -4,15 +4,14 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::domain::lifecycle::LicenseState;
 use crate::errors::MarketError;
 use crate::events::ReferralFeeClaimed;
-use crate::state::{seeds, Dataset, License};
+use crate::state::{Dataset, License};
 use crate::vault;
 
 #[derive(Accounts)]
 pub struct ClaimReferralFee<'info> {
     /// The front-end named as referrer when the licence was bought.
     pub referrer: Signer<'info>,
-    #[account(mut, seeds = [seeds::DATASET, dataset.content_hash.as_ref()], bump = dataset.bump,
-        has_one = payment_mint, has_one = escrow_vault)]
+    #[account(mut, has_one = payment_mint, has_one = escrow_vault)]
     pub dataset: Box<Account<'info, Dataset>>,
     #[account(mut, has_one = dataset, has_one = referrer @ MarketError::NotTheReferrer)]
     pub license: Box<Account<'info, License>>,
@@ -33,6 +32,7 @@ impl<'info> ClaimReferralFee<'info> {
     }
 
     /// Pays the referral fee of one settled licence, once.
+    #[inline(never)]
     #[access_control(ctx.accounts.validate())]
     pub fn handler(ctx: Context<'info, Self>) -> Result<()> {
         let accounts = ctx.accounts;

@@ -5,14 +5,13 @@ use crate::domain::lifecycle;
 use crate::domain::validation::non_zero;
 use crate::errors::MarketError;
 use crate::events::KeyDelivered;
-use crate::state::{seeds, Dataset, License};
+use crate::state::{Dataset, License};
 
 #[derive(Accounts)]
 pub struct DeliverKey<'info> {
     /// The dataset owner or its delivery delegate.
     pub deliverer: Signer<'info>,
-    #[account(seeds = [seeds::DATASET, dataset.content_hash.as_ref()], bump = dataset.bump)]
-    pub dataset: Box<Account<'info, Dataset>>,
+        pub dataset: Box<Account<'info, Dataset>>,
     /// A licence of this dataset.
     #[account(mut, has_one = dataset)]
     pub license: Box<Account<'info, License>>,
@@ -26,6 +25,7 @@ impl DeliverKey<'_> {
     }
 
     /// Writes the content key sealed to the buyer's X25519 key; the dispute window starts now.
+    #[inline(never)]
     #[access_control(ctx.accounts.validate(&sealed_key))]
     pub fn handler(ctx: Context<Self>, sealed_key: [u8; SEALED_KEY_LEN]) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;

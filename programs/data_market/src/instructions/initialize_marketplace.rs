@@ -29,6 +29,7 @@ pub struct InitializeMarketplace<'info> {
 }
 
 impl InitializeMarketplace<'_> {
+    #[inline(never)]
     pub fn handler(ctx: Context<Self>, args: InitializeMarketplaceArgs) -> Result<()> {
         check_protocol_fee(args.protocol_fee_bps)?;
         check_referral_fee(args.max_referral_fee_bps, MAX_REFERRAL_FEE_BPS)?;

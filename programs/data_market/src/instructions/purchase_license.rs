@@ -1,5 +1,4 @@
 use anchor_lang::prelude::*;
-use anchor_spl::associated_token::AssociatedToken;
 use anchor_spl::token_2022::{self, MintTo, Token2022};
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
@@ -29,11 +28,9 @@ pub struct PurchaseLicense<'info> {
     #[account(mut)]
     pub buyer: Signer<'info>,
     /// Read for the fee and the pause switch.
-    #[account(seeds = [seeds::MARKETPLACE], bump = marketplace.bump)]
-    pub marketplace: Box<Account<'info, Marketplace>>,
+        pub marketplace: Box<Account<'info, Marketplace>>,
     /// The dataset: its payment mint, licence mint and vault are bound to it by has_one.
-    #[account(mut, seeds = [seeds::DATASET, dataset.content_hash.as_ref()], bump = dataset.bump,
-        has_one = payment_mint, has_one = license_mint, has_one = escrow_vault)]
+    #[account(mut, has_one = payment_mint, has_one = license_mint, has_one = escrow_vault)]
     pub dataset: Box<Account<'info, Dataset>>,
     /// One licence per buyer and dataset; `init` refuses a second purchase (renew instead).
     #[account(init, payer = buyer, space = 8 + License::INIT_SPACE,
@@ -41,9 +38,11 @@ pub struct PurchaseLicense<'info> {
     pub license: Box<Account<'info, License>>,
     #[account(mut)]
     pub license_mint: Box<InterfaceAccount<'info, Mint>>,
-    /// The buyer's licence token account (associated, Token-2022), created on first purchase.
-    #[account(init_if_needed, payer = buyer, associated_token::mint = license_mint,
-        associated_token::authority = buyer, associated_token::token_program = token_2022_program)]
+    /// A Token-2022 account of the licence mint owned by the buyer. Clients create the buyer's
+    /// associated account (idempotently) in the same transaction; checking mint and owner here is
+    /// cheaper than re-deriving the associated address.
+    #[account(mut, token::mint = license_mint, token::authority = buyer,
+        token::token_program = token_2022_program)]
     pub buyer_license_account: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
     /// The buyer's tokens of the payment mint (the token program checks the buyer's authority).
@@ -55,7 +54,6 @@ pub struct PurchaseLicense<'info> {
     /// Must own the payment mint (checked by the transfer).
     pub payment_token_program: Interface<'info, TokenInterface>,
     pub token_2022_program: Program<'info, Token2022>,
-    pub associated_token_program: Program<'info, AssociatedToken>,
     pub system_program: Program<'info, System>,
 }
 
@@ -74,6 +72,7 @@ impl<'info> PurchaseLicense<'info> {
         Ok(())
     }
 
+    #[inline(never)]
     #[access_control(ctx.accounts.validate(&args))]
     pub fn handler(ctx: Context<'info, Self>, args: PurchaseLicenseArgs) -> Result<()> {
         let accounts = ctx.accounts;

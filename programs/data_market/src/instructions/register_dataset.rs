@@ -49,8 +49,7 @@ pub struct RegisterDataset<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
     /// Read for the referral fee cap.
-    #[account(seeds = [seeds::MARKETPLACE], bump = marketplace.bump)]
-    pub marketplace: Box<Account<'info, Marketplace>>,
+        pub marketplace: Box<Account<'info, Marketplace>>,
     /// CHECK: the dataset PDA for this content hash (address checked by the seeds). Created in the
     /// handler so that a taken hash fails with ContentHashAlreadyRegistered.
     #[account(mut, seeds = [seeds::DATASET, args.content_hash.as_ref()], bump)]
@@ -113,6 +112,7 @@ impl<'info> RegisterDataset<'info> {
         Ok(())
     }
 
+    #[inline(never)]
     pub fn handler(ctx: Context<'info, Self>, args: RegisterDatasetArgs) -> Result<()> {
         ctx.accounts.validate(&args)?;
         let tags = encode_tags(&args.tags)?;

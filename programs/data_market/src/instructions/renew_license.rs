@@ -5,19 +5,17 @@ use crate::domain::fees::breakdown;
 use crate::domain::lifecycle;
 use crate::errors::MarketError;
 use crate::events::LicenseRenewed;
-use crate::state::{seeds, Dataset, DatasetState, License, Marketplace};
+use crate::state::{Dataset, DatasetState, License, Marketplace};
 use crate::vault;
 
 #[derive(Accounts)]
 pub struct RenewLicense<'info> {
     pub buyer: Signer<'info>,
-    #[account(seeds = [seeds::MARKETPLACE], bump = marketplace.bump)]
-    pub marketplace: Box<Account<'info, Marketplace>>,
-    #[account(mut, seeds = [seeds::DATASET, dataset.content_hash.as_ref()], bump = dataset.bump,
-        has_one = payment_mint, has_one = escrow_vault)]
+        pub marketplace: Box<Account<'info, Marketplace>>,
+    #[account(mut, has_one = payment_mint, has_one = escrow_vault)]
     pub dataset: Box<Account<'info, Dataset>>,
-    /// The buyer's own licence to this dataset (its address derives from both).
-    #[account(mut, seeds = [seeds::LICENSE, dataset.key().as_ref(), buyer.key().as_ref()], bump = license.bump)]
+    /// The buyer's own licence to this dataset.
+    #[account(mut, has_one = dataset, has_one = buyer @ MarketError::NotLicenseBuyer)]
     pub license: Box<Account<'info, License>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, token::mint = payment_mint, token::token_program = payment_token_program)]
@@ -38,6 +36,7 @@ impl<'info> RenewLicense<'info> {
     /// Extends a delivered licence by the dataset's duration at today's price. The key is already in
     /// the buyer's hands, so the payment is not escrowed: it accrues to the recipients at once (no
     /// referral fee on renewals).
+    #[inline(never)]
     #[access_control(ctx.accounts.validate(max_price))]
     pub fn handler(ctx: Context<'info, Self>, max_price: u64) -> Result<()> {
         let accounts = ctx.accounts;

@@ -4,13 +4,13 @@ use crate::domain::fees::FeeBreakdown;
 use crate::domain::lifecycle;
 use crate::errors::MarketError;
 use crate::events::LicenseSettled;
-use crate::state::{seeds, Dataset, License};
+use crate::state::{Dataset, License};
 
 #[derive(Accounts)]
 pub struct SettleLicense<'info> {
     /// Anyone may settle once it is due; no tokens move, only the ledger.
     pub caller: Signer<'info>,
-    #[account(mut, seeds = [seeds::DATASET, dataset.content_hash.as_ref()], bump = dataset.bump)]
+    #[account(mut)]
     pub dataset: Box<Account<'info, Dataset>>,
     #[account(mut, has_one = dataset)]
     pub license: Box<Account<'info, License>>,
@@ -19,6 +19,7 @@ pub struct SettleLicense<'info> {
 impl SettleLicense<'_> {
     /// After delivery plus the dispute window, the escrowed price becomes the protocol fee, the
     /// referral fee and the recipients' claimable revenue (split by bps, remainder to the first).
+    #[inline(never)]
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let dataset = &mut ctx.accounts.dataset;

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::DatasetUpdated;
-use crate::state::{seeds, Dataset, DatasetState};
+use crate::state::{Dataset, DatasetState};
 
 /// Each field left `None` keeps its value.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
@@ -20,12 +20,12 @@ pub struct UpdateDatasetArgs {
 pub struct UpdateDataset<'info> {
     pub owner: Signer<'info>,
     /// Only its owner may change it.
-    #[account(mut, seeds = [seeds::DATASET, dataset.content_hash.as_ref()], bump = dataset.bump,
-        has_one = owner @ MarketError::NotDatasetOwner)]
+    #[account(mut, has_one = owner @ MarketError::NotDatasetOwner)]
     pub dataset: Box<Account<'info, Dataset>>,
 }
 
 impl UpdateDataset<'_> {
+    #[inline(never)]
     pub fn handler(ctx: Context<Self>, args: UpdateDatasetArgs) -> Result<()> {
         let dataset = &mut ctx.accounts.dataset;
         if let Some(price) = args.price {

@@ -4,7 +4,7 @@ use crate::constants::MAX_REFERRAL_FEE_BPS;
 use crate::domain::validation::{check_protocol_fee, check_referral_fee};
 use crate::errors::MarketError;
 use crate::events::MarketplaceUpdated;
-use crate::state::{seeds, Marketplace};
+use crate::state::{Marketplace};
 
 /// Each field left `None` keeps its value.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
@@ -22,12 +22,12 @@ pub struct UpdateMarketplaceArgs {
 pub struct UpdateMarketplace<'info> {
     pub authority: Signer<'info>,
     /// Only its operator may change it.
-    #[account(mut, seeds = [seeds::MARKETPLACE], bump = marketplace.bump,
-        has_one = authority @ MarketError::NotMarketplaceAuthority)]
+    #[account(mut, has_one = authority @ MarketError::NotMarketplaceAuthority)]
     pub marketplace: Account<'info, Marketplace>,
 }
 
 impl UpdateMarketplace<'_> {
+    #[inline(never)]
     pub fn handler(ctx: Context<Self>, args: UpdateMarketplaceArgs) -> Result<()> {
         let marketplace = &mut ctx.accounts.marketplace;
         if let Some(bps) = args.protocol_fee_bps {

@@ -45,7 +45,9 @@ pub struct Recipient {
     pub bps: u16,
 }
 
-/// A registered dataset. Fixed-size fields come first so clients can filter with memcmp at fixed
+/// A registered dataset. Only `register_dataset` creates these, always at the PDA of their content
+/// hash, so Anchor's owner and discriminator checks identify a genuine dataset and other instructions
+/// need not re-derive its address; relations to it are checked with `has_one`. Fixed-size fields come first so clients can filter with memcmp at fixed
 /// offsets: owner at 8, content_hash at 40, category at 72, state at 73, tags at 74.
 #[account]
 #[derive(InitSpace, Debug)]

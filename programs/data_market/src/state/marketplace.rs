@@ -1,6 +1,8 @@
 use anchor_lang::prelude::*;
 
 /// The marketplace configuration, written only by its operator. Purchases read it, never write it.
+/// There is exactly one (created at its PDA by `initialize_marketplace`), so owner and discriminator
+/// checks identify it.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Marketplace {
