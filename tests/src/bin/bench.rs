@@ -1,1 +1,275 @@
-fn main(){}
+//! Benchmark: runs every instruction once on the SBF build in LiteSVM and reports compute units
+//! (total and excluding CPIs), transaction size, account counts and the rent of every account type
+//! the program creates. Prints a table, writes target/bench/cu.json, and exits non-zero if an
+//! instruction exceeds its compute budget target.
+//!
+//! cargo run -p market-tests --bin bench
+#![allow(deprecated)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anchor_lang::prelude::Pubkey;
+use data_market::instructions::*;
+use data_market::state::{DatasetState, Recipient};
+use market_tests::tokens::{TOKEN, TOKEN_2022};
+use market_tests::*;
+use serde_json::{json, Value};
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+struct Measurement {
+    name: &'static str,
+    cu: u64,
+    own_cu: u64,
+    tx_bytes: usize,
+    accounts: usize,
+    writable: usize,
+    signers: usize,
+    target: u64,
+    writable_accounts: Vec<String>,
+}
+
+/// Compute units the program spent itself: its total minus what the programs it invoked consumed
+/// (the CPI overhead charged to the caller stays in its own figure).
+fn own_compute_units(logs: &[String]) -> u64 {
+    let program = data_market::ID.to_string();
+    let mut depth = 0usize;
+    let mut total = 0u64;
+    let mut children = 0u64;
+    for line in logs {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Program", _, "invoke", _] => depth += 1,
+            ["Program", id, "consumed", n, "of", ..] => {
+                let n: u64 = n.parse().unwrap_or(0);
+                if depth == 1 && *id == program {
+                    total = n;
+                } else if depth == 2 {
+                    children += n;
+                }
+            }
+            ["Program", _, "success"] | ["Program", _, "failed:", ..] => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    total.saturating_sub(children)
+}
+
+struct Bench {
+    world: World,
+    labels: BTreeMap<Pubkey, String>,
+    results: Vec<Measurement>,
+}
+
+impl Bench {
+    fn label(&mut self, key: Pubkey, name: impl Into<String>) {
+        self.labels.insert(key, name.into());
+    }
+
+    fn measure(&mut self, name: &'static str, target: u64, instruction: Instruction, signers: &[&Keypair]) {
+        self.measure_transaction(name, target, vec![instruction], signers)
+    }
+
+    /// Measures a whole transaction; `cu` is its total, `own_cu` this program's share excluding CPIs.
+    fn measure_transaction(&mut self, name: &'static str, target: u64, instructions: Vec<Instruction>, signers: &[&Keypair]) {
+        let tx = self.world.transaction(&instructions, signers);
+        let tx_bytes = bincode::serialize(&tx).expect("serialize").len();
+        let message = &tx.message;
+        let writable_accounts: Vec<String> = (0..message.account_keys.len())
+            .filter(|i| message.is_maybe_writable(*i, None))
+            .map(|i| {
+                let key = message.account_keys[i];
+                self.labels.get(&key).cloned().unwrap_or_else(|| key.to_string())
+            })
+            .collect();
+        let signers_count = usize::from(message.header.num_required_signatures);
+        let accounts = message.account_keys.len();
+        let result = self.world.svm.send_transaction(tx);
+        self.world.svm.expire_blockhash();
+        let meta = result.unwrap_or_else(|f| panic!("{name} failed: {:?}\n{}", f.err, f.meta.pretty_logs()));
+        self.results.push(Measurement {
+            name,
+            cu: meta.compute_units_consumed,
+            own_cu: own_compute_units(&meta.logs),
+            tx_bytes,
+            accounts,
+            writable: writable_accounts.len(),
+            signers: signers_count,
+            target,
+            writable_accounts,
+        });
+    }
+}
+
+const REGISTER_TARGET: u64 = 90_000;
+const NEW_BUYER_TARGET: u64 = 60_000;
+const RETURNING_BUYER_TARGET: u64 = 35_000;
+const OTHER_TARGET: u64 = 30_000;
+
+fn main() {
+    let world = World::new(Backend::Sbf);
+    let operator = world.operator.insecure_clone();
+    let treasury = world.treasury.pubkey();
+    let mut bench = Bench { world, labels: BTreeMap::new(), results: Vec::new() };
+    bench.label(marketplace_address(), "marketplace (config)");
+
+    // operator instructions
+    let update = UpdateMarketplaceArgs { protocol_fee_bps: Some(PROTOCOL_FEE_BPS), ..Default::default() };
+    bench.measure("update_marketplace", OTHER_TARGET, update_marketplace(operator.pubkey(), update), &[&operator]);
+    let successor = bench.world.wallet();
+    bench.measure("propose_authority", OTHER_TARGET, propose_authority(operator.pubkey(), successor.pubkey()), &[&operator]);
+    bench.measure("accept_authority", OTHER_TARGET, accept_authority(successor.pubkey()), &[&successor]);
+
+    // registration: three recipients, non-transferable licence, SPL Token payment mint
+    let owner = bench.world.wallet();
+    let contributors = [bench.world.wallet(), bench.world.wallet()];
+    let recipients = vec![
+        Recipient { wallet: owner.pubkey(), bps: 6_000 },
+        Recipient { wallet: contributors[0].pubkey(), bps: 2_500 },
+        Recipient { wallet: contributors[1].pubkey(), bps: 1_500 },
+    ];
+    let args = dataset_args("benchmark corpus", recipients);
+    let d = bench.world.handle("benchmark corpus");
+    for (key, name) in [
+        (d.address, "dataset"),
+        (d.license_mint, "license mint"),
+        (d.escrow_vault, "escrow vault"),
+        (owner.pubkey(), "owner"),
+    ] {
+        bench.label(key, name);
+    }
+    bench.measure("register_dataset", REGISTER_TARGET, register_dataset(owner.pubkey(), &d, args), &[&owner]);
+    let update = UpdateDatasetArgs { price: Some(PRICE), ..Default::default() };
+    bench.measure("update_dataset", OTHER_TARGET, update_dataset(owner.pubkey(), &d, update), &[&owner]);
+
+    // purchases: a new buyer (licence token account created) and a returning one (it exists)
+    let referrer = bench.world.wallet();
+    let new_buyer = bench.world.buyer(PRICE * 2);
+    label_buyer(&mut bench, &d, &new_buyer.pubkey(), "buyer");
+    // a new buyer's transaction also creates its licence token account
+    let purchase = purchase_instructions(new_buyer.pubkey(), &d, purchase_args(PRICE, Some(referrer.pubkey())));
+    bench.measure_transaction("purchase_license (new buyer)", NEW_BUYER_TARGET, purchase, &[&new_buyer]);
+
+    // a returning buyer already has the account (the client checks and skips its creation)
+    let returning = bench.world.buyer(PRICE);
+    let create = create_license_account(returning.pubkey(), &d, &returning.pubkey());
+    bench.world.send(&[create], &[&returning]).succeeds();
+    label_buyer(&mut bench, &d, &returning.pubkey(), "returning buyer");
+    let purchase = purchase_license(returning.pubkey(), &d, purchase_args(PRICE, None));
+    bench.measure("purchase_license (returning buyer)", RETURNING_BUYER_TARGET, purchase, &[&returning]);
+
+    bench.measure("deliver_key", OTHER_TARGET, deliver_key(owner.pubkey(), &d, &new_buyer.pubkey(), SEALED_KEY), &[&owner]);
+    bench.measure("renew_license", OTHER_TARGET, renew_license(new_buyer.pubkey(), &d, PRICE), &[&new_buyer]);
+
+    bench.world.warp(DISPUTE_WINDOW as i64);
+    let caller = bench.world.wallet();
+    bench.measure("settle_license", OTHER_TARGET, settle_license(caller.pubkey(), &d, &new_buyer.pubkey()), &[&caller]);
+
+    bench.world.payment_account_of(&contributors[0].pubkey());
+    bench.measure("claim_revenue", OTHER_TARGET, claim_revenue(contributors[0].pubkey(), &d), &[&contributors[0]]);
+    bench.world.payment_account_of(&referrer.pubkey());
+    let claim = claim_referral_fee(referrer.pubkey(), &d, &new_buyer.pubkey());
+    bench.measure("claim_referral_fee", OTHER_TARGET, claim, &[&referrer]);
+    bench.world.payment_account_of(&treasury);
+    bench.measure("sweep_protocol_fees", OTHER_TARGET, sweep_protocol_fees(caller.pubkey(), &d, &treasury), &[&caller]);
+
+    // the returning buyer's key never comes: refund after the delivery window
+    bench.world.warp(DELIVERY_WINDOW as i64);
+    let refund = refund_license(caller.pubkey(), &d, &returning.pubkey());
+    bench.measure("refund_license", OTHER_TARGET, refund, &[&caller]);
+    bench.world.assert_conserved(&d);
+    assert_eq!(bench.world.dataset(&d.address).state, DatasetState::Active);
+
+    let rent = rent_table(&mut bench, &d, &new_buyer.pubkey());
+    report(&bench.results, &rent);
+}
+
+fn label_buyer(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey, name: &str) {
+    bench.label(*buyer, name.to_string());
+    bench.label(d.license(buyer), format!("license ({name})"));
+    bench.label(d.license_account(buyer), format!("license token account ({name})"));
+    bench.label(d.payment_account(buyer), format!("payment account ({name})"));
+}
+
+/// Rent-exempt deposit (lamports) and size of every account type the program creates or pays for.
+fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(String, usize, u64)> {
+    let w = &mut bench.world;
+    let mut rows = Vec::new();
+    let mut row = |w: &World, name: &str, key: &Pubkey| {
+        let account = w.svm.get_account(key).expect("account exists");
+        rows.push((name.to_string(), account.data.len(), account.lamports));
+    };
+    row(w, "marketplace", &marketplace_address());
+    row(w, "dataset", &d.address);
+    row(w, "license", &d.license(buyer));
+    row(w, "license mint (non-transferable, metadata)", &d.license_mint);
+    row(w, "escrow vault (SPL Token)", &d.escrow_vault);
+    row(w, "buyer license token account", &d.license_account(buyer));
+    // a transferable licence and a Token-2022 payment mint create different account sizes
+    let owner = w.wallet();
+    let mut args = dataset_args("transferable", single_owner(&owner.pubkey()));
+    args.terms.transferable = true;
+    let transferable = w.register_with(&owner, args);
+    row(w, "license mint (transferable, metadata)", &transferable.license_mint);
+    let mint22 = w.create_mint(TOKEN_2022, 6, market_tests::tokens::MintExtra::None);
+    let d22 = DatasetHandle::derive(content_hash("token-2022"), mint22.mint, TOKEN_2022);
+    let ix = register_dataset(owner.pubkey(), &d22, dataset_args("token-2022", single_owner(&owner.pubkey())));
+    w.send(&[ix], &[&owner]).succeeds();
+    row(w, "escrow vault (Token-2022)", &d22.escrow_vault);
+    let _ = TOKEN;
+    rows
+}
+
+fn report(results: &[Measurement], rent: &[(String, usize, u64)]) {
+    println!("{:<36} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8}  ", "instruction", "cu", "own_cu", "target", "tx_bytes", "accounts", "writable", "signers");
+    let mut over = Vec::new();
+    for m in results {
+        let flag = if m.cu > m.target { "  OVER TARGET" } else { "" };
+        if m.cu > m.target {
+            over.push(m.name);
+        }
+        println!(
+            "{:<36} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8}{flag}",
+            m.name, m.cu, m.own_cu, m.target, m.tx_bytes, m.accounts, m.writable, m.signers
+        );
+    }
+    for m in results.iter().filter(|m| m.name.starts_with("purchase_license")) {
+        println!("writable in {}: {}", m.name, m.writable_accounts.join(", "));
+    }
+    println!();
+    println!("{:<44} {:>7} {:>14}", "account", "bytes", "rent_lamports");
+    for (name, bytes, lamports) in rent {
+        println!("{name:<44} {bytes:>7} {lamports:>14}");
+    }
+
+    let instructions: serde_json::Map<String, Value> = results
+        .iter()
+        .map(|m| {
+            (
+                m.name.to_string(),
+                json!({
+                    "cu": m.cu, "own_cu": m.own_cu, "target_cu": m.target, "tx_bytes": m.tx_bytes,
+                    "accounts": m.accounts, "writable": m.writable, "signers": m.signers,
+                    "writable_accounts": m.writable_accounts,
+                }),
+            )
+        })
+        .collect();
+    let rent: serde_json::Map<String, Value> =
+        rent.iter().map(|(name, bytes, lamports)| (name.clone(), json!({ "bytes": bytes, "lamports": lamports }))).collect();
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&out).expect("create target/bench");
+    let report = json!({ "backend": "sbf", "program": sbf_program_path_string(), "instructions": instructions, "rent": rent });
+    std::fs::write(out.join("cu.json"), serde_json::to_string_pretty(&report).unwrap()).expect("write cu.json");
+    println!("\nwrote target/bench/cu.json");
+    if !over.is_empty() {
+        eprintln!("over compute-unit target: {}", over.join(", "));
+        std::process::exit(1);
+    }
+}
+
+fn sbf_program_path_string() -> String {
+    market_tests::backend::sbf_program_path().display().to_string()
+}
