@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds the SBF program and runs every instruction once in LiteSVM: prints compute units,
+# transaction sizes, account counts and rent, and writes target/bench/cu.json.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/build-program.sh
+cargo run -q --locked -p market-tests --bin bench
