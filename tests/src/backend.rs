@@ -57,7 +57,11 @@ fn install_native_syscall_stubs() {
 }
 
 /// Anchor's entry wants one 'info lifetime for all accounts; program-test's function type has several.
-fn native_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+fn native_entry(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
     // SAFETY: only lifetimes change; the accounts outlive the call.
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
     data_market::entry(program_id, accounts, data)

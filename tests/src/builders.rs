@@ -36,7 +36,8 @@ impl DatasetHandle {
     pub fn derive(content_hash: [u8; 32], payment_mint: Pubkey, payment_token_program: Pubkey) -> Self {
         let address = Pubkey::find_program_address(&[seeds::DATASET, &content_hash], &data_market::ID).0;
         let license_mint = Pubkey::find_program_address(&[seeds::LICENSE_MINT, address.as_ref()], &data_market::ID).0;
-        let escrow_vault = get_associated_token_address_with_program_id(&address, &payment_mint, &payment_token_program);
+        let escrow_vault =
+            get_associated_token_address_with_program_id(&address, &payment_mint, &payment_token_program);
         DatasetHandle { address, content_hash, license_mint, payment_mint, payment_token_program, escrow_vault }
     }
 
@@ -55,10 +56,17 @@ impl DatasetHandle {
     }
 }
 
+/// The program's ProgramData account (upgradeable loader), which names its upgrade authority.
+pub fn program_data_address() -> Pubkey {
+    Pubkey::find_program_address(&[data_market::ID.as_ref()], &anchor_lang::solana_program::bpf_loader_upgradeable::ID)
+        .0
+}
+
 pub fn initialize_marketplace(authority: Pubkey, args: InitializeMarketplaceArgs) -> Instruction {
     build(
         accounts::InitializeMarketplace {
             authority,
+            program_data: program_data_address(),
             marketplace: marketplace_address(),
             system_program: anchor_lang::system_program::ID,
         },
@@ -81,7 +89,10 @@ pub fn propose_authority(authority: Pubkey, new_authority: Pubkey) -> Instructio
 }
 
 pub fn accept_authority(new_authority: Pubkey) -> Instruction {
-    build(accounts::AcceptAuthority { new_authority, marketplace: marketplace_address() }, instruction::AcceptAuthority {})
+    build(
+        accounts::AcceptAuthority { new_authority, marketplace: marketplace_address() },
+        instruction::AcceptAuthority {},
+    )
 }
 
 pub fn register_accounts(owner: Pubkey, dataset: &DatasetHandle) -> accounts::RegisterDataset {
@@ -156,7 +167,12 @@ pub fn renew_license(buyer: Pubkey, dataset: &DatasetHandle, max_price: u64) -> 
     build(renew_accounts(buyer, dataset), instruction::RenewLicense { max_price })
 }
 
-pub fn deliver_key(deliverer: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey, sealed_key: [u8; SEALED_KEY_LEN]) -> Instruction {
+pub fn deliver_key(
+    deliverer: Pubkey,
+    dataset: &DatasetHandle,
+    buyer: &Pubkey,
+    sealed_key: [u8; SEALED_KEY_LEN],
+) -> Instruction {
     build(
         accounts::DeliverKey { deliverer, dataset: dataset.address, license: dataset.license(buyer) },
         instruction::DeliverKey { sealed_key },
@@ -204,7 +220,11 @@ pub fn claim_revenue(recipient: Pubkey, dataset: &DatasetHandle) -> Instruction 
     build(claim_accounts(recipient, dataset), instruction::ClaimRevenue {})
 }
 
-pub fn claim_referral_accounts(referrer: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> accounts::ClaimReferralFee {
+pub fn claim_referral_accounts(
+    referrer: Pubkey,
+    dataset: &DatasetHandle,
+    buyer: &Pubkey,
+) -> accounts::ClaimReferralFee {
     accounts::ClaimReferralFee {
         referrer,
         dataset: dataset.address,

@@ -9,8 +9,8 @@ use data_market::state::{DatasetCategory, LicenseTerms, Recipient};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-pub use crate::builders::*;
 use crate::backend::Backend;
+pub use crate::builders::*;
 use crate::market::{Market, Outcome, TxResult};
 use crate::tokens::{MintExtra, PaymentMint, TOKEN};
 
@@ -97,8 +97,9 @@ impl World {
     pub fn with_payment_program(backend: Backend, token_program: Pubkey) -> Self {
         let mut market = Market::new(backend);
         let operator = market.wallet();
-        let treasury = Keypair::new();
-        let arbiter = Keypair::new();
+        let treasury = market.keypair();
+        let arbiter = market.keypair();
+        market.set_upgrade_authority(&operator.pubkey());
         let usdc = market.create_mint(token_program, 6, MintExtra::None);
         let args = InitializeMarketplaceArgs {
             treasury: treasury.pubkey(),

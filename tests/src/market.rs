@@ -24,6 +24,9 @@ pub const SOL: u64 = 1_000_000_000;
 pub struct Market {
     pub svm: LiteSVM,
     pub backend: Backend,
+    /// Keys come from a counter, so every run derives the same addresses and PDA bumps: compute
+    /// units and failures reproduce exactly.
+    keys_issued: u64,
 }
 
 impl Market {
@@ -33,19 +36,39 @@ impl Market {
         let mut clock: Clock = svm.get_sysvar();
         clock.unix_timestamp = START_TIME;
         svm.set_sysvar(&clock);
-        Market { svm, backend }
+        Market { svm, backend, keys_issued: 0 }
+    }
+
+    /// The next deterministic keypair (secret key = splitmix64 stream of a counter).
+    pub fn keypair(&mut self) -> Keypair {
+        self.keys_issued += 1;
+        let mut state = self.keys_issued.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut secret = [0u8; 32];
+        for chunk in secret.chunks_mut(8) {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+        }
+        Keypair::new_from_array(secret)
     }
 
     /// A fresh wallet with 100 SOL.
     pub fn wallet(&mut self) -> Keypair {
-        let keypair = Keypair::new();
+        let keypair = self.keypair();
         self.svm.airdrop(&keypair.pubkey(), 100 * SOL).expect("airdrop");
         keypair
     }
 
     /// The transaction `send` would submit (the first signer pays the fee).
     pub fn transaction(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Transaction {
-        Transaction::new_signed_with_payer(instructions, Some(&signers[0].pubkey()), signers, self.svm.latest_blockhash())
+        Transaction::new_signed_with_payer(
+            instructions,
+            Some(&signers[0].pubkey()),
+            signers,
+            self.svm.latest_blockhash(),
+        )
     }
 
     pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxResult {
@@ -54,6 +77,28 @@ impl Market {
         // a new blockhash lets the same instruction be sent twice (e.g. replay tests)
         self.svm.expire_blockhash();
         result
+    }
+
+    /// Makes `authority` the program's upgrade authority, as `anchor deploy` makes the deployer: the
+    /// ProgramData account keeps its program bytes (SBF) or is created with none (native builtin).
+    pub fn set_upgrade_authority(&mut self, authority: &Pubkey) {
+        use anchor_lang::solana_program::bpf_loader_upgradeable::{self, UpgradeableLoaderState};
+        let address = crate::builders::program_data_address();
+        let metadata = bincode::serialize(&UpgradeableLoaderState::ProgramData {
+            slot: 0,
+            upgrade_authority_address: Some(*authority),
+        })
+        .expect("serialize ProgramData");
+        let mut account = self.svm.get_account(&address).unwrap_or_else(|| solana_account::Account {
+            lamports: 0,
+            data: vec![0; UpgradeableLoaderState::size_of_programdata_metadata()],
+            owner: bpf_loader_upgradeable::ID,
+            executable: false,
+            rent_epoch: 0,
+        });
+        account.data[..metadata.len()].copy_from_slice(&metadata);
+        account.lamports = account.lamports.max(self.svm.minimum_balance_for_rent_exemption(account.data.len()));
+        self.svm.set_account(address, account).expect("set ProgramData");
     }
 
     pub fn now(&self) -> i64 {

@@ -33,7 +33,7 @@ pub enum MintExtra {
 impl Market {
     pub fn create_mint(&mut self, token_program: Pubkey, decimals: u8, extra: MintExtra) -> PaymentMint {
         let authority = self.wallet();
-        let mint = Keypair::new();
+        let mint = self.keypair();
         let extensions: Vec<ExtensionType> = match extra {
             MintExtra::None => vec![],
             MintExtra::TransferFee => vec![ExtensionType::TransferFeeConfig],
@@ -65,7 +65,8 @@ impl Market {
                 .unwrap(),
             ),
             MintExtra::MintCloseAuthority => instructions.push(
-                token_ix::initialize_mint_close_authority(&token_program, &mint.pubkey(), Some(&authority.pubkey())).unwrap(),
+                token_ix::initialize_mint_close_authority(&token_program, &mint.pubkey(), Some(&authority.pubkey()))
+                    .unwrap(),
             ),
         }
         instructions.push(

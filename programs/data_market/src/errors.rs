@@ -97,4 +97,10 @@ pub enum MarketError {
     NothingToSweep,
     #[msg("Escrow ledger does not cover this amount")]
     EscrowShortfall,
+    #[msg("Only the program's upgrade authority may create the marketplace")]
+    NotUpgradeAuthority,
+    #[msg("The escrow vault must be the dataset's associated token account for the payment mint")]
+    WrongEscrowVault,
+    #[msg("This buyer already holds a licence to this dataset (renew it instead)")]
+    LicenseAlreadyExists,
 }

@@ -44,7 +44,10 @@ pub mod data_market {
         AcceptAuthority::handler(ctx)
     }
 
-    pub fn register_dataset<'info>(ctx: Context<'info, RegisterDataset<'info>>, args: RegisterDatasetArgs) -> Result<()> {
+    pub fn register_dataset<'info>(
+        ctx: Context<'info, RegisterDataset<'info>>,
+        args: RegisterDatasetArgs,
+    ) -> Result<()> {
         RegisterDataset::handler(ctx, args)
     }
 
@@ -52,7 +55,10 @@ pub mod data_market {
         UpdateDataset::handler(ctx, args)
     }
 
-    pub fn purchase_license<'info>(ctx: Context<'info, PurchaseLicense<'info>>, args: PurchaseLicenseArgs) -> Result<()> {
+    pub fn purchase_license<'info>(
+        ctx: Context<'info, PurchaseLicense<'info>>,
+        args: PurchaseLicenseArgs,
+    ) -> Result<()> {
         PurchaseLicense::handler(ctx, args)
     }
 

@@ -20,13 +20,24 @@ pub fn create_pda_account<'info>(
     let current = target.lamports();
     if current == 0 {
         let accounts = CreateAccount { from: payer.clone(), to: target.clone() };
-        return system_program::create_account(CpiContext::new_with_signer(system.key(), accounts, signer), lamports, space, owner);
+        return system_program::create_account(
+            CpiContext::new_with_signer(system.key(), accounts, signer),
+            lamports,
+            space,
+            owner,
+        );
     }
     let top_up = lamports.saturating_sub(current);
     if top_up > 0 {
         let accounts = Transfer { from: payer.clone(), to: target.clone() };
         system_program::transfer(CpiContext::new(system.key(), accounts), top_up)?;
     }
-    system_program::allocate(CpiContext::new_with_signer(system.key(), Allocate { account_to_allocate: target.clone() }, signer), space)?;
-    system_program::assign(CpiContext::new_with_signer(system.key(), Assign { account_to_assign: target.clone() }, signer), owner)
+    system_program::allocate(
+        CpiContext::new_with_signer(system.key(), Allocate { account_to_allocate: target.clone() }, signer),
+        space,
+    )?;
+    system_program::assign(
+        CpiContext::new_with_signer(system.key(), Assign { account_to_assign: target.clone() }, signer),
+        owner,
+    )
 }

@@ -73,7 +73,13 @@ impl Bench {
     }
 
     /// Measures a whole transaction; `cu` is its total, `own_cu` this program's share excluding CPIs.
-    fn measure_transaction(&mut self, name: &'static str, target: u64, instructions: Vec<Instruction>, signers: &[&Keypair]) {
+    fn measure_transaction(
+        &mut self,
+        name: &'static str,
+        target: u64,
+        instructions: Vec<Instruction>,
+        signers: &[&Keypair],
+    ) {
         let tx = self.world.transaction(&instructions, signers);
         let tx_bytes = bincode::serialize(&tx).expect("serialize").len();
         let message = &tx.message;
@@ -119,7 +125,12 @@ fn main() {
     let update = UpdateMarketplaceArgs { protocol_fee_bps: Some(PROTOCOL_FEE_BPS), ..Default::default() };
     bench.measure("update_marketplace", OTHER_TARGET, update_marketplace(operator.pubkey(), update), &[&operator]);
     let successor = bench.world.wallet();
-    bench.measure("propose_authority", OTHER_TARGET, propose_authority(operator.pubkey(), successor.pubkey()), &[&operator]);
+    bench.measure(
+        "propose_authority",
+        OTHER_TARGET,
+        propose_authority(operator.pubkey(), successor.pubkey()),
+        &[&operator],
+    );
     bench.measure("accept_authority", OTHER_TARGET, accept_authority(successor.pubkey()), &[&successor]);
 
     // registration: three recipients, non-transferable licence, SPL Token payment mint
@@ -160,7 +171,12 @@ fn main() {
     let purchase = purchase_license(returning.pubkey(), &d, purchase_args(PRICE, None));
     bench.measure("purchase_license (returning buyer)", RETURNING_BUYER_TARGET, purchase, &[&returning]);
 
-    bench.measure("deliver_key", OTHER_TARGET, deliver_key(owner.pubkey(), &d, &new_buyer.pubkey(), SEALED_KEY), &[&owner]);
+    bench.measure(
+        "deliver_key",
+        OTHER_TARGET,
+        deliver_key(owner.pubkey(), &d, &new_buyer.pubkey(), SEALED_KEY),
+        &[&owner],
+    );
     bench.measure("renew_license", OTHER_TARGET, renew_license(new_buyer.pubkey(), &d, PRICE), &[&new_buyer]);
 
     bench.world.warp(DISPUTE_WINDOW as i64);
@@ -223,7 +239,10 @@ fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(Stri
 }
 
 fn report(results: &[Measurement], rent: &[(String, usize, u64)]) {
-    println!("{:<36} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8}  ", "instruction", "cu", "own_cu", "target", "tx_bytes", "accounts", "writable", "signers");
+    println!(
+        "{:<36} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8}  ",
+        "instruction", "cu", "own_cu", "target", "tx_bytes", "accounts", "writable", "signers"
+    );
     let mut over = Vec::new();
     for m in results {
         let flag = if m.cu > m.target { "  OVER TARGET" } else { "" };
@@ -257,11 +276,14 @@ fn report(results: &[Measurement], rent: &[(String, usize, u64)]) {
             )
         })
         .collect();
-    let rent: serde_json::Map<String, Value> =
-        rent.iter().map(|(name, bytes, lamports)| (name.clone(), json!({ "bytes": bytes, "lamports": lamports }))).collect();
+    let rent: serde_json::Map<String, Value> = rent
+        .iter()
+        .map(|(name, bytes, lamports)| (name.clone(), json!({ "bytes": bytes, "lamports": lamports })))
+        .collect();
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&out).expect("create target/bench");
-    let report = json!({ "backend": "sbf", "program": sbf_program_path_string(), "instructions": instructions, "rent": rent });
+    let report =
+        json!({ "backend": "sbf", "program": sbf_program_path_string(), "instructions": instructions, "rent": rent });
     std::fs::write(out.join("cu.json"), serde_json::to_string_pretty(&report).unwrap()).expect("write cu.json");
     println!("\nwrote target/bench/cu.json");
     if !over.is_empty() {

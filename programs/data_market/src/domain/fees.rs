@@ -1,6 +1,6 @@
 //! Fee math in basis points, without 128-bit arithmetic (the SBF targets cannot rely on it).
-use crate::constants::BPS_DENOMINATOR;
 use super::DomainResult;
+use crate::constants::BPS_DENOMINATOR;
 use crate::errors::MarketError;
 
 /// floor(amount * bps / 10_000), exact for every u64 amount.

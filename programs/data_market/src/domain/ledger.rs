@@ -5,8 +5,8 @@
 use anchor_lang::prelude::{AnchorDeserialize, AnchorSerialize, InitSpace};
 
 use super::fees::{split, FeeBreakdown};
-use crate::constants::MAX_RECIPIENTS;
 use super::DomainResult;
+use crate::constants::MAX_RECIPIENTS;
 use crate::errors::MarketError;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
@@ -75,8 +75,7 @@ impl EscrowLedger {
 
     /// A referrer withdrew the fee of one settled licence.
     pub fn pay_referral(&mut self, amount: u64) -> DomainResult<()> {
-        self.referral_fees_owed =
-            self.referral_fees_owed.checked_sub(amount).ok_or(MarketError::EscrowShortfall)?;
+        self.referral_fees_owed = self.referral_fees_owed.checked_sub(amount).ok_or(MarketError::EscrowShortfall)?;
         Ok(())
     }
 

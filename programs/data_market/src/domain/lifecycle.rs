@@ -43,9 +43,16 @@ pub fn expiry(now: i64, duration_secs: u64) -> DomainResult<i64> {
 }
 
 /// The owner delivers the key: allowed only while waiting and inside the delivery window.
-pub fn deliver(state: LicenseState, clock: &LicenseClock, delivery_window_secs: u32, now: i64) -> DomainResult<LicenseState> {
+pub fn deliver(
+    state: LicenseState,
+    clock: &LicenseClock,
+    delivery_window_secs: u32,
+    now: i64,
+) -> DomainResult<LicenseState> {
     match state {
-        LicenseState::AwaitingKey if now <= after(clock.bought_at, delivery_window_secs)? => Ok(LicenseState::Delivered),
+        LicenseState::AwaitingKey if now <= after(clock.bought_at, delivery_window_secs)? => {
+            Ok(LicenseState::Delivered)
+        }
         LicenseState::AwaitingKey => Err(MarketError::DeliveryWindowElapsed),
         LicenseState::Refunded => Err(MarketError::LicenseVoid),
         LicenseState::Delivered | LicenseState::Settled => Err(MarketError::LicenseNotPending),
@@ -53,7 +60,12 @@ pub fn deliver(state: LicenseState, clock: &LicenseClock, delivery_window_secs: 
 }
 
 /// Anyone refunds the buyer once the delivery window has passed without a key.
-pub fn refund(state: LicenseState, clock: &LicenseClock, delivery_window_secs: u32, now: i64) -> DomainResult<LicenseState> {
+pub fn refund(
+    state: LicenseState,
+    clock: &LicenseClock,
+    delivery_window_secs: u32,
+    now: i64,
+) -> DomainResult<LicenseState> {
     match state {
         LicenseState::AwaitingKey if now > after(clock.bought_at, delivery_window_secs)? => Ok(LicenseState::Refunded),
         LicenseState::AwaitingKey => Err(MarketError::DeliveryWindowOpen),
@@ -63,7 +75,12 @@ pub fn refund(state: LicenseState, clock: &LicenseClock, delivery_window_secs: u
 }
 
 /// Anyone settles a delivered licence once its dispute window has closed.
-pub fn settle(state: LicenseState, clock: &LicenseClock, dispute_window_secs: u32, now: i64) -> DomainResult<LicenseState> {
+pub fn settle(
+    state: LicenseState,
+    clock: &LicenseClock,
+    dispute_window_secs: u32,
+    now: i64,
+) -> DomainResult<LicenseState> {
     match state {
         LicenseState::Delivered if now >= after(clock.delivered_at, dispute_window_secs)? => Ok(LicenseState::Settled),
         LicenseState::Delivered => Err(MarketError::DisputeWindowOpen),
@@ -89,7 +106,8 @@ pub fn renew(state: LicenseState, clock: &LicenseClock, duration_secs: u64, now:
 
 /// Whether the licence grants use of the data at `now` (the holder must also hold the token).
 pub fn is_valid(state: LicenseState, clock: &LicenseClock, now: i64) -> bool {
-    matches!(state, LicenseState::Delivered | LicenseState::Settled) && (clock.expires_at == 0 || now < clock.expires_at)
+    matches!(state, LicenseState::Delivered | LicenseState::Settled)
+        && (clock.expires_at == 0 || now < clock.expires_at)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Bounds on every user-supplied input, each with its own named error.
 use anchor_lang::prelude::Pubkey;
 
-use crate::constants::*;
 use super::DomainResult;
+use crate::constants::*;
 use crate::errors::MarketError;
 
 /// Non-empty and at most `max_len` bytes.
@@ -154,8 +154,14 @@ mod tests {
     #[test]
     fn windows() {
         assert_eq!(check_windows(MIN_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS), Ok(()));
-        assert_eq!(check_windows(MIN_DELIVERY_WINDOW_SECS - 1, MIN_DISPUTE_WINDOW_SECS), Err(MarketError::DeliveryWindowOutOfBounds));
-        assert_eq!(check_windows(MIN_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS + 1), Err(MarketError::DisputeWindowOutOfBounds));
+        assert_eq!(
+            check_windows(MIN_DELIVERY_WINDOW_SECS - 1, MIN_DISPUTE_WINDOW_SECS),
+            Err(MarketError::DeliveryWindowOutOfBounds)
+        );
+        assert_eq!(
+            check_windows(MIN_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS + 1),
+            Err(MarketError::DisputeWindowOutOfBounds)
+        );
     }
 
     proptest! {

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AuthorityTransferred;
-use crate::state::{Marketplace};
+use crate::state::Marketplace;
 
 #[derive(Accounts)]
 pub struct AcceptAuthority<'info> {
@@ -15,7 +15,11 @@ pub struct AcceptAuthority<'info> {
 impl AcceptAuthority<'_> {
     fn validate(&self) -> Result<()> {
         require_keys_neq!(self.marketplace.pending_authority, Pubkey::default(), MarketError::NoPendingAuthority);
-        require_keys_eq!(self.marketplace.pending_authority, self.new_authority.key(), MarketError::NotPendingAuthority);
+        require_keys_eq!(
+            self.marketplace.pending_authority,
+            self.new_authority.key(),
+            MarketError::NotPendingAuthority
+        );
         Ok(())
     }
 

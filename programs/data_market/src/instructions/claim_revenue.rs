@@ -3,7 +3,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::errors::MarketError;
 use crate::events::RevenueClaimed;
-use crate::state::{Dataset};
+use crate::state::Dataset;
 use crate::vault;
 
 #[derive(Accounts)]

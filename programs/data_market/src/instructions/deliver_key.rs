@@ -11,7 +11,7 @@ use crate::state::{Dataset, License};
 pub struct DeliverKey<'info> {
     /// The dataset owner or its delivery delegate.
     pub deliverer: Signer<'info>,
-        pub dataset: Box<Account<'info, Dataset>>,
+    pub dataset: Box<Account<'info, Dataset>>,
     /// A licence of this dataset.
     #[account(mut, has_one = dataset)]
     pub license: Box<Account<'info, License>>,
@@ -30,7 +30,8 @@ impl DeliverKey<'_> {
     pub fn handler(ctx: Context<Self>, sealed_key: [u8; SEALED_KEY_LEN]) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let license = &mut ctx.accounts.license;
-        license.state = lifecycle::deliver(license.state, &license.clock(), ctx.accounts.dataset.delivery_window_secs, now)?;
+        license.state =
+            lifecycle::deliver(license.state, &license.clock(), ctx.accounts.dataset.delivery_window_secs, now)?;
         license.sealed_key = sealed_key;
         license.delivered_at = now;
         emit!(KeyDelivered {

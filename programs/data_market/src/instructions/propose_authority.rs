@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AuthorityProposed;
-use crate::state::{Marketplace};
+use crate::state::Marketplace;
 
 #[derive(Accounts)]
 pub struct ProposeAuthority<'info> {

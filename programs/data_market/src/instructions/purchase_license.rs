@@ -7,6 +7,7 @@ use crate::domain::lifecycle::{expiry, LicenseState};
 use crate::domain::validation::non_zero;
 use crate::errors::MarketError;
 use crate::events::LicensePurchased;
+use crate::pda::create_pda_account;
 use crate::state::{seeds, Dataset, DatasetState, License, Marketplace};
 use crate::vault;
 
@@ -28,14 +29,15 @@ pub struct PurchaseLicense<'info> {
     #[account(mut)]
     pub buyer: Signer<'info>,
     /// Read for the fee and the pause switch.
-        pub marketplace: Box<Account<'info, Marketplace>>,
+    pub marketplace: Box<Account<'info, Marketplace>>,
     /// The dataset: its payment mint, licence mint and vault are bound to it by has_one.
     #[account(mut, has_one = payment_mint, has_one = license_mint, has_one = escrow_vault)]
     pub dataset: Box<Account<'info, Dataset>>,
-    /// One licence per buyer and dataset; `init` refuses a second purchase (renew instead).
-    #[account(init, payer = buyer, space = 8 + License::INIT_SPACE,
-        seeds = [seeds::LICENSE, dataset.key().as_ref(), buyer.key().as_ref()], bump)]
-    pub license: Box<Account<'info, License>>,
+    /// CHECK: the buyer's licence PDA for this dataset (address checked by the seeds). Created in
+    /// the handler: lamports sent to the address beforehand cannot block the purchase, and a second
+    /// purchase fails with LicenseAlreadyExists.
+    #[account(mut, seeds = [seeds::LICENSE, dataset.key().as_ref(), buyer.key().as_ref()], bump)]
+    pub license: UncheckedAccount<'info>,
     #[account(mut)]
     pub license_mint: Box<InterfaceAccount<'info, Mint>>,
     /// A Token-2022 account of the licence mint owned by the buyer. Clients create the buyer's
@@ -59,6 +61,7 @@ pub struct PurchaseLicense<'info> {
 
 impl<'info> PurchaseLicense<'info> {
     fn validate(&self, args: &PurchaseLicenseArgs) -> Result<()> {
+        require_keys_neq!(*self.license.owner, crate::ID, MarketError::LicenseAlreadyExists);
         require!(!self.marketplace.purchases_paused, MarketError::PurchasesPaused);
         let dataset = &self.dataset;
         require!(dataset.state == DatasetState::Active, MarketError::DatasetNotActive);
@@ -109,9 +112,23 @@ impl<'info> PurchaseLicense<'info> {
         )?;
 
         let expires_at = expiry(now, dataset.terms.duration_secs)?;
-        accounts.license.set_inner(License {
-            dataset: accounts.dataset.key(),
-            buyer: accounts.buyer.key(),
+        let license_key = accounts.license.key();
+        let (dataset_key, buyer_key) = (accounts.dataset.key(), accounts.buyer.key());
+        let license_seeds: [&[u8]; 4] =
+            [seeds::LICENSE, dataset_key.as_ref(), buyer_key.as_ref(), &[ctx.bumps.license]];
+        let space = 8 + License::INIT_SPACE;
+        create_pda_account(
+            &accounts.buyer.to_account_info(),
+            &accounts.license.to_account_info(),
+            &accounts.system_program.to_account_info(),
+            space,
+            Rent::get()?.minimum_balance(space),
+            &crate::ID,
+            &license_seeds,
+        )?;
+        let license = License {
+            dataset: dataset_key,
+            buyer: buyer_key,
             buyer_encryption_key: args.buyer_encryption_key,
             referrer: args.referrer.unwrap_or_default(),
             state: LicenseState::AwaitingKey,
@@ -125,7 +142,9 @@ impl<'info> PurchaseLicense<'info> {
             renewals: 0,
             sealed_key: [0; crate::constants::SEALED_KEY_LEN],
             bump: ctx.bumps.license,
-        });
+        };
+        let info = accounts.license.to_account_info();
+        license.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
 
         let dataset = &mut accounts.dataset;
         dataset.ledger.deposit(fees.gross)?;
@@ -134,12 +153,12 @@ impl<'info> PurchaseLicense<'info> {
 
         emit!(LicensePurchased {
             dataset: dataset.key(),
-            license: accounts.license.key(),
-            buyer: accounts.buyer.key(),
+            license: license_key,
+            buyer: buyer_key,
             price_paid: fees.gross,
             protocol_fee: fees.protocol_fee,
             referral_fee: fees.referral_fee,
-            referrer: accounts.license.referrer,
+            referrer: args.referrer.unwrap_or_default(),
             expires_at,
         });
         Ok(())

@@ -41,7 +41,12 @@ impl<'info> RefundLicense<'info> {
     pub fn handler(ctx: Context<'info, Self>) -> Result<()> {
         let accounts = ctx.accounts;
         let now = Clock::get()?.unix_timestamp;
-        let state = lifecycle::refund(accounts.license.state, &accounts.license.clock(), accounts.dataset.delivery_window_secs, now)?;
+        let state = lifecycle::refund(
+            accounts.license.state,
+            &accounts.license.clock(),
+            accounts.dataset.delivery_window_secs,
+            now,
+        )?;
         require!(accounts.buyer_license_account.amount >= 1, MarketError::LicenseTokenNotHeld);
 
         let amount = accounts.license.price_paid;

@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
-use anchor_spl::associated_token::{self, AssociatedToken};
+use anchor_spl::associated_token::{self, get_associated_token_address_with_program_id, AssociatedToken};
 use anchor_spl::token_2022::spl_token_2022::extension::{BaseStateWithExtensions, ExtensionType, StateWithExtensions};
 use anchor_spl::token_2022::spl_token_2022::{self, state::Mint as MintState};
 use anchor_spl::token_2022::{self, InitializeMint2, Token2022};
 use anchor_spl::token_interface::{
     metadata_pointer_initialize, non_transferable_mint_initialize, permanent_delegate_initialize,
-    token_metadata_initialize, Mint, MetadataPointerInitialize, NonTransferableMintInitialize,
+    token_metadata_initialize, MetadataPointerInitialize, Mint, NonTransferableMintInitialize,
     PermanentDelegateInitialize, TokenInterface, TokenMetadataInitialize,
 };
 
@@ -49,7 +49,7 @@ pub struct RegisterDataset<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
     /// Read for the referral fee cap.
-        pub marketplace: Box<Account<'info, Marketplace>>,
+    pub marketplace: Box<Account<'info, Marketplace>>,
     /// CHECK: the dataset PDA for this content hash (address checked by the seeds). Created in the
     /// handler so that a taken hash fails with ContentHashAlreadyRegistered.
     #[account(mut, seeds = [seeds::DATASET, args.content_hash.as_ref()], bump)]
@@ -61,9 +61,10 @@ pub struct RegisterDataset<'info> {
     /// The mint buyers will pay with, owned by the payment token program.
     #[account(mint::token_program = payment_token_program)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
-    /// CHECK: the escrow vault, the dataset PDA's associated token account for the payment mint;
-    /// the associated token program refuses any other address when it creates it.
-    #[account(mut)]
+    /// CHECK: the escrow vault, the dataset PDA's associated token account for the payment mint
+    /// (created, or found already created, in the handler).
+    #[account(mut, address = get_associated_token_address_with_program_id(
+        &dataset.key(), &payment_mint.key(), &payment_token_program.key()) @ MarketError::WrongEscrowVault)]
     pub escrow_vault: UncheckedAccount<'info>,
     pub payment_token_program: Interface<'info, TokenInterface>,
     pub token_2022_program: Program<'info, Token2022>,
@@ -72,11 +73,11 @@ pub struct RegisterDataset<'info> {
 }
 
 /// Token-2022 payment mint extensions the escrow can hold: none of them takes a fee, runs foreign
-/// code, moves or freezes the vault's tokens.
+/// code, moves or freezes the vault's tokens. MintCloseAuthority is refused too: a closed mint can
+/// be re-created at the same address with a permanent delegate that would drain the vault.
 const ALLOWED_PAYMENT_MINT_EXTENSIONS: &[ExtensionType] = &[
     ExtensionType::MetadataPointer,
     ExtensionType::TokenMetadata,
-    ExtensionType::MintCloseAuthority,
     ExtensionType::InterestBearingConfig,
     ExtensionType::ScaledUiAmount,
     ExtensionType::GroupPointer,
@@ -197,7 +198,13 @@ impl<'info> RegisterDataset<'info> {
     /// The licence mint: Token-2022, 0 decimals, the dataset PDA as mint authority and permanent
     /// delegate (so a refund can burn the voided licence token), on-mint metadata so wallets show
     /// "License: <title>", and NonTransferable unless the terms allow transfers.
-    fn create_license_mint(&self, args: &RegisterDatasetArgs, dataset_seeds: &[&[u8]], mint_bump: u8, rent: &Rent) -> Result<()> {
+    fn create_license_mint(
+        &self,
+        args: &RegisterDatasetArgs,
+        dataset_seeds: &[&[u8]],
+        mint_bump: u8,
+        rent: &Rent,
+    ) -> Result<()> {
         let dataset_key = self.dataset.key();
         let mint_key = self.license_mint.key();
         let mint_seeds: [&[u8]; 3] = [seeds::LICENSE_MINT, dataset_key.as_ref(), &[mint_bump]];
@@ -224,12 +231,18 @@ impl<'info> RegisterDataset<'info> {
         let mint = self.license_mint.to_account_info();
         let program = self.token_2022_program.key();
         metadata_pointer_initialize(
-            CpiContext::new(program, MetadataPointerInitialize { token_program_id: token_program.clone(), mint: mint.clone() }),
+            CpiContext::new(
+                program,
+                MetadataPointerInitialize { token_program_id: token_program.clone(), mint: mint.clone() },
+            ),
             Some(dataset_key),
             Some(mint_key),
         )?;
         permanent_delegate_initialize(
-            CpiContext::new(program, PermanentDelegateInitialize { token_program_id: token_program.clone(), mint: mint.clone() }),
+            CpiContext::new(
+                program,
+                PermanentDelegateInitialize { token_program_id: token_program.clone(), mint: mint.clone() },
+            ),
             &dataset_key,
         )?;
         if !args.terms.transferable {
@@ -238,7 +251,12 @@ impl<'info> RegisterDataset<'info> {
                 NonTransferableMintInitialize { token_program_id: token_program.clone(), mint: mint.clone() },
             ))?;
         }
-        token_2022::initialize_mint2(CpiContext::new(program, InitializeMint2 { mint: mint.clone() }), 0, &dataset_key, None)?;
+        token_2022::initialize_mint2(
+            CpiContext::new(program, InitializeMint2 { mint: mint.clone() }),
+            0,
+            &dataset_key,
+            None,
+        )?;
         let signer: &[&[&[u8]]] = &[dataset_seeds];
         token_metadata_initialize(
             CpiContext::new_with_signer(

@@ -11,7 +11,7 @@ use crate::vault;
 #[derive(Accounts)]
 pub struct RenewLicense<'info> {
     pub buyer: Signer<'info>,
-        pub marketplace: Box<Account<'info, Marketplace>>,
+    pub marketplace: Box<Account<'info, Marketplace>>,
     #[account(mut, has_one = payment_mint, has_one = escrow_vault)]
     pub dataset: Box<Account<'info, Dataset>>,
     /// The buyer's own licence to this dataset.
@@ -41,8 +41,12 @@ impl<'info> RenewLicense<'info> {
     pub fn handler(ctx: Context<'info, Self>, max_price: u64) -> Result<()> {
         let accounts = ctx.accounts;
         let now = Clock::get()?.unix_timestamp;
-        let expires_at =
-            lifecycle::renew(accounts.license.state, &accounts.license.clock(), accounts.dataset.terms.duration_secs, now)?;
+        let expires_at = lifecycle::renew(
+            accounts.license.state,
+            &accounts.license.clock(),
+            accounts.dataset.terms.duration_secs,
+            now,
+        )?;
         let fees = breakdown(accounts.dataset.price, accounts.marketplace.protocol_fee_bps, 0)?;
         vault::pay_in(
             &accounts.buyer_payment_account,

@@ -10,7 +10,7 @@ use crate::vault;
 pub struct SweepProtocolFees<'info> {
     /// Anyone may sweep: the fees can only go to the treasury.
     pub caller: Signer<'info>,
-        pub marketplace: Box<Account<'info, Marketplace>>,
+    pub marketplace: Box<Account<'info, Marketplace>>,
     #[account(mut, has_one = payment_mint, has_one = escrow_vault)]
     pub dataset: Box<Account<'info, Dataset>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,

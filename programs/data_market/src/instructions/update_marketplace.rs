@@ -4,7 +4,7 @@ use crate::constants::MAX_REFERRAL_FEE_BPS;
 use crate::domain::validation::{check_protocol_fee, check_referral_fee};
 use crate::errors::MarketError;
 use crate::events::MarketplaceUpdated;
-use crate::state::{Marketplace};
+use crate::state::Marketplace;
 
 /// Each field left `None` keeps its value.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
