@@ -7,7 +7,7 @@ use anchor_spl::associated_token::get_associated_token_address_with_program_id;
 use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
 use data_market::constants::SEALED_KEY_LEN;
 use data_market::instructions::*;
-use data_market::state::seeds;
+use data_market::state::{seeds, DatasetState, DisputeReason, Ruling};
 use data_market::{accounts, instruction};
 use solana_instruction::Instruction;
 
@@ -107,6 +107,7 @@ pub fn register_accounts(owner: Pubkey, dataset: &DatasetHandle) -> accounts::Re
         token_2022_program: TOKEN_2022,
         associated_token_program: anchor_spl::associated_token::ID,
         system_program: anchor_lang::system_program::ID,
+        previous_version: None,
     }
 }
 
@@ -132,6 +133,7 @@ pub fn purchase_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::Pu
         payment_token_program: dataset.payment_token_program,
         token_2022_program: TOKEN_2022,
         system_program: anchor_lang::system_program::ID,
+        allow_list_entry: None,
     }
 }
 
@@ -254,4 +256,182 @@ pub fn sweep_accounts(caller: Pubkey, dataset: &DatasetHandle, treasury: &Pubkey
 
 pub fn sweep_protocol_fees(caller: Pubkey, dataset: &DatasetHandle, treasury: &Pubkey) -> Instruction {
     build(sweep_accounts(caller, dataset, treasury), instruction::SweepProtocolFees {})
+}
+
+pub fn allow_list_entry_address(dataset: &DatasetHandle, buyer: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::ALLOW_LIST, dataset.address.as_ref(), buyer.as_ref()], &data_market::ID).0
+}
+
+pub fn review_address(license: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::REVIEW, license.as_ref()], &data_market::ID).0
+}
+
+pub fn dispute_address(license: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::DISPUTE, license.as_ref()], &data_market::ID).0
+}
+
+/// The receipt of use number `index` of a licence bought at `bought_at`.
+pub fn receipt_address(license: &Pubkey, bought_at: i64, index: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[seeds::RECEIPT, license.as_ref(), &bought_at.to_le_bytes(), &index.to_le_bytes()],
+        &data_market::ID,
+    )
+    .0
+}
+
+pub fn set_dataset_state(owner: Pubkey, dataset: &DatasetHandle, state: DatasetState) -> Instruction {
+    build(accounts::SetDatasetState { owner, dataset: dataset.address }, instruction::SetDatasetState { state })
+}
+
+pub fn revoke_dataset(authority: Pubkey, dataset: &DatasetHandle, reason: u16) -> Instruction {
+    build(
+        accounts::RevokeDataset { authority, marketplace: marketplace_address(), dataset: dataset.address },
+        instruction::RevokeDataset { reason },
+    )
+}
+
+pub fn add_to_allow_list(owner: Pubkey, dataset: &DatasetHandle, buyer: Pubkey) -> Instruction {
+    build(
+        accounts::AddToAllowList {
+            owner,
+            dataset: dataset.address,
+            entry: allow_list_entry_address(dataset, &buyer),
+            system_program: anchor_lang::system_program::ID,
+        },
+        instruction::AddToAllowList { buyer },
+    )
+}
+
+pub fn remove_from_allow_list(owner: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> Instruction {
+    build(
+        accounts::RemoveFromAllowList { owner, dataset: dataset.address, entry: allow_list_entry_address(dataset, buyer) },
+        instruction::RemoveFromAllowList {},
+    )
+}
+
+pub fn buy_credits_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::BuyCredits {
+    accounts::BuyCredits {
+        buyer,
+        marketplace: marketplace_address(),
+        dataset: dataset.address,
+        license: dataset.license(&buyer),
+        license_mint: dataset.license_mint,
+        buyer_license_account: dataset.license_account(&buyer),
+        payment_mint: dataset.payment_mint,
+        buyer_payment_account: dataset.payment_account(&buyer),
+        escrow_vault: dataset.escrow_vault,
+        payment_token_program: dataset.payment_token_program,
+        token_2022_program: TOKEN_2022,
+    }
+}
+
+pub fn buy_credits(buyer: Pubkey, dataset: &DatasetHandle, credits: u32, max_price: u64) -> Instruction {
+    build(buy_credits_accounts(buyer, dataset), instruction::BuyCredits { credits, max_price })
+}
+
+/// `bought_at` and `index` come from the licence account (its purchase time and usage count).
+pub fn record_usage_accounts(
+    holder: Pubkey,
+    dataset: &DatasetHandle,
+    bought_at: i64,
+    index: u64,
+    attestor: Option<Pubkey>,
+) -> accounts::RecordUsage {
+    let license = dataset.license(&holder);
+    accounts::RecordUsage {
+        holder,
+        attestor,
+        dataset: dataset.address,
+        license,
+        license_mint: dataset.license_mint,
+        holder_license_account: dataset.license_account(&holder),
+        receipt: receipt_address(&license, bought_at, index),
+        token_2022_program: TOKEN_2022,
+        system_program: anchor_lang::system_program::ID,
+    }
+}
+
+pub fn record_usage(accounts: accounts::RecordUsage, args: RecordUsageArgs) -> Instruction {
+    build(accounts, instruction::RecordUsage { args })
+}
+
+pub fn submit_review(reviewer: Pubkey, dataset: &DatasetHandle, args: ReviewArgs) -> Instruction {
+    let license = dataset.license(&reviewer);
+    build(
+        accounts::SubmitReview {
+            reviewer,
+            dataset: dataset.address,
+            license,
+            review: review_address(&license),
+            system_program: anchor_lang::system_program::ID,
+        },
+        instruction::SubmitReview { args },
+    )
+}
+
+pub fn update_review(reviewer: Pubkey, dataset: &DatasetHandle, args: ReviewArgs) -> Instruction {
+    let review = review_address(&dataset.license(&reviewer));
+    build(accounts::UpdateReview { reviewer, dataset: dataset.address, review }, instruction::UpdateReview { args })
+}
+
+pub fn open_dispute(buyer: Pubkey, dataset: &DatasetHandle, reason: DisputeReason, evidence_uri: &str) -> Instruction {
+    let license = dataset.license(&buyer);
+    build(
+        accounts::OpenDispute {
+            buyer,
+            dataset: dataset.address,
+            license,
+            dispute: dispute_address(&license),
+            system_program: anchor_lang::system_program::ID,
+        },
+        instruction::OpenDispute { reason, evidence_uri: evidence_uri.to_string() },
+    )
+}
+
+pub fn rule_dispute_accounts(arbiter: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> accounts::RuleDispute {
+    let license = dataset.license(buyer);
+    accounts::RuleDispute {
+        arbiter,
+        marketplace: marketplace_address(),
+        dataset: dataset.address,
+        license,
+        dispute: dispute_address(&license),
+        license_mint: dataset.license_mint,
+        buyer_license_account: dataset.license_account(buyer),
+        payment_mint: dataset.payment_mint,
+        buyer_payment_account: dataset.payment_account(buyer),
+        escrow_vault: dataset.escrow_vault,
+        payment_token_program: dataset.payment_token_program,
+        token_2022_program: TOKEN_2022,
+    }
+}
+
+pub fn rule_dispute(arbiter: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey, ruling: Ruling) -> Instruction {
+    build(rule_dispute_accounts(arbiter, dataset, buyer), instruction::RuleDispute { ruling })
+}
+
+pub fn close_dispute(buyer: Pubkey, dataset: &DatasetHandle) -> Instruction {
+    let license = dataset.license(&buyer);
+    build(accounts::CloseDispute { buyer, license, dispute: dispute_address(&license) }, instruction::CloseDispute {})
+}
+
+pub fn close_license(buyer: Pubkey, dataset: &DatasetHandle) -> Instruction {
+    build(
+        accounts::CloseLicense { buyer, dataset: dataset.address, license: dataset.license(&buyer) },
+        instruction::CloseLicense {},
+    )
+}
+
+pub fn close_dataset(owner: Pubkey, dataset: &DatasetHandle) -> Instruction {
+    build(
+        accounts::CloseDataset {
+            owner,
+            dataset: dataset.address,
+            payment_mint: dataset.payment_mint,
+            escrow_vault: dataset.escrow_vault,
+            owner_payment_account: dataset.payment_account(&owner),
+            payment_token_program: dataset.payment_token_program,
+        },
+        instruction::CloseDataset {},
+    )
 }

@@ -71,6 +71,7 @@ pub fn dataset_args(label: &str, recipients: Vec<Recipient>) -> RegisterDatasetA
         terms: LicenseTerms {
             duration_secs: 365 * DAY as u64,
             max_supply: 0,
+            metered: false,
             transferable: false,
             ai_training: true,
             commercial_use: true,
@@ -81,11 +82,12 @@ pub fn dataset_args(label: &str, recipients: Vec<Recipient>) -> RegisterDatasetA
         recipients,
         delivery_window_secs: DELIVERY_WINDOW,
         dispute_window_secs: DISPUTE_WINDOW,
+        allow_list_enabled: false,
     }
 }
 
 pub fn purchase_args(max_price: u64, referrer: Option<Pubkey>) -> PurchaseLicenseArgs {
-    PurchaseLicenseArgs { max_price, buyer_encryption_key: BUYER_KEY, referrer }
+    PurchaseLicenseArgs { max_price, buyer_encryption_key: BUYER_KEY, referrer, credits: 1 }
 }
 
 impl World {

@@ -1171,7 +1171,11 @@ fn update_dataset_rejects_a_stranger(backend: Backend) {
     let d = w.register(&owner, "owned");
     w.register(&stranger, "strangers-own");
     let before = snapshot(&w, &d.address);
-    let args = UpdateDatasetArgs { price: Some(1), delivery_delegate: Some(stranger.pubkey()), paused: Some(true) };
+    let args = UpdateDatasetArgs {
+        price: Some(1),
+        delivery_delegate: Some(stranger.pubkey()),
+        allow_list_enabled: Some(true),
+    };
     update_ds(&mut w, &stranger, &d, args).fails_with(MarketError::NotDatasetOwner);
     assert_eq!(snapshot(&w, &d.address), before);
 }
@@ -1217,25 +1221,25 @@ fn update_dataset_rejects_a_substituted_dataset(backend: Backend) {
     assert_eq!(config_snapshot(&w), config_before);
 }
 
-/// paused -> DatasetState::Paused: purchases fail with DatasetNotActive; resuming reopens sales.
+/// set_dataset_state(OrderingPaused): purchases fail with DatasetNotActive; Active reopens sales.
 fn paused_dataset_refuses_purchases_until_resumed(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     let d = w.register(&owner, "pausable");
     let buyer = w.buyer(PRICE);
-    update_ds(&mut w, &owner, &d, UpdateDatasetArgs { paused: Some(true), ..Default::default() }).succeeds();
-    assert_eq!(w.dataset(&d.address).state, DatasetState::Paused);
+    w.send(&[set_dataset_state(owner.pubkey(), &d, DatasetState::OrderingPaused)], &[&owner]).succeeds();
+    assert_eq!(w.dataset(&d.address).state, DatasetState::OrderingPaused);
     let before = snapshot(&w, &d.address);
     w.buy(&d, &buyer, None).fails_with(MarketError::DatasetNotActive);
     assert_eq!(snapshot(&w, &d.address), before);
     assert!(!w.exists(&d.license(&buyer.pubkey())));
     assert_eq!(w.balance(&d.payment_account(&buyer.pubkey())), PRICE);
 
-    // an update that leaves `paused` out keeps the dataset paused
+    // a price update leaves the state alone
     update_ds(&mut w, &owner, &d, UpdateDatasetArgs { price: Some(PRICE), ..Default::default() }).succeeds();
     w.buy(&d, &buyer, None).fails_with(MarketError::DatasetNotActive);
 
-    update_ds(&mut w, &owner, &d, UpdateDatasetArgs { paused: Some(false), ..Default::default() }).succeeds();
+    w.send(&[set_dataset_state(owner.pubkey(), &d, DatasetState::Active)], &[&owner]).succeeds();
     assert_eq!(w.dataset(&d.address).state, DatasetState::Active);
     w.buy(&d, &buyer, None).succeeds();
     w.assert_conserved(&d);

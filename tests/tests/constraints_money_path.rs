@@ -93,7 +93,9 @@ fn set_dataset(w: &mut World, owner: &Keypair, d: &DatasetHandle, args: UpdateDa
 }
 
 fn pause_dataset(w: &mut World, owner: &Keypair, d: &DatasetHandle, paused: bool) {
-    set_dataset(w, owner, d, UpdateDatasetArgs { paused: Some(paused), ..Default::default() });
+    use data_market::state::DatasetState;
+    let state = if paused { DatasetState::OrderingPaused } else { DatasetState::Active };
+    w.send(&[set_dataset_state(owner.pubkey(), d, state)], &[owner]).succeeds();
 }
 
 /// The raw bytes of some accounts, to prove a rejected transaction left them alone.

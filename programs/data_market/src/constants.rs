@@ -29,6 +29,13 @@ pub const MAX_LICENSE_DURATION_SECS: u64 = 10 * 365 * 24 * 60 * 60;
 /// nonce (12) | AES-256-GCM(content key) (32 + 16 tag) | reserved (3).
 pub const SEALED_KEY_LEN: usize = 96;
 
+/// Credits one purchase or top-up of a metered licence may buy.
+pub const MAX_CREDITS_PER_PURCHASE: u32 = 1_000_000;
+/// Kinds of use a receipt can record (see UsagePurpose).
+pub const USAGE_PURPOSES: usize = 5;
+pub const MAX_REVIEW_URI_LEN: usize = 100;
+pub const MAX_EVIDENCE_URI_LEN: usize = 200;
+
 /// License token metadata shown by wallets: "License: <title>", cut to this many bytes.
 pub const LICENSE_NAME_MAX_LEN: usize = 32;
 pub const LICENSE_NAME_PREFIX: &str = "License: ";

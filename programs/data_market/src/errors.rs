@@ -103,4 +103,52 @@ pub enum MarketError {
     WrongEscrowVault,
     #[msg("This buyer already holds a licence to this dataset (renew it instead)")]
     LicenseAlreadyExists,
+    #[msg("The dataset was revoked by the operator")]
+    DatasetRevoked,
+    #[msg("The dataset is retired")]
+    DatasetRetired,
+    #[msg("The dataset cannot move to that state")]
+    InvalidStateTransition,
+    #[msg("The dispute window has closed")]
+    DisputeWindowClosed,
+    #[msg("The licence is already disputed")]
+    AlreadyDisputed,
+    #[msg("The licence is under dispute: its escrow is frozen until the arbiter rules")]
+    LicenseDisputed,
+    #[msg("Only the marketplace arbiter may rule")]
+    NotArbiter,
+    #[msg("The dispute has already been ruled")]
+    DisputeAlreadyRuled,
+    #[msg("The dispute has not been ruled yet")]
+    DisputeNotRuled,
+    #[msg("Evidence URI is empty or too long")]
+    InvalidEvidenceUri,
+    #[msg("Credit amount is out of bounds (unmetered licences are bought one at a time)")]
+    InvalidCreditAmount,
+    #[msg("The dataset does not sell credits")]
+    NotMetered,
+    #[msg("No credits left on this licence")]
+    NoCreditsLeft,
+    #[msg("The licence has expired")]
+    LicenseExpired,
+    #[msg("The model hash must not be all zeros")]
+    InvalidModelHash,
+    #[msg("Rating must be between 1 and 5")]
+    InvalidRating,
+    #[msg("Review URI is empty or too long")]
+    InvalidReviewUri,
+    #[msg("Only the buyer of a delivered licence may review it")]
+    NotReviewAuthor,
+    #[msg("The buyer is not on this dataset's allow-list")]
+    NotOnAllowList,
+    #[msg("The previous version must belong to the same owner")]
+    PreviousVersionNotOwned,
+    #[msg("The previous version already has a successor")]
+    VersionAlreadySucceeded,
+    #[msg("The licence still holds money owed (escrow or referral fee) or an open dispute record")]
+    LicenseStillOwed,
+    #[msg("The dataset still owes money, has licences or open disputes, or is not retired")]
+    DatasetStillInUse,
+    #[msg("This licence already has a review (edit it instead)")]
+    ReviewAlreadyExists,
 }

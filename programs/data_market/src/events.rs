@@ -1,6 +1,8 @@
 //! One event per state change, for indexers.
 use anchor_lang::prelude::*;
 
+use crate::state::{DatasetState, DisputeReason, Ruling, UsagePurpose};
+
 #[event]
 pub struct MarketplaceInitialized {
     pub authority: Pubkey,
@@ -39,14 +41,85 @@ pub struct DatasetRegistered {
     pub license_mint: Pubkey,
     pub payment_mint: Pubkey,
     pub price: u64,
+    pub previous_version: Pubkey,
 }
 
 #[event]
 pub struct DatasetUpdated {
     pub dataset: Pubkey,
     pub price: u64,
-    pub paused: bool,
     pub delivery_delegate: Pubkey,
+    pub allow_list_enabled: bool,
+}
+
+#[event]
+pub struct DatasetStateChanged {
+    pub dataset: Pubkey,
+    pub state: DatasetState,
+    /// The operator's reason code when revoked, else 0.
+    pub reason: u16,
+}
+
+#[event]
+pub struct AllowListChanged {
+    pub dataset: Pubkey,
+    pub buyer: Pubkey,
+    pub allowed: bool,
+}
+
+#[event]
+pub struct UsageRecorded {
+    pub dataset: Pubkey,
+    pub license: Pubkey,
+    pub receipt: Pubkey,
+    pub holder: Pubkey,
+    pub attestor: Pubkey,
+    pub purpose: UsagePurpose,
+    pub model_hash: [u8; 32],
+    pub index: u64,
+}
+
+#[event]
+pub struct CreditsPurchased {
+    pub dataset: Pubkey,
+    pub license: Pubkey,
+    pub credits: u64,
+    pub price_paid: u64,
+}
+
+#[event]
+pub struct ReviewSubmitted {
+    pub dataset: Pubkey,
+    pub license: Pubkey,
+    pub review: Pubkey,
+    pub rating: u8,
+    /// False for a first review, true for an edit.
+    pub edited: bool,
+}
+
+#[event]
+pub struct DisputeOpened {
+    pub dataset: Pubkey,
+    pub license: Pubkey,
+    pub dispute: Pubkey,
+    pub reason: DisputeReason,
+}
+
+#[event]
+pub struct DisputeRuled {
+    pub dataset: Pubkey,
+    pub license: Pubkey,
+    pub ruling: Ruling,
+    pub buyer_refund: u64,
+    pub released: u64,
+}
+
+#[event]
+pub struct AccountClosed {
+    /// The closed account (licence, dispute record, allow-list entry or dataset).
+    pub account: Pubkey,
+    pub rent_to: Pubkey,
+    pub lamports: u64,
 }
 
 #[event]
@@ -58,6 +131,7 @@ pub struct LicensePurchased {
     pub protocol_fee: u64,
     pub referral_fee: u64,
     pub referrer: Pubkey,
+    pub credits: u64,
     pub expires_at: i64,
 }
 

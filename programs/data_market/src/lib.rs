@@ -15,12 +15,14 @@ pub mod domain;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod license_token;
 pub mod pda;
 pub mod state;
 pub mod vault;
 
 use constants::SEALED_KEY_LEN;
 use instructions::*;
+use state::{DatasetState, DisputeReason, Ruling};
 
 declare_id!("CNUCrKX4YXbfzpMRd9T2y78sx7LJrsdqbV5DUBYCo7Vo");
 
@@ -88,5 +90,61 @@ pub mod data_market {
 
     pub fn sweep_protocol_fees<'info>(ctx: Context<'info, SweepProtocolFees<'info>>) -> Result<()> {
         SweepProtocolFees::handler(ctx)
+    }
+
+    pub fn set_dataset_state(ctx: Context<SetDatasetState>, state: DatasetState) -> Result<()> {
+        SetDatasetState::handler(ctx, state)
+    }
+
+    pub fn revoke_dataset(ctx: Context<RevokeDataset>, reason: u16) -> Result<()> {
+        RevokeDataset::handler(ctx, reason)
+    }
+
+    pub fn add_to_allow_list(ctx: Context<AddToAllowList>, buyer: Pubkey) -> Result<()> {
+        AddToAllowList::handler(ctx, buyer)
+    }
+
+    pub fn remove_from_allow_list(ctx: Context<RemoveFromAllowList>) -> Result<()> {
+        RemoveFromAllowList::handler(ctx)
+    }
+
+    pub fn buy_credits<'info>(ctx: Context<'info, BuyCredits<'info>>, credits: u32, max_price: u64) -> Result<()> {
+        BuyCredits::handler(ctx, credits, max_price)
+    }
+
+    pub fn record_usage<'info>(ctx: Context<'info, RecordUsage<'info>>, args: RecordUsageArgs) -> Result<()> {
+        RecordUsage::handler(ctx, args)
+    }
+
+    pub fn submit_review<'info>(ctx: Context<'info, SubmitReview<'info>>, args: ReviewArgs) -> Result<()> {
+        SubmitReview::handler(ctx, args)
+    }
+
+    pub fn update_review(ctx: Context<UpdateReview>, args: ReviewArgs) -> Result<()> {
+        UpdateReview::handler(ctx, args)
+    }
+
+    pub fn open_dispute<'info>(
+        ctx: Context<'info, OpenDispute<'info>>,
+        reason: DisputeReason,
+        evidence_uri: String,
+    ) -> Result<()> {
+        OpenDispute::handler(ctx, reason, evidence_uri)
+    }
+
+    pub fn rule_dispute<'info>(ctx: Context<'info, RuleDispute<'info>>, ruling: Ruling) -> Result<()> {
+        RuleDispute::handler(ctx, ruling)
+    }
+
+    pub fn close_dispute(ctx: Context<CloseDispute>) -> Result<()> {
+        CloseDispute::handler(ctx)
+    }
+
+    pub fn close_license(ctx: Context<CloseLicense>) -> Result<()> {
+        CloseLicense::handler(ctx)
+    }
+
+    pub fn close_dataset<'info>(ctx: Context<'info, CloseDataset<'info>>) -> Result<()> {
+        CloseDataset::handler(ctx)
     }
 }

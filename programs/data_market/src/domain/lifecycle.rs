@@ -3,6 +3,7 @@
 //!
 //! AwaitingKey --deliver (within the delivery window)--> Delivered --settle (after the dispute window)--> Settled
 //! AwaitingKey --refund (after the delivery window)--> Refunded (void for ever)
+//! Delivered --open dispute (within the dispute window)--> Disputed --ruling--> Settled or Refunded
 use anchor_lang::prelude::{AnchorDeserialize, AnchorSerialize, InitSpace};
 
 use super::DomainResult;
@@ -16,6 +17,8 @@ pub enum LicenseState {
     Delivered,
     /// Escrow released to the recipients.
     Settled,
+    /// The buyer disputed the delivery: the escrow is frozen until the arbiter rules.
+    Disputed,
     /// Not delivered in time; the buyer was paid back and the licence token burned.
     Refunded,
 }
@@ -55,7 +58,7 @@ pub fn deliver(
         }
         LicenseState::AwaitingKey => Err(MarketError::DeliveryWindowElapsed),
         LicenseState::Refunded => Err(MarketError::LicenseVoid),
-        LicenseState::Delivered | LicenseState::Settled => Err(MarketError::LicenseNotPending),
+        LicenseState::Delivered | LicenseState::Settled | LicenseState::Disputed => Err(MarketError::LicenseNotPending),
     }
 }
 
@@ -70,7 +73,7 @@ pub fn refund(
         LicenseState::AwaitingKey if now > after(clock.bought_at, delivery_window_secs)? => Ok(LicenseState::Refunded),
         LicenseState::AwaitingKey => Err(MarketError::DeliveryWindowOpen),
         LicenseState::Refunded => Err(MarketError::LicenseVoid),
-        LicenseState::Delivered | LicenseState::Settled => Err(MarketError::LicenseNotPending),
+        LicenseState::Delivered | LicenseState::Settled | LicenseState::Disputed => Err(MarketError::LicenseNotPending),
     }
 }
 
@@ -87,6 +90,7 @@ pub fn settle(
         LicenseState::AwaitingKey => Err(MarketError::LicenseNotDelivered),
         LicenseState::Refunded => Err(MarketError::LicenseVoid),
         LicenseState::Settled => Err(MarketError::LicenseNotPending),
+        LicenseState::Disputed => Err(MarketError::LicenseDisputed),
     }
 }
 
@@ -96,6 +100,7 @@ pub fn renew(state: LicenseState, clock: &LicenseClock, duration_secs: u64, now:
     match state {
         LicenseState::Refunded => return Err(MarketError::LicenseVoid),
         LicenseState::AwaitingKey => return Err(MarketError::LicenseNotDelivered),
+        LicenseState::Disputed => return Err(MarketError::LicenseDisputed),
         LicenseState::Delivered | LicenseState::Settled => {}
     }
     if clock.expires_at == 0 || duration_secs == 0 {
@@ -104,10 +109,22 @@ pub fn renew(state: LicenseState, clock: &LicenseClock, duration_secs: u64, now:
     expiry(clock.expires_at.max(now), duration_secs)
 }
 
-/// Whether the licence grants use of the data at `now` (the holder must also hold the token).
+/// Whether the licence grants use of the data at `now` (the holder must also hold the token): the
+/// key was delivered, the licence is not void and has not expired. A dispute does not suspend it.
+pub fn check_usable(state: LicenseState, clock: &LicenseClock, now: i64) -> DomainResult<()> {
+    match state {
+        LicenseState::AwaitingKey => return Err(MarketError::LicenseNotDelivered),
+        LicenseState::Refunded => return Err(MarketError::LicenseVoid),
+        LicenseState::Delivered | LicenseState::Settled | LicenseState::Disputed => {}
+    }
+    if clock.expires_at != 0 && now >= clock.expires_at {
+        return Err(MarketError::LicenseExpired);
+    }
+    Ok(())
+}
+
 pub fn is_valid(state: LicenseState, clock: &LicenseClock, now: i64) -> bool {
-    matches!(state, LicenseState::Delivered | LicenseState::Settled)
-        && (clock.expires_at == 0 || now < clock.expires_at)
+    check_usable(state, clock, now).is_ok()
 }
 
 #[cfg(test)]
@@ -161,6 +178,7 @@ mod tests {
             Just(LicenseState::AwaitingKey),
             Just(LicenseState::Delivered),
             Just(LicenseState::Settled),
+            Just(LicenseState::Disputed),
             Just(LicenseState::Refunded)
         ]
     }
@@ -193,6 +211,10 @@ mod tests {
         fn validity_follows_expiry(expires_at in 1i64..1_000_000, now in 0i64..2_000_000) {
             let c = LicenseClock { bought_at: 0, delivered_at: 0, expires_at };
             prop_assert_eq!(is_valid(LicenseState::Settled, &c, now), now < expires_at);
+            prop_assert_eq!(is_valid(LicenseState::Disputed, &c, now), now < expires_at);
+            if now >= expires_at {
+                prop_assert_eq!(check_usable(LicenseState::Delivered, &c, now), Err(MarketError::LicenseExpired));
+            }
             prop_assert!(!is_valid(LicenseState::AwaitingKey, &c, now));
         }
     }

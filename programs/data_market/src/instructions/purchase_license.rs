@@ -1,15 +1,16 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_2022::{self, MintTo, Token2022};
+use anchor_spl::token_2022::Token2022;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::domain::fees::breakdown;
+use crate::domain::{listing, metering};
 use crate::domain::lifecycle::{expiry, LicenseState};
 use crate::domain::validation::non_zero;
 use crate::errors::MarketError;
 use crate::events::LicensePurchased;
 use crate::pda::create_pda_account;
-use crate::state::{seeds, Dataset, DatasetState, License, Marketplace};
-use crate::vault;
+use crate::state::{seeds, AllowListEntry, Dataset, License, Marketplace};
+use crate::{license_token, vault};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct PurchaseLicenseArgs {
@@ -19,6 +20,8 @@ pub struct PurchaseLicenseArgs {
     pub buyer_encryption_key: [u8; 32],
     /// Front-end that referred the sale; earns the dataset's referral fee at settlement.
     pub referrer: Option<Pubkey>,
+    /// Credits to buy from a metered dataset (price is per credit); 1 for an unmetered one.
+    pub credits: u32,
 }
 
 /// Writes only accounts of this dataset and this buyer: the marketplace config is read-only, fees
@@ -57,6 +60,8 @@ pub struct PurchaseLicense<'info> {
     pub payment_token_program: Interface<'info, TokenInterface>,
     pub token_2022_program: Program<'info, Token2022>,
     pub system_program: Program<'info, System>,
+    /// The buyer's entry on the dataset's allow-list; needed only while the allow-list is enabled.
+    pub allow_list_entry: Option<Box<Account<'info, AllowListEntry>>>,
 }
 
 impl<'info> PurchaseLicense<'info> {
@@ -64,8 +69,15 @@ impl<'info> PurchaseLicense<'info> {
         require_keys_neq!(*self.license.owner, crate::ID, MarketError::LicenseAlreadyExists);
         require!(!self.marketplace.purchases_paused, MarketError::PurchasesPaused);
         let dataset = &self.dataset;
-        require!(dataset.state == DatasetState::Active, MarketError::DatasetNotActive);
-        require!(dataset.price <= args.max_price, MarketError::PriceAboveMax);
+        require!(listing::sales_open(dataset.state), MarketError::DatasetNotActive);
+        if dataset.allow_list_enabled {
+            let listed = self.allow_list_entry.as_ref().is_some_and(|entry| {
+                entry.dataset == dataset.key() && entry.buyer == self.buyer.key()
+            });
+            require!(listed, MarketError::NotOnAllowList);
+        }
+        let total = metering::purchase_total(dataset.price, dataset.terms.metered, args.credits)?;
+        require!(total <= args.max_price, MarketError::PriceAboveMax);
         let max_supply = dataset.terms.max_supply;
         require!(max_supply == 0 || dataset.licenses_outstanding < max_supply, MarketError::SupplyExhausted);
         non_zero(&args.buyer_encryption_key, MarketError::InvalidEncryptionKey)?;
@@ -86,7 +98,9 @@ impl<'info> PurchaseLicense<'info> {
             Some(_) => dataset.referral_fee_bps.min(accounts.marketplace.max_referral_fee_bps),
             None => 0,
         };
-        let fees = breakdown(dataset.price, accounts.marketplace.protocol_fee_bps, referral_bps)?;
+        let protocol_bps = accounts.marketplace.protocol_fee_bps;
+        let total = metering::purchase_total(dataset.price, dataset.terms.metered, args.credits)?;
+        let fees = breakdown(total, protocol_bps, referral_bps)?;
 
         vault::pay_in(
             &accounts.buyer_payment_account,
@@ -96,19 +110,13 @@ impl<'info> PurchaseLicense<'info> {
             &accounts.payment_token_program,
             fees.gross,
         )?;
-        let seeds = dataset.signer_seeds();
-        let signer: &[&[&[u8]]] = &[&seeds];
-        token_2022::mint_to(
-            CpiContext::new_with_signer(
-                accounts.token_2022_program.key(),
-                MintTo {
-                    mint: accounts.license_mint.to_account_info(),
-                    to: accounts.buyer_license_account.to_account_info(),
-                    authority: accounts.dataset.to_account_info(),
-                },
-                signer,
-            ),
-            1,
+        let credits = u64::from(args.credits);
+        license_token::mint(
+            &accounts.dataset,
+            &accounts.license_mint,
+            &accounts.buyer_license_account,
+            &accounts.token_2022_program,
+            credits,
         )?;
 
         let expires_at = expiry(now, dataset.terms.duration_secs)?;
@@ -135,6 +143,12 @@ impl<'info> PurchaseLicense<'info> {
             price_paid: fees.gross,
             protocol_fee: fees.protocol_fee,
             referral_fee: fees.referral_fee,
+            protocol_fee_bps: protocol_bps,
+            referral_fee_bps: referral_bps,
+            refunded_amount: 0,
+            credits,
+            usage_count: 0,
+            has_dispute: false,
             referral_fee_claimed: false,
             bought_at: now,
             delivered_at: 0,
@@ -159,6 +173,7 @@ impl<'info> PurchaseLicense<'info> {
             protocol_fee: fees.protocol_fee,
             referral_fee: fees.referral_fee,
             referrer: args.referrer.unwrap_or_default(),
+            credits,
             expires_at,
         });
         Ok(())

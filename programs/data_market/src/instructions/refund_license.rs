@@ -1,12 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_2022::{self, Burn, Token2022};
+use anchor_spl::token_2022::Token2022;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::domain::lifecycle;
 use crate::errors::MarketError;
 use crate::events::LicenseRefunded;
 use crate::state::{Dataset, License};
-use crate::vault;
+use crate::{license_token, vault};
 
 #[derive(Accounts)]
 pub struct RefundLicense<'info> {
@@ -47,7 +47,9 @@ impl<'info> RefundLicense<'info> {
             accounts.dataset.delivery_window_secs,
             now,
         )?;
-        require!(accounts.buyer_license_account.amount >= 1, MarketError::LicenseTokenNotHeld);
+        // every credit bought is still unused before delivery (an unmetered licence has one)
+        let credits = accounts.license.credits;
+        require!(accounts.buyer_license_account.amount >= credits, MarketError::LicenseTokenNotHeld);
 
         let amount = accounts.license.price_paid;
         vault::pay_out(
@@ -58,26 +60,19 @@ impl<'info> RefundLicense<'info> {
             &accounts.payment_token_program,
             amount,
         )?;
-        let seeds = accounts.dataset.signer_seeds();
-        let signer: &[&[&[u8]]] = &[&seeds];
-        token_2022::burn(
-            CpiContext::new_with_signer(
-                accounts.token_2022_program.key(),
-                Burn {
-                    mint: accounts.license_mint.to_account_info(),
-                    from: accounts.buyer_license_account.to_account_info(),
-                    authority: accounts.dataset.to_account_info(),
-                },
-                signer,
-            ),
-            1,
+        license_token::burn_as_delegate(
+            &accounts.dataset,
+            &accounts.license_mint,
+            &accounts.buyer_license_account,
+            &accounts.token_2022_program,
+            credits,
         )?;
-
         let dataset = &mut accounts.dataset;
         dataset.ledger.refund(amount)?;
         dataset.licenses_outstanding = dataset.licenses_outstanding.checked_sub(1).ok_or(MarketError::Overflow)?;
         let license = &mut accounts.license;
         license.state = state;
+        license.refunded_amount = amount;
         emit!(LicenseRefunded { dataset: dataset.key(), license: license.key(), buyer: license.buyer, amount });
         Ok(())
     }

@@ -11,6 +11,7 @@ use anchor_spl::token_interface::{
 
 use crate::constants::*;
 use crate::domain::ledger::EscrowLedger;
+use crate::domain::reviews::RatingAggregate;
 use crate::domain::validation::*;
 use crate::errors::MarketError;
 use crate::events::DatasetRegistered;
@@ -40,6 +41,8 @@ pub struct RegisterDatasetArgs {
     pub recipients: Vec<Recipient>,
     pub delivery_window_secs: u32,
     pub dispute_window_secs: u32,
+    /// Only buyers on the allow-list may purchase (entries are added with add_to_allow_list).
+    pub allow_list_enabled: bool,
 }
 
 #[derive(Accounts)]
@@ -70,6 +73,10 @@ pub struct RegisterDataset<'info> {
     pub token_2022_program: Program<'info, Token2022>,
     pub associated_token_program: Program<'info, AssociatedToken>,
     pub system_program: Program<'info, System>,
+    /// The dataset this one is a new version of (same owner, no successor yet); it gets linked to
+    /// the new one.
+    #[account(mut, has_one = owner @ MarketError::PreviousVersionNotOwned)]
+    pub previous_version: Option<Box<Account<'info, Dataset>>>,
 }
 
 /// Token-2022 payment mint extensions the escrow can hold: none of them takes a fee, runs foreign
@@ -117,7 +124,7 @@ impl<'info> RegisterDataset<'info> {
     pub fn handler(ctx: Context<'info, Self>, args: RegisterDatasetArgs) -> Result<()> {
         ctx.accounts.validate(&args)?;
         let tags = encode_tags(&args.tags)?;
-        let accounts = &ctx.accounts;
+        let accounts = &mut *ctx.accounts;
         require_keys_neq!(*accounts.dataset.owner, crate::ID, MarketError::ContentHashAlreadyRegistered);
 
         let dataset_key = accounts.dataset.key();
@@ -149,6 +156,14 @@ impl<'info> RegisterDataset<'info> {
             },
         ))?;
 
+        let previous_version = match accounts.previous_version.as_mut() {
+            Some(previous) => {
+                require_keys_eq!(previous.next_version, Pubkey::default(), MarketError::VersionAlreadySucceeded);
+                previous.next_version = dataset_key;
+                previous.key()
+            }
+            None => Pubkey::default(),
+        };
         let mut recipients = [Recipient::default(); MAX_RECIPIENTS];
         recipients[..args.recipients.len()].copy_from_slice(&args.recipients);
         let now = Clock::get()?.unix_timestamp;
@@ -172,6 +187,13 @@ impl<'info> RegisterDataset<'info> {
             ledger: EscrowLedger::default(),
             licenses_outstanding: 0,
             licenses_sold: 0,
+            revoke_reason: 0,
+            allow_list_enabled: args.allow_list_enabled,
+            previous_version,
+            next_version: Pubkey::default(),
+            usage_by_purpose: [0; USAGE_PURPOSES],
+            ratings: RatingAggregate::default(),
+            open_disputes: 0,
             created_at: now,
             updated_at: now,
             bump: dataset_bump,
@@ -191,6 +213,7 @@ impl<'info> RegisterDataset<'info> {
             license_mint: dataset.license_mint,
             payment_mint: dataset.payment_mint,
             price: dataset.price,
+            previous_version,
         });
         Ok(())
     }

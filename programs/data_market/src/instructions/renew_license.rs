@@ -2,10 +2,10 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::domain::fees::breakdown;
-use crate::domain::lifecycle;
+use crate::domain::{lifecycle, listing};
 use crate::errors::MarketError;
 use crate::events::LicenseRenewed;
-use crate::state::{Dataset, DatasetState, License, Marketplace};
+use crate::state::{Dataset, License, Marketplace};
 use crate::vault;
 
 #[derive(Accounts)]
@@ -28,7 +28,7 @@ pub struct RenewLicense<'info> {
 impl<'info> RenewLicense<'info> {
     fn validate(&self, max_price: u64) -> Result<()> {
         require!(!self.marketplace.purchases_paused, MarketError::PurchasesPaused);
-        require!(self.dataset.state == DatasetState::Active, MarketError::DatasetNotActive);
+        require!(listing::sales_open(self.dataset.state), MarketError::DatasetNotActive);
         require!(self.dataset.price <= max_price, MarketError::PriceAboveMax);
         Ok(())
     }

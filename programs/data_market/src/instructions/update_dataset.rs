@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::DatasetUpdated;
-use crate::state::{Dataset, DatasetState};
+use crate::state::Dataset;
 
 /// Each field left `None` keeps its value.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
@@ -12,8 +12,8 @@ pub struct UpdateDatasetArgs {
     pub price: Option<u64>,
     /// Key allowed to deliver sealed keys for the owner; Pubkey::default() removes it.
     pub delivery_delegate: Option<Pubkey>,
-    /// Pause (or resume) new sales of this dataset; existing licences are unaffected.
-    pub paused: Option<bool>,
+    /// Restrict purchases to buyers on the allow-list (or lift the restriction).
+    pub allow_list_enabled: Option<bool>,
 }
 
 #[derive(Accounts)]
@@ -34,15 +34,15 @@ impl UpdateDataset<'_> {
         if let Some(delegate) = args.delivery_delegate {
             dataset.delivery_delegate = delegate;
         }
-        if let Some(paused) = args.paused {
-            dataset.state = if paused { DatasetState::Paused } else { DatasetState::Active };
+        if let Some(enabled) = args.allow_list_enabled {
+            dataset.allow_list_enabled = enabled;
         }
         dataset.updated_at = Clock::get()?.unix_timestamp;
         emit!(DatasetUpdated {
             dataset: dataset.key(),
             price: dataset.price,
-            paused: dataset.state == DatasetState::Paused,
             delivery_delegate: dataset.delivery_delegate,
+            allow_list_enabled: dataset.allow_list_enabled,
         });
         Ok(())
     }

@@ -2,6 +2,8 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::domain::ledger::EscrowLedger;
+pub use crate::domain::listing::DatasetState;
+use crate::domain::reviews::RatingAggregate;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum DatasetCategory {
@@ -15,14 +17,6 @@ pub enum DatasetCategory {
     Other,
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
-pub enum DatasetState {
-    /// Open for sales.
-    Active,
-    /// The owner paused new sales and renewals; existing licences stay valid.
-    Paused,
-}
-
 /// What a licence allows, fixed at registration and shown to every buyer.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct LicenseTerms {
@@ -30,6 +24,8 @@ pub struct LicenseTerms {
     pub duration_secs: u64,
     /// Licences that may be outstanding at once; 0 = unlimited.
     pub max_supply: u32,
+    /// Sells credits (one per recorded use) at `price` each instead of one licence at `price`.
+    pub metered: bool,
     /// Whether the licence token may change hands (otherwise the mint is NonTransferable).
     pub transferable: bool,
     pub ai_training: bool,
@@ -79,6 +75,19 @@ pub struct Dataset {
     /// Licences sold and not refunded (the supply cap counts these).
     pub licenses_outstanding: u32,
     pub licenses_sold: u64,
+    /// Why the operator revoked the dataset (0 unless revoked).
+    pub revoke_reason: u16,
+    /// Only buyers with an allow-list entry may purchase.
+    pub allow_list_enabled: bool,
+    /// Version chain: the dataset this one supersedes and the one that supersedes it (default = none).
+    pub previous_version: Pubkey,
+    pub next_version: Pubkey,
+    /// Recorded uses, by UsagePurpose.
+    pub usage_by_purpose: [u64; USAGE_PURPOSES],
+    /// Review ratings: average = sum / count.
+    pub ratings: RatingAggregate,
+    /// Disputes opened and not yet ruled.
+    pub open_disputes: u32,
     pub created_at: i64,
     pub updated_at: i64,
     pub bump: u8,

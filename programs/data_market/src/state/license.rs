@@ -15,10 +15,21 @@ pub struct License {
     /// Front-end owed `referral_fee` at settlement; Pubkey::default() = none.
     pub referrer: Pubkey,
     pub state: LicenseState,
-    /// Escrowed gross price and the fees fixed at purchase time.
+    /// Escrowed gross price and the fees fixed at purchase time (amounts, and the rates that a split
+    /// ruling applies to the released part).
     pub price_paid: u64,
     pub protocol_fee: u64,
     pub referral_fee: u64,
+    pub protocol_fee_bps: u16,
+    pub referral_fee_bps: u16,
+    /// Paid back to the buyer by a refund or a ruling.
+    pub refunded_amount: u64,
+    /// Credits bought in all (1 for an unmetered licence) and uses recorded; the receipt of the next
+    /// use has index `usage_count`.
+    pub credits: u64,
+    pub usage_count: u64,
+    /// A dispute account exists for this licence (it must be closed before the licence).
+    pub has_dispute: bool,
     pub referral_fee_claimed: bool,
     pub bought_at: i64,
     pub delivered_at: i64,

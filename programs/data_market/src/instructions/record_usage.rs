@@ -1,0 +1,123 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{Mint, TokenAccount};
+
+use crate::domain::validation::non_zero;
+use crate::domain::{lifecycle, listing};
+use crate::errors::MarketError;
+use crate::events::UsageRecorded;
+use crate::license_token;
+use crate::pda::create_pda_account;
+use crate::state::{seeds, Dataset, License, UsagePurpose, UsageReceipt};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct RecordUsageArgs {
+    pub purpose: UsagePurpose,
+    /// Hash of the model or artifact trained, tuned, evaluated or served with the data (not all zeros).
+    pub model_hash: [u8; 32],
+    /// Caller-chosen identifier of the run.
+    pub run_id: [u8; 32],
+}
+
+#[derive(Accounts)]
+pub struct RecordUsage<'info> {
+    /// The licence's buyer, holding its licence token; pays the receipt's rent.
+    #[account(mut)]
+    pub holder: Signer<'info>,
+    /// Optional second signer vouching for the run (e.g. the compute provider), recorded as such.
+    pub attestor: Option<Signer<'info>>,
+    /// Counts uses by purpose.
+    #[account(mut, has_one = license_mint)]
+    pub dataset: Box<Account<'info, Dataset>>,
+    #[account(mut, has_one = dataset, constraint = license.buyer == holder.key() @ MarketError::NotLicenseBuyer)]
+    pub license: Box<Account<'info, License>>,
+    /// Burned from, one credit per use, for a metered licence.
+    #[account(mut)]
+    pub license_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The holder's licence tokens: proves the licence is held (and pays metered credits).
+    #[account(mut, token::mint = license_mint, token::authority = holder, token::token_program = token_2022_program)]
+    pub holder_license_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: the receipt PDA for the licence's next use (address checked by the seeds; created in the
+    /// handler so lamports sent there beforehand cannot block it).
+    #[account(mut, seeds = [seeds::RECEIPT, license.key().as_ref(), &license.bought_at.to_le_bytes(),
+        &license.usage_count.to_le_bytes()], bump)]
+    pub receipt: UncheckedAccount<'info>,
+    pub token_2022_program: Program<'info, Token2022>,
+    pub system_program: Program<'info, System>,
+}
+
+impl<'info> RecordUsage<'info> {
+    fn validate(&self, args: &RecordUsageArgs) -> Result<()> {
+        require!(listing::usage_allowed(self.dataset.state), MarketError::DatasetRevoked);
+        let now = Clock::get()?.unix_timestamp;
+        lifecycle::check_usable(self.license.state, &self.license.clock(), now)?;
+        let no_token = if self.dataset.terms.metered { MarketError::NoCreditsLeft } else { MarketError::LicenseTokenNotHeld };
+        if self.holder_license_account.amount == 0 {
+            return Err(no_token.into());
+        }
+        non_zero(&args.model_hash, MarketError::InvalidModelHash)?;
+        Ok(())
+    }
+
+    /// Records one use of a valid, held licence as a receipt at a derivable address; a metered
+    /// licence spends one credit.
+    #[inline(never)]
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn handler(ctx: Context<'info, Self>, args: RecordUsageArgs) -> Result<()> {
+        let accounts = ctx.accounts;
+        if accounts.dataset.terms.metered {
+            license_token::burn_as_holder(
+                &accounts.holder,
+                &accounts.license_mint,
+                &accounts.holder_license_account,
+                &accounts.token_2022_program,
+                1,
+            )?;
+        }
+        let license_key = accounts.license.key();
+        let index = accounts.license.usage_count;
+        let (bought_at, index_bytes) = (accounts.license.bought_at.to_le_bytes(), index.to_le_bytes());
+        let receipt_seeds: [&[u8]; 5] =
+            [seeds::RECEIPT, license_key.as_ref(), &bought_at, &index_bytes, &[ctx.bumps.receipt]];
+        let space = 8 + UsageReceipt::INIT_SPACE;
+        create_pda_account(
+            &accounts.holder.to_account_info(),
+            &accounts.receipt.to_account_info(),
+            &accounts.system_program.to_account_info(),
+            space,
+            Rent::get()?.minimum_balance(space),
+            &crate::ID,
+            &receipt_seeds,
+        )?;
+        let attestor = accounts.attestor.as_ref().map(|a| a.key()).unwrap_or_default();
+        let receipt = UsageReceipt {
+            dataset: accounts.dataset.key(),
+            license: license_key,
+            model_hash: args.model_hash,
+            holder: accounts.holder.key(),
+            attestor,
+            purpose: args.purpose,
+            run_id: args.run_id,
+            recorded_at: Clock::get()?.unix_timestamp,
+            index,
+            bump: ctx.bumps.receipt,
+        };
+        let info = accounts.receipt.to_account_info();
+        receipt.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
+
+        let counter = &mut accounts.dataset.usage_by_purpose[args.purpose.index()];
+        *counter = counter.checked_add(1).ok_or(MarketError::Overflow)?;
+        accounts.license.usage_count = index.checked_add(1).ok_or(MarketError::Overflow)?;
+        emit!(UsageRecorded {
+            dataset: receipt.dataset,
+            license: license_key,
+            receipt: info.key(),
+            holder: receipt.holder,
+            attestor,
+            purpose: args.purpose,
+            model_hash: args.model_hash,
+            index,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+use anchor_lang::prelude::*;
+
+use super::submit_review::ReviewArgs;
+use crate::errors::MarketError;
+use crate::events::ReviewSubmitted;
+use crate::state::{Dataset, Review};
+
+#[derive(Accounts)]
+pub struct UpdateReview<'info> {
+    pub reviewer: Signer<'info>,
+    #[account(mut)]
+    pub dataset: Box<Account<'info, Dataset>>,
+    /// Only its author edits it.
+    #[account(mut, has_one = dataset, has_one = reviewer @ MarketError::NotReviewAuthor)]
+    pub review: Box<Account<'info, Review>>,
+}
+
+impl UpdateReview<'_> {
+    #[inline(never)]
+    pub fn handler(ctx: Context<Self>, args: ReviewArgs) -> Result<()> {
+        args.check()?;
+        let review = &mut ctx.accounts.review;
+        ctx.accounts.dataset.ratings.replace(review.rating, args.rating)?;
+        review.rating = args.rating;
+        review.text_hash = args.text_hash;
+        review.uri = args.uri;
+        review.updated_at = Clock::get()?.unix_timestamp;
+        emit!(ReviewSubmitted {
+            dataset: review.dataset,
+            license: review.license,
+            review: review.key(),
+            rating: review.rating,
+            edited: true
+        });
+        Ok(())
+    }
+}

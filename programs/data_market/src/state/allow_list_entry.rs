@@ -1,0 +1,10 @@
+use anchor_lang::prelude::*;
+
+/// Lets `buyer` purchase `dataset` while the dataset's allow-list is enabled.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct AllowListEntry {
+    pub dataset: Pubkey,
+    pub buyer: Pubkey,
+    pub bump: u8,
+}
