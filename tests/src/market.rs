@@ -125,6 +125,38 @@ impl Market {
         T::try_deserialize(&mut account.data.as_slice()).expect("deserialize account")
     }
 
+    /// What an RPC node's getProgramAccounts returns for the program with these memcmp filters
+    /// (offset, bytes), sorted by address: how clients list receipts, licences and datasets.
+    pub fn program_accounts(&self, filters: &[(usize, &[u8])]) -> Vec<(Pubkey, Vec<u8>)> {
+        use solana_account::ReadableAccount;
+        let mut found: Vec<(Pubkey, Vec<u8>)> = self
+            .svm
+            .accounts_db()
+            .inner
+            .iter()
+            .filter(|(_, account)| *account.owner() == data_market::ID && account.lamports() > 0)
+            .filter(|(_, account)| {
+                filters.iter().all(|(offset, bytes)| account.data().get(*offset..offset + bytes.len()) == Some(*bytes))
+            })
+            .map(|(address, account)| (*address, account.data().to_vec()))
+            .collect();
+        found.sort_by_key(|(address, _)| *address);
+        found
+    }
+
+    /// Accounts of one type (by discriminator) matching the memcmp filters, decoded.
+    pub fn program_accounts_of<T: anchor_lang::AccountDeserialize + anchor_lang::Discriminator>(
+        &self,
+        filters: &[(usize, &[u8])],
+    ) -> Vec<(Pubkey, T)> {
+        let mut all: Vec<(usize, &[u8])> = vec![(0, T::DISCRIMINATOR)];
+        all.extend_from_slice(filters);
+        self.program_accounts(&all)
+            .into_iter()
+            .map(|(address, data)| (address, T::try_deserialize(&mut data.as_slice()).expect("decode")))
+            .collect()
+    }
+
     pub fn marketplace(&self) -> Marketplace {
         self.account(&crate::fixtures::marketplace_address())
     }
