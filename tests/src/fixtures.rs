@@ -100,7 +100,7 @@ impl World {
         let mut market = Market::new(backend);
         let operator = market.wallet();
         let treasury = market.keypair();
-        let arbiter = market.keypair();
+        let arbiter = market.wallet();
         market.set_upgrade_authority(&operator.pubkey());
         let usdc = market.create_mint(token_program, 6, MintExtra::None);
         let args = InitializeMarketplaceArgs {

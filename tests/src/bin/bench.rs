@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;
 use data_market::instructions::*;
-use data_market::state::{DatasetState, Recipient};
+use data_market::state::{DatasetState, DisputeReason, Recipient, Ruling, UsagePurpose};
 use market_tests::tokens::{TOKEN, TOKEN_2022};
 use market_tests::*;
 use serde_json::{json, Value};
@@ -113,6 +113,9 @@ const REGISTER_TARGET: u64 = 90_000;
 const NEW_BUYER_TARGET: u64 = 60_000;
 const RETURNING_BUYER_TARGET: u64 = 35_000;
 const OTHER_TARGET: u64 = 30_000;
+const USAGE_TARGET: u64 = 25_000;
+const REVIEW_TARGET: u64 = 20_000;
+const DISPUTE_TARGET: u64 = 30_000;
 
 fn main() {
     let world = World::new(Backend::Sbf);
@@ -197,9 +200,75 @@ fn main() {
     bench.measure("refund_license", OTHER_TARGET, refund, &[&caller]);
     bench.world.assert_conserved(&d);
     assert_eq!(bench.world.dataset(&d.address).state, DatasetState::Active);
+    let close = close_license(returning.pubkey(), &d);
+    bench.measure("close_license", OTHER_TARGET, close, &[&returning]);
+
+    after_sale(&mut bench, &d, &owner, &new_buyer, &successor);
+    bench.world.assert_conserved(&d);
 
     let rent = rent_table(&mut bench, &d, &new_buyer.pubkey());
     report(&bench.results, &rent);
+}
+
+/// Usage, reviews, allow-lists, disputes, credits and the dataset lifecycle.
+fn after_sale(bench: &mut Bench, d: &DatasetHandle, owner: &Keypair, buyer: &Keypair, operator: &Keypair) {
+    let attestor = bench.world.wallet();
+    let license = bench.world.license(&d.license(&buyer.pubkey()));
+    let accounts =
+        record_usage_accounts(buyer.pubkey(), d, license.bought_at, license.usage_count, Some(attestor.pubkey()));
+    let usage = RecordUsageArgs { purpose: UsagePurpose::Training, model_hash: [0x4d; 32], run_id: [1; 32] };
+    bench.measure("record_usage (attested)", USAGE_TARGET, record_usage(accounts, usage), &[buyer, &attestor]);
+
+    let review = ReviewArgs { rating: 4, text_hash: [2; 32], uri: "ipfs://bafkreireview".into() };
+    bench.measure("submit_review", REVIEW_TARGET, submit_review(buyer.pubkey(), d, review.clone()), &[buyer]);
+    let edit = ReviewArgs { rating: 5, ..review };
+    bench.measure("update_review", REVIEW_TARGET, update_review(buyer.pubkey(), d, edit), &[buyer]);
+
+    let listed = bench.world.wallet();
+    bench.measure("add_to_allow_list", OTHER_TARGET, add_to_allow_list(owner.pubkey(), d, listed.pubkey()), &[owner]);
+    let remove = remove_from_allow_list(owner.pubkey(), d, &listed.pubkey());
+    bench.measure("remove_from_allow_list", OTHER_TARGET, remove, &[owner]);
+
+    // a delivered buyer disputes; the arbiter splits the escrow
+    let disputer = bench.world.buyer(PRICE);
+    bench.world.buy(d, &disputer, None).succeeds();
+    bench.world.deliver(d, owner, &disputer.pubkey()).succeeds();
+    let open = open_dispute(disputer.pubkey(), d, DisputeReason::HashMismatch, "ipfs://bafkreievidence");
+    bench.measure("open_dispute", DISPUTE_TARGET, open, &[&disputer]);
+    let arbiter = bench.world.arbiter.insecure_clone();
+    let rule = rule_dispute(arbiter.pubkey(), d, &disputer.pubkey(), Ruling::Split { buyer_bps: 4_000 });
+    bench.measure("rule_dispute (split)", DISPUTE_TARGET, rule, &[&arbiter]);
+    bench.measure("close_dispute", OTHER_TARGET, close_dispute(disputer.pubkey(), d), &[&disputer]);
+
+    // a metered dataset: credits, a metered use, a top-up
+    let mut args = dataset_args("metered corpus", single_owner(&owner.pubkey()));
+    args.terms.metered = true;
+    args.price = 1_000_000;
+    let m = bench.world.register_with(owner, args);
+    let metered_buyer = bench.world.buyer(50_000_000);
+    let mut purchase = purchase_args(u64::MAX, None);
+    purchase.credits = 10;
+    let ixs = purchase_instructions(metered_buyer.pubkey(), &m, purchase);
+    bench.measure_transaction("purchase_license (10 credits, new buyer)", NEW_BUYER_TARGET, ixs, &[&metered_buyer]);
+    bench.world.deliver(&m, owner, &metered_buyer.pubkey()).succeeds();
+    let license = bench.world.license(&m.license(&metered_buyer.pubkey()));
+    let accounts = record_usage_accounts(metered_buyer.pubkey(), &m, license.bought_at, license.usage_count, None);
+    let usage = RecordUsageArgs { purpose: UsagePurpose::FineTuning, model_hash: [0x6d; 32], run_id: [3; 32] };
+    bench.measure("record_usage (metered)", USAGE_TARGET, record_usage(accounts, usage), &[&metered_buyer]);
+    let top_up = buy_credits(metered_buyer.pubkey(), &m, 5, u64::MAX);
+    bench.measure("buy_credits", OTHER_TARGET, top_up, &[&metered_buyer]);
+    bench.world.assert_conserved(&m);
+
+    // lifecycle: unlist, revoke; an empty dataset retires and closes
+    let unlist = set_dataset_state(owner.pubkey(), &m, DatasetState::Unlisted);
+    bench.measure("set_dataset_state", OTHER_TARGET, unlist, &[owner]);
+    bench.measure("revoke_dataset", OTHER_TARGET, revoke_dataset(operator.pubkey(), &m, 7), &[operator]);
+
+    let empty = bench.world.register(owner, "retired corpus");
+    let retire = set_dataset_state(owner.pubkey(), &empty, DatasetState::Retired);
+    bench.world.send(&[retire], &[owner]).succeeds();
+    bench.world.payment_account_of(&owner.pubkey());
+    bench.measure("close_dataset", OTHER_TARGET, close_dataset(owner.pubkey(), &empty), &[owner]);
 }
 
 fn label_buyer(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey, name: &str) {
@@ -223,6 +292,12 @@ fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(Stri
     row(w, "license mint (non-transferable, metadata)", &d.license_mint);
     row(w, "escrow vault (SPL Token)", &d.escrow_vault);
     row(w, "buyer license token account", &d.license_account(buyer));
+    let license = d.license(buyer);
+    row(w, "usage receipt", &receipt_address(&license, w.license(&license).bought_at, 0));
+    row(w, "review", &review_address(&license));
+    let listed = w.wallet();
+    let owner = w.dataset(&d.address).owner;
+    let _ = (listed, owner);
     // a transferable licence and a Token-2022 payment mint create different account sizes
     let owner = w.wallet();
     let mut args = dataset_args("transferable", single_owner(&owner.pubkey()));

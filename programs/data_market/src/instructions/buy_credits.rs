@@ -19,8 +19,9 @@ pub struct BuyCredits<'info> {
     /// The buyer's own licence to this dataset.
     #[account(mut, has_one = dataset, has_one = buyer @ MarketError::NotLicenseBuyer)]
     pub license: Box<Account<'info, License>>,
+    /// CHECK: the dataset's licence mint (bound by has_one on the dataset); only handed to Token-2022.
     #[account(mut)]
-    pub license_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub license_mint: UncheckedAccount<'info>,
     #[account(mut, token::mint = license_mint, token::authority = buyer, token::token_program = token_2022_program)]
     pub buyer_license_account: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
@@ -64,7 +65,7 @@ impl<'info> BuyCredits<'info> {
         let credits = u64::from(credits);
         license_token::mint(
             &accounts.dataset,
-            &accounts.license_mint,
+            &accounts.license_mint.to_account_info(),
             &accounts.buyer_license_account,
             &accounts.token_2022_program,
             credits,

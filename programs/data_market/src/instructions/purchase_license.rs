@@ -41,8 +41,9 @@ pub struct PurchaseLicense<'info> {
     /// purchase fails with LicenseAlreadyExists.
     #[account(mut, seeds = [seeds::LICENSE, dataset.key().as_ref(), buyer.key().as_ref()], bump)]
     pub license: UncheckedAccount<'info>,
+    /// CHECK: the dataset's licence mint (bound by has_one on the dataset); only handed to Token-2022.
     #[account(mut)]
-    pub license_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub license_mint: UncheckedAccount<'info>,
     /// A Token-2022 account of the licence mint owned by the buyer. Clients create the buyer's
     /// associated account (idempotently) in the same transaction; checking mint and owner here is
     /// cheaper than re-deriving the associated address.
@@ -113,7 +114,7 @@ impl<'info> PurchaseLicense<'info> {
         let credits = u64::from(args.credits);
         license_token::mint(
             &accounts.dataset,
-            &accounts.license_mint,
+            &accounts.license_mint.to_account_info(),
             &accounts.buyer_license_account,
             &accounts.token_2022_program,
             credits,

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::Token2022;
-use anchor_spl::token_interface::{Mint, TokenAccount};
+use anchor_spl::token_interface::TokenAccount;
 
 use crate::domain::validation::non_zero;
 use crate::domain::{lifecycle, listing};
@@ -8,7 +8,7 @@ use crate::errors::MarketError;
 use crate::events::UsageRecorded;
 use crate::license_token;
 use crate::pda::create_pda_account;
-use crate::state::{seeds, Dataset, License, UsagePurpose, UsageReceipt};
+use crate::state::{seeds, License, UsagePurpose, UsageReceipt, UsageView};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RecordUsageArgs {
@@ -26,14 +26,16 @@ pub struct RecordUsage<'info> {
     pub holder: Signer<'info>,
     /// Optional second signer vouching for the run (e.g. the compute provider), recorded as such.
     pub attestor: Option<Signer<'info>>,
-    /// Counts uses by purpose.
-    #[account(mut, has_one = license_mint)]
-    pub dataset: Box<Account<'info, Dataset>>,
+    /// CHECK: a Dataset: owner checked here, discriminator when read in `validate`. Only the fields
+    /// this instruction needs are read, and its usage counter is bumped in place (see
+    /// state::dataset::layout), which keeps the most frequent instruction cheap.
+    #[account(mut, owner = crate::ID)]
+    pub dataset: UncheckedAccount<'info>,
     #[account(mut, has_one = dataset, constraint = license.buyer == holder.key() @ MarketError::NotLicenseBuyer)]
     pub license: Box<Account<'info, License>>,
-    /// Burned from, one credit per use, for a metered licence.
+    /// CHECK: the dataset's licence mint (bound by has_one on the dataset); only handed to Token-2022.
     #[account(mut)]
-    pub license_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub license_mint: UncheckedAccount<'info>,
     /// The holder's licence tokens: proves the licence is held (and pays metered credits).
     #[account(mut, token::mint = license_mint, token::authority = holder, token::token_program = token_2022_program)]
     pub holder_license_account: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -48,10 +50,12 @@ pub struct RecordUsage<'info> {
 
 impl<'info> RecordUsage<'info> {
     fn validate(&self, args: &RecordUsageArgs) -> Result<()> {
-        require!(listing::usage_allowed(self.dataset.state), MarketError::DatasetRevoked);
+        let dataset = UsageView::read(&self.dataset.try_borrow_data()?)?;
+        require_keys_eq!(dataset.license_mint, self.license_mint.key(), ErrorCode::ConstraintHasOne);
+        require!(listing::usage_allowed(dataset.state), MarketError::DatasetRevoked);
         let now = Clock::get()?.unix_timestamp;
         lifecycle::check_usable(self.license.state, &self.license.clock(), now)?;
-        let no_token = if self.dataset.terms.metered { MarketError::NoCreditsLeft } else { MarketError::LicenseTokenNotHeld };
+        let no_token = if dataset.metered { MarketError::NoCreditsLeft } else { MarketError::LicenseTokenNotHeld };
         if self.holder_license_account.amount == 0 {
             return Err(no_token.into());
         }
@@ -65,10 +69,11 @@ impl<'info> RecordUsage<'info> {
     #[access_control(ctx.accounts.validate(&args))]
     pub fn handler(ctx: Context<'info, Self>, args: RecordUsageArgs) -> Result<()> {
         let accounts = ctx.accounts;
-        if accounts.dataset.terms.metered {
+        let metered = UsageView::read(&accounts.dataset.try_borrow_data()?)?.metered;
+        if metered {
             license_token::burn_as_holder(
                 &accounts.holder,
-                &accounts.license_mint,
+                &accounts.license_mint.to_account_info(),
                 &accounts.holder_license_account,
                 &accounts.token_2022_program,
                 1,
@@ -105,8 +110,7 @@ impl<'info> RecordUsage<'info> {
         let info = accounts.receipt.to_account_info();
         receipt.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
 
-        let counter = &mut accounts.dataset.usage_by_purpose[args.purpose.index()];
-        *counter = counter.checked_add(1).ok_or(MarketError::Overflow)?;
+        UsageView::count_use(&mut accounts.dataset.try_borrow_mut_data()?, args.purpose.index())?;
         accounts.license.usage_count = index.checked_add(1).ok_or(MarketError::Overflow)?;
         emit!(UsageRecorded {
             dataset: receipt.dataset,

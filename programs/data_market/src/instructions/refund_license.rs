@@ -16,8 +16,9 @@ pub struct RefundLicense<'info> {
     pub dataset: Box<Account<'info, Dataset>>,
     #[account(mut, has_one = dataset)]
     pub license: Box<Account<'info, License>>,
+    /// CHECK: the dataset's licence mint (bound by has_one on the dataset); only handed to Token-2022.
     #[account(mut)]
-    pub license_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub license_mint: UncheckedAccount<'info>,
     /// A licence token account of the buyer: one token is burned from it.
     #[account(mut, token::mint = license_mint, token::authority = license.buyer,
         token::token_program = token_2022_program)]
@@ -62,7 +63,7 @@ impl<'info> RefundLicense<'info> {
         )?;
         license_token::burn_as_delegate(
             &accounts.dataset,
-            &accounts.license_mint,
+            &accounts.license_mint.to_account_info(),
             &accounts.buyer_license_account,
             &accounts.token_2022_program,
             credits,

@@ -21,8 +21,9 @@ pub struct RuleDispute<'info> {
     pub license: Box<Account<'info, License>>,
     #[account(mut, has_one = license)]
     pub dispute: Box<Account<'info, Dispute>>,
+    /// CHECK: the dataset's licence mint (bound by has_one on the dataset); only handed to Token-2022.
     #[account(mut)]
-    pub license_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub license_mint: UncheckedAccount<'info>,
     /// The buyer's licence tokens, burned on a refund ruling.
     #[account(mut, token::mint = license_mint, token::authority = license.buyer,
         token::token_program = token_2022_program)]
@@ -66,7 +67,7 @@ impl<'info> RuleDispute<'info> {
             let burn = unused.min(accounts.buyer_license_account.amount);
             license_token::burn_as_delegate(
                 &accounts.dataset,
-                &accounts.license_mint,
+                &accounts.license_mint.to_account_info(),
                 &accounts.buyer_license_account,
                 &accounts.token_2022_program,
                 burn,

@@ -126,3 +126,124 @@ impl Dataset {
         [crate::state::seeds::DATASET, &self.content_hash, std::slice::from_ref(&self.bump)]
     }
 }
+
+/// Byte offsets (discriminator included) of the fixed-size fields the usage path touches. Every
+/// field before them has a fixed size, so `record_usage`, the most frequent instruction, reads and
+/// bumps them in place instead of decoding and re-encoding the whole dataset. The unit test below
+/// checks them against the borsh layout.
+pub mod layout {
+    use super::*;
+
+    pub const STATE: usize = 8 + 32 + 32 + DatasetCategory::INIT_SPACE;
+    pub const LICENSE_MINT: usize = STATE + DatasetState::INIT_SPACE + TAG_LEN * MAX_TAGS + 32;
+    /// `terms.metered`: after duration_secs (u64) and max_supply (u32).
+    pub const METERED: usize = LICENSE_MINT + 32 + 32 + 8 + 8 + 4;
+    pub const USAGE_BY_PURPOSE: usize = METERED - 12
+        + LicenseTerms::INIT_SPACE
+        + 2
+        + 4
+        + 4
+        + 32
+        + 1
+        + Recipient::INIT_SPACE * MAX_RECIPIENTS
+        + EscrowLedger::INIT_SPACE
+        + 4
+        + 8
+        + 2
+        + 1
+        + 32
+        + 32;
+}
+
+/// What `record_usage` needs of a dataset, read at fixed offsets after checking the account's owner
+/// (by the caller's constraint) and discriminator.
+pub struct UsageView {
+    pub state: DatasetState,
+    pub license_mint: Pubkey,
+    pub metered: bool,
+}
+
+impl UsageView {
+    pub fn read(data: &[u8]) -> Result<Self> {
+        require!(data.len() >= 8 + Dataset::INIT_SPACE, ErrorCode::AccountDidNotDeserialize);
+        require!(data[..8] == *Dataset::DISCRIMINATOR, ErrorCode::AccountDiscriminatorMismatch);
+        let state = DatasetState::try_from_slice(&data[layout::STATE..layout::STATE + 1])?;
+        let license_mint = Pubkey::try_from(&data[layout::LICENSE_MINT..layout::LICENSE_MINT + 32])
+            .map_err(|_| error!(ErrorCode::AccountDidNotDeserialize))?;
+        Ok(UsageView { state, license_mint, metered: data[layout::METERED] != 0 })
+    }
+
+    /// Adds one use of `purpose_index` to the dataset's counters, in place.
+    pub fn count_use(data: &mut [u8], purpose_index: usize) -> Result<()> {
+        let at = layout::USAGE_BY_PURPOSE + 8 * purpose_index;
+        let slot: &mut [u8; 8] = (&mut data[at..at + 8]).try_into().map_err(|_| error!(crate::errors::MarketError::Overflow))?;
+        let count = u64::from_le_bytes(*slot).checked_add(1).ok_or(crate::errors::MarketError::Overflow)?;
+        *slot = count.to_le_bytes();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn fixed_offsets_match_the_encoding() {
+        let dataset = Dataset {
+            owner: Pubkey::new_from_array([1; 32]),
+            content_hash: [2; 32],
+            category: DatasetCategory::Code,
+            state: DatasetState::Deprecated,
+            tags: [[3; TAG_LEN]; MAX_TAGS],
+            payment_mint: Pubkey::new_from_array([4; 32]),
+            license_mint: Pubkey::new_from_array([5; 32]),
+            escrow_vault: Pubkey::new_from_array([6; 32]),
+            price: 7,
+            terms: LicenseTerms {
+                duration_secs: 8,
+                max_supply: 9,
+                metered: true,
+                transferable: false,
+                ai_training: false,
+                commercial_use: false,
+                derivative_models: false,
+                attribution_required: false,
+            },
+            referral_fee_bps: 10,
+            delivery_window_secs: 11,
+            dispute_window_secs: 12,
+            delivery_delegate: Pubkey::new_from_array([13; 32]),
+            recipient_count: 1,
+            recipients: [Recipient::default(); MAX_RECIPIENTS],
+            ledger: EscrowLedger::default(),
+            licenses_outstanding: 14,
+            licenses_sold: 15,
+            revoke_reason: 16,
+            allow_list_enabled: true,
+            previous_version: Pubkey::new_from_array([17; 32]),
+            next_version: Pubkey::new_from_array([18; 32]),
+            usage_by_purpose: [21, 22, 23, 24, 25],
+            ratings: RatingAggregate::default(),
+            open_disputes: 0,
+            created_at: 0,
+            updated_at: 0,
+            bump: 0,
+            license_mint_bump: 0,
+            title: "t".into(),
+            metadata_uri: "u".into(),
+            ciphertext_cid: "c".into(),
+        };
+        let mut data = Vec::new();
+        dataset.try_serialize(&mut data).unwrap();
+        data.resize(8 + Dataset::INIT_SPACE, 0);
+        let view = UsageView::read(&data).unwrap();
+        assert_eq!(view.state, DatasetState::Deprecated);
+        assert_eq!(view.license_mint, dataset.license_mint);
+        assert!(view.metered);
+        UsageView::count_use(&mut data, 4).unwrap();
+        let decoded = Dataset::try_deserialize(&mut data.as_slice()).unwrap();
+        assert_eq!(decoded.usage_by_purpose, [21, 22, 23, 24, 26]);
+        assert_eq!(decoded.next_version, dataset.next_version);
+        assert_eq!(decoded.ratings, dataset.ratings);
+    }
+}
