@@ -14,3 +14,11 @@ cargo run -q --locked -p market-tests --bin idl -- --check
 
 step "domain tests and program tests on both backends"
 cargo test --locked --workspace
+
+step "client: content encryption, key sealing and IPFS storage tests"
+cd "$root/app"
+# a fresh checkout (CI) installs exactly the lockfile; a warm one reinstalls only when it changed
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm test

@@ -1,0 +1,262 @@
+/**
+ * The DMC1 encrypt/decrypt state machines, written once over a small backend interface. The Node
+ * backend (node:crypto) and the WebCrypto backend (crypto.subtle) plug their primitives in here, so
+ * both produce and accept byte-identical streams.
+ */
+import { equalBytes } from './bytes.js'
+import { CryptoError } from './errors.js'
+import {
+  checkChunkSize,
+  checkContentKey,
+  chunkAad,
+  chunkNonce,
+  DEFAULT_CHUNK_SIZE,
+  encodeHeaderPrefix,
+  HEADER_LEN,
+  HEADER_PREFIX_LEN,
+  MAX_CHUNKS,
+  NONCE_LEN,
+  normalizeSha256,
+  parseHeaderPrefix,
+  TAG_LEN,
+} from './format.js'
+import { ByteReader, records, type ByteSource } from './framing.js'
+
+/** AES-256-GCM under one derived chunk key. */
+export interface ChunkAead {
+  /** Returns ciphertext followed by the 16-byte tag, possibly as several pieces. */
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array[]> | Uint8Array[]
+  /** Returns the plaintext, or null when authentication fails. No plaintext escapes on failure. */
+  open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array | null> | Uint8Array | null
+}
+
+export interface IncrementalHash {
+  update(data: Uint8Array): void
+  digest(): Uint8Array
+}
+
+export interface StreamBackend {
+  /** HKDF-SHA256(contentKey, salt = header prefix, info) for the chunk key and the commitment. */
+  deriveKeys(contentKey: Uint8Array, headerPrefix: Uint8Array): Promise<{ aead: ChunkAead; commitment: Uint8Array }>
+  sha256(): IncrementalHash
+  randomBytes(length: number): Uint8Array
+}
+
+export interface EncryptOptions {
+  /** Plaintext bytes per chunk (default 1 MiB). */
+  chunkSize?: number
+  /** Fixed nonce base, for test vectors only: never reuse one with the same content key. */
+  nonceBase?: Uint8Array
+}
+
+export interface EncryptSummary {
+  /** sha256 of the plaintext (the dataset's on-chain content hash) */
+  sha256: Uint8Array
+  plaintextBytes: number
+  ciphertextBytes: number
+  chunks: number
+}
+
+export interface DecryptOptions {
+  /**
+   * sha256 the plaintext must have (32 bytes or 64 hex chars). The stream fails with HASH_MISMATCH
+   * after the last chunk otherwise. `null` skips the check, explicitly.
+   */
+  expectedSha256: Uint8Array | string | null
+}
+
+export interface DecryptSummary {
+  sha256: Uint8Array
+  plaintextBytes: number
+  chunks: number
+}
+
+/**
+ * An async iterable of output bytes. `summary` settles once the iteration has finished: it
+ * resolves after the last piece and rejects with the error the iteration threw.
+ */
+export interface ProcessingStream<S> extends AsyncIterable<Uint8Array> {
+  readonly summary: Promise<S>
+}
+
+function withSummary<S>(run: (settle: (s: S) => void) => AsyncGenerator<Uint8Array>): ProcessingStream<S> {
+  let resolve!: (s: S) => void
+  let reject!: (e: unknown) => void
+  const summary = new Promise<S>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // Callers may only consume the bytes; an unobserved rejection must not crash the process.
+  summary.catch(() => {})
+  let started = false
+  async function* guarded(): AsyncGenerator<Uint8Array> {
+    let settled = false
+    try {
+      yield* run((s) => {
+        settled = true
+        resolve(s)
+      })
+    } catch (err) {
+      settled = true
+      reject(err)
+      throw err
+    } finally {
+      if (!settled) {
+        reject(new CryptoError('STREAM_NOT_CONSUMED', 'the stream was abandoned before its end'))
+      }
+    }
+  }
+  return {
+    summary,
+    [Symbol.asyncIterator]() {
+      if (started) throw new TypeError('a DMC1 stream can be iterated only once')
+      started = true
+      return guarded()
+    },
+  }
+}
+
+export function encryptWith(
+  backend: StreamBackend,
+  source: ByteSource,
+  contentKey: Uint8Array,
+  options: EncryptOptions = {},
+): ProcessingStream<EncryptSummary> {
+  checkContentKey(contentKey)
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
+  checkChunkSize(chunkSize)
+  const nonceBase = options.nonceBase ?? backend.randomBytes(NONCE_LEN)
+  const prefix = encodeHeaderPrefix(chunkSize, nonceBase)
+
+  return withSummary(async function* (settle) {
+    const { aead, commitment } = await backend.deriveKeys(contentKey, prefix)
+    const header = new Uint8Array(HEADER_LEN)
+    header.set(prefix, 0)
+    header.set(commitment, HEADER_PREFIX_LEN)
+    yield header
+
+    const hash = backend.sha256()
+    const reader = new ByteReader(source)
+    let plaintextBytes = 0
+    let ciphertextBytes = HEADER_LEN
+    let chunks = 0
+    try {
+      for await (const { data, index, final } of records(reader, chunkSize)) {
+        if (index >= MAX_CHUNKS) {
+          throw new CryptoError('TOO_MANY_CHUNKS', `a DMC1 stream holds at most ${MAX_CHUNKS} chunks`)
+        }
+        hash.update(data)
+        const pieces = await aead.seal(chunkNonce(nonceBase, index), chunkAad(header, index, final), data)
+        for (const piece of pieces) {
+          ciphertextBytes += piece.length
+          yield piece
+        }
+        plaintextBytes += data.length
+        chunks++
+      }
+    } finally {
+      await reader.cancel().catch(() => {})
+    }
+    settle({ sha256: hash.digest(), plaintextBytes, ciphertextBytes, chunks })
+  })
+}
+
+export function decryptWith(
+  backend: StreamBackend,
+  source: ByteSource,
+  contentKey: Uint8Array,
+  options: DecryptOptions,
+): ProcessingStream<DecryptSummary> {
+  checkContentKey(contentKey)
+  if (options === undefined || options.expectedSha256 === undefined) {
+    throw new CryptoError('INVALID_ARGUMENT', 'expectedSha256 is required (pass null to skip the check)')
+  }
+  const expected = options.expectedSha256 === null ? null : normalizeSha256(options.expectedSha256)
+
+  return withSummary(async function* (settle) {
+    const reader = new ByteReader(source)
+    try {
+      const header = await reader.read(HEADER_LEN)
+      if (header.length === 0) throw new CryptoError('TRUNCATED_HEADER', 'input is empty: no DMC1 header')
+      const { chunkSize, nonceBase } = parseHeaderPrefix(header)
+      if (header.length < HEADER_LEN) {
+        throw new CryptoError('TRUNCATED_HEADER', 'input ends inside the DMC1 header')
+      }
+      const { aead, commitment } = await backend.deriveKeys(contentKey, header.subarray(0, HEADER_PREFIX_LEN))
+      if (!equalBytes(commitment, header.subarray(HEADER_PREFIX_LEN))) {
+        throw new CryptoError(
+          'WRONG_KEY_OR_HEADER_TAMPERED',
+          'the key commitment in the DMC1 header does not match: wrong content key, or the header was modified',
+        )
+      }
+
+      const hash = backend.sha256()
+      let plaintextBytes = 0
+      let chunks = 0
+      for await (const { data, index, final } of records(reader, chunkSize + TAG_LEN)) {
+        if (index >= MAX_CHUNKS) {
+          throw new CryptoError('TOO_MANY_CHUNKS', `a DMC1 stream holds at most ${MAX_CHUNKS} chunks`)
+        }
+        if (data.length < TAG_LEN) {
+          // Only reachable when the previous chunk verified as non-final and the input ends now.
+          throw new CryptoError(
+            'TRUNCATED',
+            index === 0
+              ? 'the DMC1 stream has a header but no chunk'
+              : `the DMC1 stream ends inside chunk ${index}: the final chunk is missing`,
+          )
+        }
+        const nonce = chunkNonce(nonceBase, index)
+        const plaintext = await aead.open(nonce, chunkAad(header, index, final), data)
+        if (plaintext === null) {
+          throw await classifyFailure(aead, nonce, header, index, final, data)
+        }
+        hash.update(plaintext)
+        plaintextBytes += plaintext.length
+        chunks++
+        yield plaintext
+      }
+
+      const sha256 = hash.digest()
+      if (expected !== null && !equalBytes(sha256, expected)) {
+        throw new CryptoError(
+          'HASH_MISMATCH',
+          'the decrypted content does not have the expected sha256 (wrong file for this dataset)',
+        )
+      }
+      settle({ sha256, plaintextBytes, chunks })
+    } finally {
+      await reader.cancel().catch(() => {})
+    }
+  })
+}
+
+/**
+ * A chunk failed under the flag its position implies. Trying the other flag tells a truncated
+ * stream (a non-final chunk is last) and appended data (the final chunk is followed by bytes) from
+ * a modified, reordered or foreign chunk. The trial's plaintext is discarded.
+ */
+async function classifyFailure(
+  aead: ChunkAead,
+  nonce: Uint8Array,
+  header: Uint8Array,
+  index: number,
+  final: boolean,
+  data: Uint8Array,
+): Promise<CryptoError> {
+  const other = await aead.open(nonce, chunkAad(header, index, !final), data)
+  if (other !== null) {
+    other.fill(0)
+    return final
+      ? new CryptoError(
+          'TRUNCATED',
+          `the DMC1 stream ends after chunk ${index}, which is not the final chunk: the end of the stream is missing`,
+        )
+      : new CryptoError('TRAILING_DATA', `unexpected data after the final chunk (chunk ${index})`)
+  }
+  return new CryptoError(
+    'CHUNK_AUTH_FAILED',
+    `chunk ${index} failed authentication: the data was modified, chunks were reordered or duplicated, ` +
+      'or bytes were added or removed near the end',
+  )
+}

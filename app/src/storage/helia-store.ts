@@ -1,0 +1,208 @@
+/**
+ * An embedded IPFS node (Helia) with its blocks and datastore on disk. By default it is local only:
+ * no libp2p, no bootstrap, no gateway, so it starts at once without a network and a CID that is not
+ * held locally fails at once. `network` joins the IPFS network with Helia's default libp2p stack
+ * (or the options given); each lookup step then waits at most `catTimeoutMs`.
+ *
+ * One node per directory at a time: the on-disk stores are not locked against a second process.
+ */
+import './node20-compat.js'
+import { setMaxListeners } from 'node:events'
+import { createReadStream } from 'node:fs'
+import { join } from 'node:path'
+import { unixfs, type CatOptions as HeliaCatOptions, type UnixFS } from '@helia/unixfs'
+import { FsBlockstore } from 'blockstore-fs'
+import { FsDatastore } from 'datastore-fs'
+import { createHelia, createHeliaLight, type Helia } from 'helia'
+import type { CID } from 'multiformats/cid'
+import {
+  canonicalJson,
+  ContentNotFoundError,
+  DEFAULT_CAT_TIMEOUT_MS,
+  parseCid,
+  StorageError,
+  UNIXFS_CHUNK_SIZE,
+  type CatOptions,
+  type ContentStore,
+  type FileInput,
+} from './content-store.js'
+import { readAhead } from './read-ahead.js'
+
+export type HeliaNetworkOptions = Omit<NonNullable<Parameters<typeof createHelia>[0]>, 'blockstore' | 'datastore'>
+
+export interface HeliaStoreOptions {
+  /** Repository directory (created if missing): `blocks/` and `datastore/` live under it. */
+  directory: string
+  /** false (default): local only. true: Helia's default networking. Or Helia/libp2p options. */
+  network?: boolean | HeliaNetworkOptions
+  /** With networking, how long `cat` may wait for content not held locally (default 60 s). */
+  catTimeoutMs?: number
+}
+
+/** Bytes of a file read per exporter walk, and read ahead of the consumer (see cat). */
+const CAT_WINDOW = 8 * UNIXFS_CHUNK_SIZE
+const CAT_READ_AHEAD = 8 * UNIXFS_CHUNK_SIZE
+
+/** cat options, with the exporter's read-ahead bound that @helia/unixfs passes through untyped. */
+type UnixFSCatOptions = HeliaCatOptions & { blockReadConcurrency: number }
+
+/**
+ * FsBlockstore streams a block file in 64 KiB pieces, and the UnixFS exporter joins them by
+ * re-concatenating the whole prefix for each piece: about 9 MiB of copies per 1 MiB block, which
+ * keeps the garbage collector busy. Yielding each block as one piece avoids that.
+ */
+class WholeBlockFsBlockstore extends FsBlockstore {
+  override async *get(key: CID, options?: Parameters<FsBlockstore['get']>[1]): AsyncGenerator<Uint8Array> {
+    const pieces: Uint8Array[] = []
+    let length = 0
+    for await (const piece of super.get(key, options)) {
+      pieces.push(piece)
+      length += piece.length
+    }
+    if (pieces.length === 1) {
+      yield pieces[0]!
+      return
+    }
+    const block = new Uint8Array(length)
+    let offset = 0
+    for (const piece of pieces) {
+      block.set(piece, offset)
+      offset += piece.length
+    }
+    yield block
+  }
+}
+
+/** Errors Helia and its stores raise when a block is neither local nor retrievable. */
+const NOT_FOUND_ERRORS = new Set(['NotFoundError', 'BlockNotFoundWhileOfflineError', 'InvalidConfigurationError'])
+
+export class HeliaContentStore implements ContentStore {
+  private stopped = false
+
+  private constructor(
+    readonly helia: Helia,
+    private readonly fs: UnixFS,
+    readonly online: boolean,
+    private readonly catTimeoutMs: number,
+  ) {}
+
+  static async open(options: HeliaStoreOptions): Promise<HeliaContentStore> {
+    const blockstore = new WholeBlockFsBlockstore(join(options.directory, 'blocks'))
+    const datastore = new FsDatastore(join(options.directory, 'datastore'))
+    await blockstore.open()
+    await datastore.open()
+    const network = options.network ?? false
+    const helia: Helia =
+      network === false
+        ? createHeliaLight({ blockstore, datastore })
+        : createHelia({ ...(network === true ? {} : network), blockstore, datastore })
+    await helia.start()
+    return new HeliaContentStore(helia, unixfs(helia), network !== false, options.catTimeoutMs ?? DEFAULT_CAT_TIMEOUT_MS)
+  }
+
+  async addFile(input: FileInput): Promise<string> {
+    this.assertRunning()
+    const source = typeof input === 'string' ? createReadStream(input, { highWaterMark: UNIXFS_CHUNK_SIZE }) : input
+    // @helia/unixfs defaults: CIDv1, raw leaves, 1 MiB fixed-size chunks, balanced DAG of 1024 links
+    const cid = await this.fs.addByteStream(source as AsyncIterable<Uint8Array>)
+    await this.pin(cid)
+    return cid.toString()
+  }
+
+  async addJson(value: unknown): Promise<string> {
+    this.assertRunning()
+    const cid = await this.fs.addBytes(canonicalJson(value))
+    await this.pin(cid)
+    return cid.toString()
+  }
+
+  async *cat(cid: string, options: CatOptions = {}): AsyncGenerator<Uint8Array> {
+    this.assertRunning()
+    const parsed = parseCid(cid)
+    if (!this.online && !(await this.helia.blockstore.has(parsed))) {
+      throw new ContentNotFoundError(cid, 'not in the local store, and this node does not use the network')
+    }
+    // With networking, each step (finding the root, then each window of the file) must finish
+    // within timeoutMs: a stalled transfer fails instead of hanging. Local reads have no deadline.
+    const timeoutMs = options.timeoutMs ?? this.catTimeoutMs
+    const deadlines: AbortSignal[] = []
+    const stepSignal = (): AbortSignal | undefined => {
+      const signals = options.signal === undefined ? [] : [options.signal]
+      if (this.online) {
+        const deadline = AbortSignal.timeout(timeoutMs)
+        deadlines.push(deadline)
+        signals.push(deadline)
+      }
+      if (signals.length === 0) return undefined
+      const signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals)
+      setMaxListeners(Infinity, signal) // every block fetch listens on it
+      return signal
+    }
+    const offline = !this.online
+    try {
+      const stats = await this.fs.stat(parsed, { signal: stepSignal(), offline })
+      if (stats.type === 'directory') throw new StorageError('NOT_A_FILE', `${cid} is a directory, not a file`)
+      yield* readAhead(this.windows(parsed, Number(stats.size), stepSignal, offline), CAT_READ_AHEAD)
+    } catch (err) {
+      if (err instanceof StorageError || options.signal?.aborted === true) throw err
+      if (deadlines.some((d) => d.aborted)) {
+        throw new ContentNotFoundError(cid, `not retrieved within ${timeoutMs} ms`, { cause: err })
+      }
+      if (err instanceof Error && NOT_FOUND_ERRORS.has(err.name)) {
+        throw new ContentNotFoundError(
+          cid,
+          this.online ? 'a block could not be retrieved' : 'a block of it is missing from the local store',
+          { cause: err },
+        )
+      }
+      throw err
+    }
+  }
+
+  /**
+   * The UnixFS exporter reads a file's blocks ahead of its consumer without any limit; walking the
+   * file window by window keeps at most CAT_WINDOW bytes in it, whatever the file size.
+   */
+  private async *windows(
+    cid: CID,
+    size: number,
+    stepSignal: () => AbortSignal | undefined,
+    offline: boolean,
+  ): AsyncGenerator<Uint8Array> {
+    for (let offset = 0; offset < size; offset += CAT_WINDOW) {
+      const length = Math.min(CAT_WINDOW, size - offset)
+      const options: UnixFSCatOptions = { offline, offset, length, blockReadConcurrency: 1 }
+      const signal = stepSignal()
+      if (signal !== undefined) options.signal = signal
+      yield* this.fs.cat(cid, options)
+    }
+  }
+
+  async has(cid: string): Promise<boolean> {
+    this.assertRunning()
+    return this.helia.blockstore.has(parseCid(cid))
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    await this.helia.stop()
+  }
+
+  /** Pins the whole DAG so a garbage collection keeps it. */
+  private async pin(cid: CID): Promise<void> {
+    if (await this.helia.pins.isPinned(cid)) return
+    try {
+      for await (const _ of this.helia.pins.add(cid)) {
+        // the walk stores one pin record per block
+      }
+    } catch (err) {
+      if (err instanceof Error && err.name === 'AlreadyPinnedError') return
+      throw err
+    }
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new StorageError('STORE_STOPPED', 'the IPFS node has been stopped')
+  }
+}
