@@ -151,4 +151,6 @@ pub enum MarketError {
     DatasetStillInUse,
     #[msg("This licence already has a review (edit it instead)")]
     ReviewAlreadyExists,
+    #[msg("A metered licence is not renewed: its credits last until it expires")]
+    MeteredNotRenewable,
 }

@@ -41,7 +41,12 @@ pub struct RulingOutcome {
 }
 
 /// The buyer may dispute a delivered licence until its dispute window closes.
-pub fn open(state: LicenseState, clock: &LicenseClock, dispute_window_secs: u32, now: i64) -> DomainResult<LicenseState> {
+pub fn open(
+    state: LicenseState,
+    clock: &LicenseClock,
+    dispute_window_secs: u32,
+    now: i64,
+) -> DomainResult<LicenseState> {
     match state {
         LicenseState::Delivered => {
             let closes = clock.delivered_at.checked_add(i64::from(dispute_window_secs)).ok_or(MarketError::Overflow)?;
@@ -71,7 +76,11 @@ pub fn rule(price: u64, protocol_fee_bps: u16, referral_fee_bps: u16, ruling: Ru
         }
     };
     let released = price.checked_sub(buyer_refund).ok_or(MarketError::Overflow)?;
-    Ok(RulingOutcome { buyer_refund, released: breakdown(released, protocol_fee_bps, referral_fee_bps)?, license_state })
+    Ok(RulingOutcome {
+        buyer_refund,
+        released: breakdown(released, protocol_fee_bps, referral_fee_bps)?,
+        license_state,
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@ use anchor_spl::token_2022::Token2022;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::domain::fees::breakdown;
+use crate::domain::lifecycle::LicenseState;
 use crate::domain::{lifecycle, listing, metering};
 use crate::errors::MarketError;
 use crate::events::CreditsPurchased;
@@ -39,6 +40,8 @@ impl<'info> BuyCredits<'info> {
         require!(self.dataset.terms.metered, MarketError::NotMetered);
         require!(listing::sales_open(self.dataset.state), MarketError::DatasetNotActive);
         lifecycle::check_usable(self.license.state, &self.license.clock(), Clock::get()?.unix_timestamp)?;
+        // a refund ruling would void credits bought during the dispute without repaying them
+        require!(self.license.state != LicenseState::Disputed, MarketError::LicenseDisputed);
         let total = metering::purchase_total(self.dataset.price, true, credits)?;
         require!(total <= max_price, MarketError::PriceAboveMax);
         Ok(())

@@ -62,7 +62,11 @@ impl<'info> CloseDataset<'info> {
         ))?;
         let owner = accounts.owner.key();
         emit!(AccountClosed { account: accounts.escrow_vault.key(), rent_to: owner, lamports: vault_lamports });
-        emit!(AccountClosed { account: accounts.dataset.key(), rent_to: owner, lamports: accounts.dataset.get_lamports() });
+        emit!(AccountClosed {
+            account: accounts.dataset.key(),
+            rent_to: owner,
+            lamports: accounts.dataset.get_lamports()
+        });
         Ok(())
     }
 }

@@ -22,7 +22,11 @@ impl CloseDispute<'_> {
         require!(ctx.accounts.dispute.ruling.is_some(), MarketError::DisputeNotRuled);
         ctx.accounts.license.has_dispute = false;
         let dispute = &ctx.accounts.dispute;
-        emit!(AccountClosed { account: dispute.key(), rent_to: ctx.accounts.buyer.key(), lamports: dispute.get_lamports() });
+        emit!(AccountClosed {
+            account: dispute.key(),
+            rent_to: ctx.accounts.buyer.key(),
+            lamports: dispute.get_lamports()
+        });
         Ok(())
     }
 }

@@ -39,7 +39,11 @@ impl CloseLicense<'_> {
             let dataset = &mut ctx.accounts.dataset;
             dataset.licenses_outstanding = dataset.licenses_outstanding.checked_sub(1).ok_or(MarketError::Overflow)?;
         }
-        emit!(AccountClosed { account: license.key(), rent_to: ctx.accounts.buyer.key(), lamports: license.get_lamports() });
+        emit!(AccountClosed {
+            account: license.key(),
+            rent_to: ctx.accounts.buyer.key(),
+            lamports: license.get_lamports()
+        });
         Ok(())
     }
 }

@@ -30,7 +30,12 @@ impl<'info> OpenDispute<'info> {
     pub fn handler(ctx: Context<'info, Self>, reason: DisputeReason, evidence_uri: String) -> Result<()> {
         let accounts = ctx.accounts;
         let now = Clock::get()?.unix_timestamp;
-        let state = disputes::open(accounts.license.state, &accounts.license.clock(), accounts.dataset.dispute_window_secs, now)?;
+        let state = disputes::open(
+            accounts.license.state,
+            &accounts.license.clock(),
+            accounts.dataset.dispute_window_secs,
+            now,
+        )?;
         bounded_text(&evidence_uri, MAX_EVIDENCE_URI_LEN, MarketError::InvalidEvidenceUri)?;
         let license_key = accounts.license.key();
         let dispute_seeds: [&[u8]; 3] = [seeds::DISPUTE, license_key.as_ref(), &[ctx.bumps.dispute]];

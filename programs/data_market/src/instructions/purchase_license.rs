@@ -3,9 +3,9 @@ use anchor_spl::token_2022::Token2022;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::domain::fees::breakdown;
-use crate::domain::{listing, metering};
 use crate::domain::lifecycle::{expiry, LicenseState};
 use crate::domain::validation::non_zero;
+use crate::domain::{listing, metering};
 use crate::errors::MarketError;
 use crate::events::LicensePurchased;
 use crate::pda::create_pda_account;
@@ -72,9 +72,10 @@ impl<'info> PurchaseLicense<'info> {
         let dataset = &self.dataset;
         require!(listing::sales_open(dataset.state), MarketError::DatasetNotActive);
         if dataset.allow_list_enabled {
-            let listed = self.allow_list_entry.as_ref().is_some_and(|entry| {
-                entry.dataset == dataset.key() && entry.buyer == self.buyer.key()
-            });
+            let listed = self
+                .allow_list_entry
+                .as_ref()
+                .is_some_and(|entry| entry.dataset == dataset.key() && entry.buyer == self.buyer.key());
             require!(listed, MarketError::NotOnAllowList);
         }
         let total = metering::purchase_total(dataset.price, dataset.terms.metered, args.credits)?;

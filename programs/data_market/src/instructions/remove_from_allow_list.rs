@@ -20,7 +20,11 @@ impl RemoveFromAllowList<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let entry = &ctx.accounts.entry;
         emit!(AllowListChanged { dataset: entry.dataset, buyer: entry.buyer, allowed: false });
-        emit!(AccountClosed { account: entry.key(), rent_to: ctx.accounts.owner.key(), lamports: entry.get_lamports() });
+        emit!(AccountClosed {
+            account: entry.key(),
+            rent_to: ctx.accounts.owner.key(),
+            lamports: entry.get_lamports()
+        });
         Ok(())
     }
 }

@@ -29,6 +29,7 @@ impl<'info> RenewLicense<'info> {
     fn validate(&self, max_price: u64) -> Result<()> {
         require!(!self.marketplace.purchases_paused, MarketError::PurchasesPaused);
         require!(listing::sales_open(self.dataset.state), MarketError::DatasetNotActive);
+        require!(!self.dataset.terms.metered, MarketError::MeteredNotRenewable);
         require!(self.dataset.price <= max_price, MarketError::PriceAboveMax);
         Ok(())
     }

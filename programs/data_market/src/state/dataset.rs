@@ -176,7 +176,8 @@ impl UsageView {
     /// Adds one use of `purpose_index` to the dataset's counters, in place.
     pub fn count_use(data: &mut [u8], purpose_index: usize) -> Result<()> {
         let at = layout::USAGE_BY_PURPOSE + 8 * purpose_index;
-        let slot: &mut [u8; 8] = (&mut data[at..at + 8]).try_into().map_err(|_| error!(crate::errors::MarketError::Overflow))?;
+        let slot: &mut [u8; 8] =
+            (&mut data[at..at + 8]).try_into().map_err(|_| error!(crate::errors::MarketError::Overflow))?;
         let count = u64::from_le_bytes(*slot).checked_add(1).ok_or(crate::errors::MarketError::Overflow)?;
         *slot = count.to_le_bytes();
         Ok(())
