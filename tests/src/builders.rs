@@ -304,7 +304,11 @@ pub fn add_to_allow_list(owner: Pubkey, dataset: &DatasetHandle, buyer: Pubkey) 
 
 pub fn remove_from_allow_list(owner: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> Instruction {
     build(
-        accounts::RemoveFromAllowList { owner, dataset: dataset.address, entry: allow_list_entry_address(dataset, buyer) },
+        accounts::RemoveFromAllowList {
+            owner,
+            dataset: dataset.address,
+            entry: allow_list_entry_address(dataset, buyer),
+        },
         instruction::RemoveFromAllowList {},
     )
 }
