@@ -153,4 +153,6 @@ pub enum MarketError {
     ReviewAlreadyExists,
     #[msg("A metered licence is not renewed: its credits last until it expires")]
     MeteredNotRenewable,
+    #[msg("The buyer is already on this dataset's allow-list")]
+    AlreadyAllowListed,
 }

@@ -100,7 +100,7 @@ pub mod data_market {
         RevokeDataset::handler(ctx, reason)
     }
 
-    pub fn add_to_allow_list(ctx: Context<AddToAllowList>, buyer: Pubkey) -> Result<()> {
+    pub fn add_to_allow_list<'info>(ctx: Context<'info, AddToAllowList<'info>>, buyer: Pubkey) -> Result<()> {
         AddToAllowList::handler(ctx, buyer)
     }
 

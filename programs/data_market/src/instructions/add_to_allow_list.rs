@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AllowListChanged;
+use crate::pda::create_pda_account;
 use crate::state::{seeds, AllowListEntry, Dataset};
 
 #[derive(Accounts)]
@@ -12,17 +13,33 @@ pub struct AddToAllowList<'info> {
     pub owner: Signer<'info>,
     #[account(has_one = owner @ MarketError::NotDatasetOwner)]
     pub dataset: Box<Account<'info, Dataset>>,
-    #[account(init, payer = owner, space = 8 + AllowListEntry::INIT_SPACE,
-        seeds = [seeds::ALLOW_LIST, dataset.key().as_ref(), buyer.as_ref()], bump)]
-    pub entry: Box<Account<'info, AllowListEntry>>,
+    /// CHECK: the buyer's entry PDA (address checked by the seeds). Created in the handler, so
+    /// lamports sent to the address beforehand cannot block it.
+    #[account(mut, seeds = [seeds::ALLOW_LIST, dataset.key().as_ref(), buyer.as_ref()], bump)]
+    pub entry: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
-impl AddToAllowList<'_> {
+impl<'info> AddToAllowList<'info> {
     #[inline(never)]
-    pub fn handler(ctx: Context<Self>, buyer: Pubkey) -> Result<()> {
-        let dataset = ctx.accounts.dataset.key();
-        ctx.accounts.entry.set_inner(AllowListEntry { dataset, buyer, bump: ctx.bumps.entry });
+    pub fn handler(ctx: Context<'info, Self>, buyer: Pubkey) -> Result<()> {
+        let accounts = ctx.accounts;
+        require_keys_neq!(*accounts.entry.owner, crate::ID, MarketError::AlreadyAllowListed);
+        let dataset = accounts.dataset.key();
+        let entry_seeds: [&[u8]; 4] = [seeds::ALLOW_LIST, dataset.as_ref(), buyer.as_ref(), &[ctx.bumps.entry]];
+        let space = 8 + AllowListEntry::INIT_SPACE;
+        create_pda_account(
+            &accounts.owner.to_account_info(),
+            &accounts.entry.to_account_info(),
+            &accounts.system_program.to_account_info(),
+            space,
+            Rent::get()?.minimum_balance(space),
+            &crate::ID,
+            &entry_seeds,
+        )?;
+        let entry = AllowListEntry { dataset, buyer, bump: ctx.bumps.entry };
+        let info = accounts.entry.to_account_info();
+        entry.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
         emit!(AllowListChanged { dataset, buyer, allowed: true });
         Ok(())
     }

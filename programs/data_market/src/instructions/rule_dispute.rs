@@ -40,16 +40,30 @@ pub struct RuleDispute<'info> {
 }
 
 impl<'info> RuleDispute<'info> {
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, ruling: &Ruling) -> Result<()> {
         require!(self.dispute.ruling.is_none(), MarketError::DisputeAlreadyRuled);
-        require!(self.license.state == LicenseState::Disputed, MarketError::LicenseNotPending);
+        if *ruling == Ruling::Refund {
+            // a void licence must leave no usable token behind, as with refund_license
+            require!(self.buyer_license_account.amount >= self.tokens_to_void(), MarketError::LicenseTokenNotHeld);
+        }
         Ok(())
+    }
+
+    /// Licence tokens a refund voids: every unused credit of a metered licence, the one token of
+    /// an unmetered one (its uses burn nothing).
+    fn tokens_to_void(&self) -> u64 {
+        let license = &self.license;
+        if self.dataset.terms.metered {
+            license.credits.saturating_sub(license.usage_count)
+        } else {
+            license.credits
+        }
     }
 
     /// Final ruling: refund (licence void), release (settles as if undisputed) or a split of the
     /// escrowed price in bps (the buyer keeps the licence; fees apply to the released part).
     #[inline(never)]
-    #[access_control(ctx.accounts.validate())]
+    #[access_control(ctx.accounts.validate(&ruling))]
     pub fn handler(ctx: Context<'info, Self>, ruling: Ruling) -> Result<()> {
         let accounts = ctx.accounts;
         let license = &accounts.license;
@@ -63,14 +77,12 @@ impl<'info> RuleDispute<'info> {
             outcome.buyer_refund,
         )?;
         if outcome.license_state == LicenseState::Refunded {
-            let unused = license.credits.saturating_sub(license.usage_count);
-            let burn = unused.min(accounts.buyer_license_account.amount);
             license_token::burn_as_delegate(
                 &accounts.dataset,
                 &accounts.license_mint.to_account_info(),
                 &accounts.buyer_license_account,
                 &accounts.token_2022_program,
-                burn,
+                accounts.tokens_to_void(),
             )?;
         }
 
