@@ -270,10 +270,10 @@ pub fn dispute_address(license: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[seeds::DISPUTE, license.as_ref()], &data_market::ID).0
 }
 
-/// The receipt of use number `index` of a licence bought at `bought_at`.
-pub fn receipt_address(license: &Pubkey, bought_at: i64, index: u64) -> Pubkey {
+/// The receipt of use number `index` of the licence with sale number `serial`.
+pub fn receipt_address(license: &Pubkey, serial: u64, index: u64) -> Pubkey {
     Pubkey::find_program_address(
-        &[seeds::RECEIPT, license.as_ref(), &bought_at.to_le_bytes(), &index.to_le_bytes()],
+        &[seeds::RECEIPT, license.as_ref(), &serial.to_le_bytes(), &index.to_le_bytes()],
         &data_market::ID,
     )
     .0
@@ -333,11 +333,11 @@ pub fn buy_credits(buyer: Pubkey, dataset: &DatasetHandle, credits: u32, max_pri
     build(buy_credits_accounts(buyer, dataset), instruction::BuyCredits { credits, max_price })
 }
 
-/// `bought_at` and `index` come from the licence account (its purchase time and usage count).
+/// `serial` and `index` come from the licence account (its sale number and usage count).
 pub fn record_usage_accounts(
     holder: Pubkey,
     dataset: &DatasetHandle,
-    bought_at: i64,
+    serial: u64,
     index: u64,
     attestor: Option<Pubkey>,
 ) -> accounts::RecordUsage {
@@ -349,7 +349,7 @@ pub fn record_usage_accounts(
         license,
         license_mint: dataset.license_mint,
         holder_license_account: dataset.license_account(&holder),
-        receipt: receipt_address(&license, bought_at, index),
+        receipt: receipt_address(&license, serial, index),
         token_2022_program: TOKEN_2022,
         system_program: anchor_lang::system_program::ID,
     }
@@ -374,8 +374,11 @@ pub fn submit_review(reviewer: Pubkey, dataset: &DatasetHandle, args: ReviewArgs
 }
 
 pub fn update_review(reviewer: Pubkey, dataset: &DatasetHandle, args: ReviewArgs) -> Instruction {
-    let review = review_address(&dataset.license(&reviewer));
-    build(accounts::UpdateReview { reviewer, dataset: dataset.address, review }, instruction::UpdateReview { args })
+    let license = dataset.license(&reviewer);
+    build(
+        accounts::UpdateReview { reviewer, dataset: dataset.address, license, review: review_address(&license) },
+        instruction::UpdateReview { args },
+    )
 }
 
 pub fn open_dispute(buyer: Pubkey, dataset: &DatasetHandle, reason: DisputeReason, evidence_uri: &str) -> Instruction {

@@ -181,11 +181,12 @@ fn main() {
         deliver_key(owner.pubkey(), &d, &new_buyer.pubkey(), SEALED_KEY),
         &[&owner],
     );
-    bench.measure("renew_license", OTHER_TARGET, renew_license(new_buyer.pubkey(), &d, PRICE), &[&new_buyer]);
 
     bench.world.warp(DISPUTE_WINDOW as i64);
     let caller = bench.world.wallet();
     bench.measure("settle_license", OTHER_TARGET, settle_license(caller.pubkey(), &d, &new_buyer.pubkey()), &[&caller]);
+    // renewals and top-ups are paid once the licence is settled
+    bench.measure("renew_license", OTHER_TARGET, renew_license(new_buyer.pubkey(), &d, PRICE), &[&new_buyer]);
 
     bench.world.payment_account_of(&contributors[0].pubkey());
     bench.measure("claim_revenue", OTHER_TARGET, claim_revenue(contributors[0].pubkey(), &d), &[&contributors[0]]);
@@ -216,7 +217,7 @@ fn after_sale(bench: &mut Bench, d: &DatasetHandle, owner: &Keypair, buyer: &Key
     let attestor = bench.world.wallet();
     let license = bench.world.license(&d.license(&buyer.pubkey()));
     let accounts =
-        record_usage_accounts(buyer.pubkey(), d, license.bought_at, license.usage_count, Some(attestor.pubkey()));
+        record_usage_accounts(buyer.pubkey(), d, license.serial, license.usage_count, Some(attestor.pubkey()));
     let usage = RecordUsageArgs { purpose: UsagePurpose::Training, model_hash: [0x4d; 32], run_id: [1; 32] };
     bench.measure("record_usage (attested)", USAGE_TARGET, record_usage(accounts, usage), &[buyer, &attestor]);
 
@@ -261,9 +262,11 @@ fn after_sale(bench: &mut Bench, d: &DatasetHandle, owner: &Keypair, buyer: &Key
     bench.measure_transaction("purchase_license (10 credits, new buyer)", NEW_BUYER_TARGET, ixs, &[&metered_buyer]);
     bench.world.deliver(&m, owner, &metered_buyer.pubkey()).succeeds();
     let license = bench.world.license(&m.license(&metered_buyer.pubkey()));
-    let accounts = record_usage_accounts(metered_buyer.pubkey(), &m, license.bought_at, license.usage_count, None);
+    let accounts = record_usage_accounts(metered_buyer.pubkey(), &m, license.serial, license.usage_count, None);
     let usage = RecordUsageArgs { purpose: UsagePurpose::FineTuning, model_hash: [0x6d; 32], run_id: [3; 32] };
     bench.measure("record_usage (metered)", USAGE_TARGET, record_usage(accounts, usage), &[&metered_buyer]);
+    bench.world.warp(DISPUTE_WINDOW as i64);
+    bench.world.settle(&m, &metered_buyer.pubkey()).succeeds();
     let top_up = buy_credits(metered_buyer.pubkey(), &m, 5, u64::MAX);
     bench.measure("buy_credits", OTHER_TARGET, top_up, &[&metered_buyer]);
     bench.world.assert_conserved(&m);
@@ -302,7 +305,7 @@ fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(Stri
     row(w, "escrow vault (SPL Token)", &d.escrow_vault);
     row(w, "buyer license token account", &d.license_account(buyer));
     let license = d.license(buyer);
-    row(w, "usage receipt", &receipt_address(&license, w.license(&license).bought_at, 0));
+    row(w, "usage receipt", &receipt_address(&license, w.license(&license).serial, 0));
     row(w, "review", &review_address(&license));
     // a transferable licence and a Token-2022 payment mint create different account sizes
     let owner = w.wallet();

@@ -94,14 +94,15 @@ pub fn settle(
     }
 }
 
-/// Renewal of a delivered licence: the new expiry counts from the old one if it is still running,
-/// from `now` if it has lapsed.
+/// Renewal of a settled licence (its dispute window closed, so no ruling can ever have to repay the
+/// renewal): the new expiry counts from the old one if it is still running, from `now` if it has lapsed.
 pub fn renew(state: LicenseState, clock: &LicenseClock, duration_secs: u64, now: i64) -> DomainResult<i64> {
     match state {
         LicenseState::Refunded => return Err(MarketError::LicenseVoid),
         LicenseState::AwaitingKey => return Err(MarketError::LicenseNotDelivered),
         LicenseState::Disputed => return Err(MarketError::LicenseDisputed),
-        LicenseState::Delivered | LicenseState::Settled => {}
+        LicenseState::Delivered => return Err(MarketError::LicenseNotSettled),
+        LicenseState::Settled => {}
     }
     if clock.expires_at == 0 || duration_secs == 0 {
         return Err(MarketError::LicenseIsPerpetual);
@@ -163,12 +164,13 @@ mod tests {
     #[test]
     fn renewal_extends_from_expiry_or_now() {
         let running = LicenseClock { bought_at: 0, delivered_at: 1, expires_at: 100 };
-        assert_eq!(renew(LicenseState::Delivered, &running, 50, 10), Ok(150));
+        assert_eq!(renew(LicenseState::Settled, &running, 50, 10), Ok(150));
+        assert_eq!(renew(LicenseState::Delivered, &running, 50, 10), Err(MarketError::LicenseNotSettled));
         assert_eq!(renew(LicenseState::Settled, &running, 50, 400), Ok(450));
         assert_eq!(renew(LicenseState::AwaitingKey, &running, 50, 10), Err(MarketError::LicenseNotDelivered));
         assert_eq!(renew(LicenseState::Refunded, &running, 50, 10), Err(MarketError::LicenseVoid));
         let perpetual = LicenseClock { expires_at: 0, ..running };
-        assert_eq!(renew(LicenseState::Delivered, &perpetual, 50, 10), Err(MarketError::LicenseIsPerpetual));
+        assert_eq!(renew(LicenseState::Settled, &perpetual, 50, 10), Err(MarketError::LicenseIsPerpetual));
         assert_eq!(expiry(i64::MAX, 1), Err(MarketError::Overflow));
         assert_eq!(expiry(5, 0), Ok(0));
     }

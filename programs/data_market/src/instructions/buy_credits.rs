@@ -40,14 +40,16 @@ impl<'info> BuyCredits<'info> {
         require!(self.dataset.terms.metered, MarketError::NotMetered);
         require!(listing::sales_open(self.dataset.state), MarketError::DatasetNotActive);
         lifecycle::check_usable(self.license.state, &self.license.clock(), Clock::get()?.unix_timestamp)?;
-        // a refund ruling would void credits bought during the dispute without repaying them
+        // only once settled: a refund ruling voids every unused credit but repays only the escrowed
+        // purchase, so no top-up may happen while a dispute is still possible
         require!(self.license.state != LicenseState::Disputed, MarketError::LicenseDisputed);
+        require!(self.license.state == LicenseState::Settled, MarketError::LicenseNotSettled);
         let total = metering::purchase_total(self.dataset.price, true, credits)?;
         require!(total <= max_price, MarketError::PriceAboveMax);
         Ok(())
     }
 
-    /// Tops up a delivered metered licence. The key is already delivered, so like a renewal the
+    /// Tops up a settled metered licence. The key is already delivered, so like a renewal the
     /// payment accrues to the recipients at once (no referral fee).
     #[inline(never)]
     #[access_control(ctx.accounts.validate(credits, max_price))]

@@ -151,6 +151,7 @@ impl<'info> PurchaseLicense<'info> {
             credits,
             usage_count: 0,
             has_dispute: false,
+            serial: accounts.dataset.licenses_sold,
             referral_fee_claimed: false,
             bought_at: now,
             delivered_at: 0,

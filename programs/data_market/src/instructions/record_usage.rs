@@ -41,7 +41,7 @@ pub struct RecordUsage<'info> {
     pub holder_license_account: Box<InterfaceAccount<'info, TokenAccount>>,
     /// CHECK: the receipt PDA for the licence's next use (address checked by the seeds; created in the
     /// handler so lamports sent there beforehand cannot block it).
-    #[account(mut, seeds = [seeds::RECEIPT, license.key().as_ref(), &license.bought_at.to_le_bytes(),
+    #[account(mut, seeds = [seeds::RECEIPT, license.key().as_ref(), &license.serial.to_le_bytes(),
         &license.usage_count.to_le_bytes()], bump)]
     pub receipt: UncheckedAccount<'info>,
     pub token_2022_program: Program<'info, Token2022>,
@@ -81,9 +81,9 @@ impl<'info> RecordUsage<'info> {
         }
         let license_key = accounts.license.key();
         let index = accounts.license.usage_count;
-        let (bought_at, index_bytes) = (accounts.license.bought_at.to_le_bytes(), index.to_le_bytes());
+        let (serial, index_bytes) = (accounts.license.serial.to_le_bytes(), index.to_le_bytes());
         let receipt_seeds: [&[u8]; 5] =
-            [seeds::RECEIPT, license_key.as_ref(), &bought_at, &index_bytes, &[ctx.bumps.receipt]];
+            [seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes, &[ctx.bumps.receipt]];
         let space = 8 + UsageReceipt::INIT_SPACE;
         create_pda_account(
             &accounts.holder.to_account_info(),

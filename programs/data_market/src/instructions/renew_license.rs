@@ -34,7 +34,7 @@ impl<'info> RenewLicense<'info> {
         Ok(())
     }
 
-    /// Extends a delivered licence by the dataset's duration at today's price. The key is already in
+    /// Extends a settled licence by the dataset's duration at today's price. The key is already in
     /// the buyer's hands, so the payment is not escrowed: it accrues to the recipients at once (no
     /// referral fee on renewals).
     #[inline(never)]

@@ -3,15 +3,19 @@ use anchor_lang::prelude::*;
 use super::submit_review::ReviewArgs;
 use crate::errors::MarketError;
 use crate::events::ReviewSubmitted;
-use crate::state::{Dataset, Review};
+use crate::domain::lifecycle::LicenseState;
+use crate::state::{Dataset, License, Review};
 
 #[derive(Accounts)]
 pub struct UpdateReview<'info> {
     pub reviewer: Signer<'info>,
     #[account(mut)]
     pub dataset: Box<Account<'info, Dataset>>,
+    /// A refunded licence's review can no longer change.
+    #[account(has_one = dataset)]
+    pub license: Box<Account<'info, License>>,
     /// Only its author edits it.
-    #[account(mut, has_one = dataset, has_one = reviewer @ MarketError::NotReviewAuthor)]
+    #[account(mut, has_one = dataset, has_one = license, has_one = reviewer @ MarketError::NotReviewAuthor)]
     pub review: Box<Account<'info, Review>>,
 }
 
@@ -19,6 +23,7 @@ impl UpdateReview<'_> {
     #[inline(never)]
     pub fn handler(ctx: Context<Self>, args: ReviewArgs) -> Result<()> {
         args.check()?;
+        require!(ctx.accounts.license.state != LicenseState::Refunded, MarketError::LicenseVoid);
         let review = &mut ctx.accounts.review;
         ctx.accounts.dataset.ratings.replace(review.rating, args.rating)?;
         review.rating = args.rating;

@@ -30,6 +30,9 @@ pub struct License {
     pub usage_count: u64,
     /// A dispute account exists for this licence (it must be closed before the licence).
     pub has_dispute: bool,
+    /// The dataset's sale number of this purchase: unique even when a buyer buys a dataset again
+    /// after closing a licence at the same address, so receipt addresses never repeat.
+    pub serial: u64,
     pub referral_fee_claimed: bool,
     pub bought_at: i64,
     pub delivered_at: i64,

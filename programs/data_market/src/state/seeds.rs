@@ -8,7 +8,7 @@ pub const DATASET: &[u8] = b"dataset";
 pub const LICENSE_MINT: &[u8] = b"license_mint";
 /// ["license", dataset, buyer]: a buyer's licence to a dataset.
 pub const LICENSE: &[u8] = b"license";
-/// ["receipt", license, bought_at (i64 LE), index (u64 LE)]: one recorded use of a licence.
+/// ["receipt", license, serial (u64 LE), index (u64 LE)]: one recorded use of a licence.
 pub const RECEIPT: &[u8] = b"receipt";
 /// ["review", license]: the one review of a licence.
 pub const REVIEW: &[u8] = b"review";
