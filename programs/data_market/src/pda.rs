@@ -41,3 +41,17 @@ pub fn create_pda_account<'info>(
         owner,
     )
 }
+
+/// Creates the program-owned PDA `target`, sized and funded for `T`, and writes `value` into it
+/// (discriminator first), as Anchor's `init` would.
+pub fn create_program_account<'info, T: AccountSerialize + Space>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    system: &AccountInfo<'info>,
+    signer_seeds: &[&[u8]],
+    value: &T,
+) -> Result<()> {
+    let space = 8 + T::INIT_SPACE;
+    create_pda_account(payer, target, system, space, Rent::get()?.minimum_balance(space), &crate::ID, signer_seeds)?;
+    value.try_serialize(&mut &mut target.try_borrow_mut_data()?[..])
+}

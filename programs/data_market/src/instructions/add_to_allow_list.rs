@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AllowListChanged;
-use crate::pda::create_pda_account;
+use crate::pda::create_program_account;
 use crate::state::{seeds, AllowListEntry, Dataset};
 
 #[derive(Accounts)]
@@ -27,19 +27,14 @@ impl<'info> AddToAllowList<'info> {
         require_keys_neq!(*accounts.entry.owner, crate::ID, MarketError::AlreadyAllowListed);
         let dataset = accounts.dataset.key();
         let entry_seeds: [&[u8]; 4] = [seeds::ALLOW_LIST, dataset.as_ref(), buyer.as_ref(), &[ctx.bumps.entry]];
-        let space = 8 + AllowListEntry::INIT_SPACE;
-        create_pda_account(
+        let entry = AllowListEntry { dataset, buyer, bump: ctx.bumps.entry };
+        create_program_account(
             &accounts.owner.to_account_info(),
             &accounts.entry.to_account_info(),
             &accounts.system_program.to_account_info(),
-            space,
-            Rent::get()?.minimum_balance(space),
-            &crate::ID,
             &entry_seeds,
+            &entry,
         )?;
-        let entry = AllowListEntry { dataset, buyer, bump: ctx.bumps.entry };
-        let info = accounts.entry.to_account_info();
-        entry.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
         emit!(AllowListChanged { dataset, buyer, allowed: true });
         Ok(())
     }

@@ -5,7 +5,7 @@ use crate::domain::disputes::{self, DisputeReason};
 use crate::domain::validation::bounded_text;
 use crate::errors::MarketError;
 use crate::events::DisputeOpened;
-use crate::pda::create_pda_account;
+use crate::pda::create_program_account;
 use crate::state::{seeds, Dataset, Dispute, License};
 
 #[derive(Accounts)]
@@ -39,16 +39,6 @@ impl<'info> OpenDispute<'info> {
         bounded_text(&evidence_uri, MAX_EVIDENCE_URI_LEN, MarketError::InvalidEvidenceUri)?;
         let license_key = accounts.license.key();
         let dispute_seeds: [&[u8]; 3] = [seeds::DISPUTE, license_key.as_ref(), &[ctx.bumps.dispute]];
-        let space = 8 + Dispute::INIT_SPACE;
-        create_pda_account(
-            &accounts.buyer.to_account_info(),
-            &accounts.dispute.to_account_info(),
-            &accounts.system_program.to_account_info(),
-            space,
-            Rent::get()?.minimum_balance(space),
-            &crate::ID,
-            &dispute_seeds,
-        )?;
         let dispute = Dispute {
             license: license_key,
             dataset: accounts.dataset.key(),
@@ -60,8 +50,14 @@ impl<'info> OpenDispute<'info> {
             bump: ctx.bumps.dispute,
             evidence_uri,
         };
+        create_program_account(
+            &accounts.buyer.to_account_info(),
+            &accounts.dispute.to_account_info(),
+            &accounts.system_program.to_account_info(),
+            &dispute_seeds,
+            &dispute,
+        )?;
         let info = accounts.dispute.to_account_info();
-        dispute.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
         accounts.license.state = state;
         accounts.license.has_dispute = true;
         let dataset = &mut accounts.dataset;

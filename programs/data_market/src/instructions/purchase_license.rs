@@ -8,7 +8,7 @@ use crate::domain::validation::non_zero;
 use crate::domain::{listing, metering};
 use crate::errors::MarketError;
 use crate::events::LicensePurchased;
-use crate::pda::create_pda_account;
+use crate::pda::create_program_account;
 use crate::state::{seeds, AllowListEntry, Dataset, License, Marketplace};
 use crate::{license_token, vault};
 
@@ -126,16 +126,6 @@ impl<'info> PurchaseLicense<'info> {
         let (dataset_key, buyer_key) = (accounts.dataset.key(), accounts.buyer.key());
         let license_seeds: [&[u8]; 4] =
             [seeds::LICENSE, dataset_key.as_ref(), buyer_key.as_ref(), &[ctx.bumps.license]];
-        let space = 8 + License::INIT_SPACE;
-        create_pda_account(
-            &accounts.buyer.to_account_info(),
-            &accounts.license.to_account_info(),
-            &accounts.system_program.to_account_info(),
-            space,
-            Rent::get()?.minimum_balance(space),
-            &crate::ID,
-            &license_seeds,
-        )?;
         let license = License {
             dataset: dataset_key,
             buyer: buyer_key,
@@ -160,8 +150,13 @@ impl<'info> PurchaseLicense<'info> {
             sealed_key: [0; crate::constants::SEALED_KEY_LEN],
             bump: ctx.bumps.license,
         };
-        let info = accounts.license.to_account_info();
-        license.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
+        create_program_account(
+            &accounts.buyer.to_account_info(),
+            &accounts.license.to_account_info(),
+            &accounts.system_program.to_account_info(),
+            &license_seeds,
+            &license,
+        )?;
 
         let dataset = &mut accounts.dataset;
         dataset.ledger.deposit(fees.gross)?;

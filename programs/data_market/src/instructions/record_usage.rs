@@ -7,7 +7,7 @@ use crate::domain::{lifecycle, listing};
 use crate::errors::MarketError;
 use crate::events::UsageRecorded;
 use crate::license_token;
-use crate::pda::create_pda_account;
+use crate::pda::create_program_account;
 use crate::state::{seeds, License, UsagePurpose, UsageReceipt, UsageView};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -84,16 +84,6 @@ impl<'info> RecordUsage<'info> {
         let (serial, index_bytes) = (accounts.license.serial.to_le_bytes(), index.to_le_bytes());
         let receipt_seeds: [&[u8]; 5] =
             [seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes, &[ctx.bumps.receipt]];
-        let space = 8 + UsageReceipt::INIT_SPACE;
-        create_pda_account(
-            &accounts.holder.to_account_info(),
-            &accounts.receipt.to_account_info(),
-            &accounts.system_program.to_account_info(),
-            space,
-            Rent::get()?.minimum_balance(space),
-            &crate::ID,
-            &receipt_seeds,
-        )?;
         let attestor = accounts.attestor.as_ref().map(|a| a.key()).unwrap_or_default();
         let receipt = UsageReceipt {
             dataset: accounts.dataset.key(),
@@ -107,8 +97,14 @@ impl<'info> RecordUsage<'info> {
             index,
             bump: ctx.bumps.receipt,
         };
+        create_program_account(
+            &accounts.holder.to_account_info(),
+            &accounts.receipt.to_account_info(),
+            &accounts.system_program.to_account_info(),
+            &receipt_seeds,
+            &receipt,
+        )?;
         let info = accounts.receipt.to_account_info();
-        receipt.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
 
         UsageView::count_use(&mut accounts.dataset.try_borrow_mut_data()?, args.purpose.index())?;
         accounts.license.usage_count = index.checked_add(1).ok_or(MarketError::Overflow)?;

@@ -15,7 +15,7 @@ use crate::domain::reviews::RatingAggregate;
 use crate::domain::validation::*;
 use crate::errors::MarketError;
 use crate::events::DatasetRegistered;
-use crate::pda::create_pda_account;
+use crate::pda::{create_pda_account, create_program_account};
 use crate::state::{seeds, Dataset, DatasetCategory, DatasetState, LicenseTerms, Marketplace, Recipient};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -131,16 +131,6 @@ impl<'info> RegisterDataset<'info> {
         let dataset_bump = ctx.bumps.dataset;
         let dataset_seeds: [&[u8]; 3] = [seeds::DATASET, &args.content_hash, &[dataset_bump]];
         let rent = Rent::get()?;
-        let space = 8 + Dataset::INIT_SPACE;
-        create_pda_account(
-            &accounts.owner.to_account_info(),
-            &accounts.dataset.to_account_info(),
-            &accounts.system_program.to_account_info(),
-            space,
-            rent.minimum_balance(space),
-            &crate::ID,
-            &dataset_seeds,
-        )?;
 
         accounts.create_license_mint(&args, &dataset_seeds, ctx.bumps.license_mint, &rent)?;
 
@@ -202,9 +192,13 @@ impl<'info> RegisterDataset<'info> {
             metadata_uri: args.metadata_uri,
             ciphertext_cid: args.ciphertext_cid,
         });
-        let info = accounts.dataset.to_account_info();
-        let mut data = info.try_borrow_mut_data()?;
-        dataset.try_serialize(&mut &mut data[..])?;
+        create_program_account(
+            &accounts.owner.to_account_info(),
+            &accounts.dataset.to_account_info(),
+            &accounts.system_program.to_account_info(),
+            &dataset_seeds,
+            &*dataset,
+        )?;
 
         emit!(DatasetRegistered {
             dataset: dataset_key,

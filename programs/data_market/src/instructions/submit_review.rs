@@ -6,7 +6,7 @@ use crate::domain::reviews::check_rating;
 use crate::domain::validation::bounded_text;
 use crate::errors::MarketError;
 use crate::events::ReviewSubmitted;
-use crate::pda::create_pda_account;
+use crate::pda::create_program_account;
 use crate::state::{seeds, Dataset, License, Review};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -62,16 +62,6 @@ impl<'info> SubmitReview<'info> {
         let accounts = ctx.accounts;
         let license_key = accounts.license.key();
         let review_seeds: [&[u8]; 3] = [seeds::REVIEW, license_key.as_ref(), &[ctx.bumps.review]];
-        let space = 8 + Review::INIT_SPACE;
-        create_pda_account(
-            &accounts.reviewer.to_account_info(),
-            &accounts.review.to_account_info(),
-            &accounts.system_program.to_account_info(),
-            space,
-            Rent::get()?.minimum_balance(space),
-            &crate::ID,
-            &review_seeds,
-        )?;
         let now = Clock::get()?.unix_timestamp;
         let review = Review {
             license: license_key,
@@ -84,8 +74,14 @@ impl<'info> SubmitReview<'info> {
             bump: ctx.bumps.review,
             uri: args.uri,
         };
+        create_program_account(
+            &accounts.reviewer.to_account_info(),
+            &accounts.review.to_account_info(),
+            &accounts.system_program.to_account_info(),
+            &review_seeds,
+            &review,
+        )?;
         let info = accounts.review.to_account_info();
-        review.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
         accounts.dataset.ratings.add(args.rating)?;
         emit!(ReviewSubmitted {
             dataset: review.dataset,

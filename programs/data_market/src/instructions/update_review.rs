@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
 
 use super::submit_review::ReviewArgs;
+use crate::domain::lifecycle::LicenseState;
 use crate::errors::MarketError;
 use crate::events::ReviewSubmitted;
-use crate::domain::lifecycle::LicenseState;
 use crate::state::{Dataset, License, Review};
 
 #[derive(Accounts)]
