@@ -1,0 +1,48 @@
+// Addresses, limits and account layouts of the data market program that the SDK relies on. The
+// limits mirror programs/data_market/src/constants.rs; the layouts mirror the field order of the
+// account structs in programs/data_market/src/state/ (checked against real accounts by the tests).
+import { address, type Address } from "@solana/kit";
+
+import { DATA_MARKET_PROGRAM_ADDRESS } from "../generated/programs/index.js";
+
+export { DATA_MARKET_PROGRAM_ADDRESS };
+
+export const SYSTEM_PROGRAM_ADDRESS = address("11111111111111111111111111111111");
+export const TOKEN_PROGRAM_ADDRESS = address("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+export const TOKEN_2022_PROGRAM_ADDRESS = address("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
+export const ASSOCIATED_TOKEN_PROGRAM_ADDRESS = address("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+export const BPF_LOADER_UPGRADEABLE_PROGRAM_ADDRESS = address("BPFLoaderUpgradeab1e11111111111111111111111");
+
+/** `Pubkey::default()`: the program's "none" for optional keys (referrer, delegate, versions, attestor). */
+export const DEFAULT_ADDRESS = address("11111111111111111111111111111111");
+
+export const BPS_DENOMINATOR = 10_000;
+export const MAX_PROTOCOL_FEE_BPS = 1_000;
+export const MAX_REFERRAL_FEE_BPS = 2_000;
+export const MAX_RECIPIENTS = 8;
+export const MAX_TAGS = 5;
+export const TAG_LEN = 32;
+export const MAX_TITLE_LEN = 64;
+export const MAX_METADATA_URI_LEN = 200;
+export const MAX_CID_LEN = 100;
+export const MAX_REVIEW_URI_LEN = 100;
+export const MAX_EVIDENCE_URI_LEN = 200;
+export const SEALED_KEY_LEN = 96;
+export const MAX_CREDITS_PER_PURCHASE = 1_000_000;
+
+/** Byte offsets (8-byte discriminator included) of the fixed-position fields that listings filter on. */
+export const LAYOUT = {
+  dataset: { owner: 8, contentHash: 40, category: 72, state: 73, tags: 74 },
+  license: { dataset: 8, buyer: 40 },
+  usageReceipt: { dataset: 8, license: 40, modelHash: 72, holder: 104 },
+  review: { license: 8, dataset: 40, reviewer: 72 },
+  dispute: { license: 8, dataset: 40 },
+  allowListEntry: { dataset: 8, buyer: 40 },
+} as const;
+
+/** A token account's `amount` (u64 LE) in the SPL Token and Token-2022 layouts. */
+export const TOKEN_ACCOUNT_AMOUNT_OFFSET = 64;
+
+export function isDefaultAddress(value: Address): boolean {
+  return value === DEFAULT_ADDRESS;
+}
