@@ -12,7 +12,7 @@ use data_market::domain::lifecycle::LicenseState;
 use data_market::errors::MarketError;
 use data_market::instruction;
 use data_market::instructions::{RegisterDatasetArgs, UpdateDatasetArgs, UpdateMarketplaceArgs};
-use market_tests::tokens::{MintExtra, TOKEN, TOKEN_2022};
+use market_tests::tokens::{MintExtra, PaymentMint, TOKEN, TOKEN_2022};
 use market_tests::*;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -73,6 +73,12 @@ fn settled(w: &mut World, d: &DatasetHandle, owner: &Keypair, referrer: Option<P
     w.warp(i64::from(DISPUTE_WINDOW));
     w.settle(d, &buyer.pubkey()).succeeds();
     buyer
+}
+
+/// Adds `amount` of the payment mint to `owner`'s associated account.
+fn fund(w: &mut World, owner: &Pubkey, amount: u64) {
+    let mint = PaymentMint { authority: w.usdc.authority.insecure_clone(), ..w.usdc };
+    w.market.fund(&mint, owner, amount);
 }
 
 fn ledger(w: &World, d: &DatasetHandle) -> EscrowLedger {
@@ -524,12 +530,11 @@ fn renew_rejects_undelivered_license(backend: Backend) {
     assert_unchanged(&w, &before);
 }
 
-/// lifecycle::renew: a perpetual licence (duration 0) cannot be renewed.
+/// lifecycle::renew: a perpetual licence (duration 0) cannot be renewed, even once settled.
 fn renew_rejects_perpetual_license(backend: Backend) {
     let Shop { mut w, owner, d } = shop_with(backend, |args| args.terms.duration_secs = 0);
-    let buyer = w.buyer(2 * PRICE);
-    w.buy(&d, &buyer, None).succeeds();
-    w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
+    let buyer = settled(&mut w, &d, &owner, None);
+    fund(&mut w, &buyer.pubkey(), PRICE);
     assert_eq!(w.license(&d.license(&buyer.pubkey())).expires_at, 0);
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
     w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).fails_with(MarketError::LicenseIsPerpetual);
@@ -548,12 +553,39 @@ fn renew_rejects_refunded_license(backend: Backend) {
     assert_unchanged(&w, &before);
 }
 
+/// lifecycle::renew -> LicenseNotSettled: a delivered licence is still open to a dispute whose Refund
+/// ruling would repay only the escrowed purchase, so it renews only once settled; the dispute window
+/// having closed is not enough while nobody has settled it.
+fn renew_rejects_delivered_license_until_settled(backend: Backend) {
+    let Shop { mut w, owner, d } = shop(backend);
+    let buyer = w.buyer(2 * PRICE);
+    w.buy(&d, &buyer, None).succeeds();
+    w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
+    let license = d.license(&buyer.pubkey());
+    let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
+    w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).fails_with(MarketError::LicenseNotSettled);
+    assert_unchanged(&w, &before);
+    w.warp(i64::from(DISPUTE_WINDOW));
+    assert_eq!(w.license(&license).state, LicenseState::Delivered);
+    w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).fails_with(MarketError::LicenseNotSettled);
+    assert_unchanged(&w, &before);
+    assert_eq!(w.balance(&d.payment_account(&buyer.pubkey())), PRICE);
+    w.settle(&d, &buyer.pubkey()).succeeds();
+    w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).succeeds();
+    let renewed = w.license(&license);
+    assert_eq!((renewed.state, renewed.renewals), (LicenseState::Settled, 1));
+    assert_eq!(w.balance(&d.payment_account(&buyer.pubkey())), 0);
+    w.assert_conserved(&d);
+}
+
 /// require!(price <= max_price) on renewal: a raised price above the buyer's maximum is refused.
 fn renew_rejects_price_above_max(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let buyer = w.buyer(3 * PRICE);
     w.buy(&d, &buyer, None).succeeds();
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
+    w.warp(i64::from(DISPUTE_WINDOW));
+    w.settle(&d, &buyer.pubkey()).succeeds();
     set_dataset(&mut w, &owner, &d, UpdateDatasetArgs { price: Some(PRICE + 1), ..Default::default() });
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
     w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).fails_with(MarketError::PriceAboveMax);
@@ -565,9 +597,8 @@ fn renew_rejects_price_above_max(backend: Backend) {
 /// require!(dataset.state == Active) on renewal.
 fn renew_rejected_while_dataset_paused(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
-    let buyer = w.buyer(2 * PRICE);
-    w.buy(&d, &buyer, None).succeeds();
-    w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
+    let buyer = settled(&mut w, &d, &owner, None);
+    fund(&mut w, &buyer.pubkey(), PRICE);
     pause_dataset(&mut w, &owner, &d, true);
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
     w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).fails_with(MarketError::DatasetNotActive);
@@ -579,9 +610,8 @@ fn renew_rejected_while_dataset_paused(backend: Backend) {
 /// require!(!purchases_paused) on renewal.
 fn renew_rejected_while_marketplace_paused(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
-    let buyer = w.buyer(2 * PRICE);
-    w.buy(&d, &buyer, None).succeeds();
-    w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
+    let buyer = settled(&mut w, &d, &owner, None);
+    fund(&mut w, &buyer.pubkey(), PRICE);
     pause_marketplace(&mut w, true);
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
     w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).fails_with(MarketError::PurchasesPaused);
@@ -598,6 +628,10 @@ fn renew_rejects_license_of_another_buyer_or_dataset(backend: Backend) {
     let buyer = w.buyer(3 * PRICE);
     w.buy(&d, &buyer, None).succeeds();
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
+    // all settled, so only the substituted licence can be what is refused
+    w.warp(i64::from(DISPUTE_WINDOW));
+    w.settle(&d, &victim.pubkey()).succeeds();
+    w.settle(&d, &buyer.pubkey()).succeeds();
 
     let mut accounts = renew_accounts(buyer.pubkey(), &d);
     accounts.license = d.license(&victim.pubkey());
@@ -609,6 +643,8 @@ fn renew_rejects_license_of_another_buyer_or_dataset(backend: Backend) {
     let (other_owner, other) = other_dataset(&mut w, "other");
     w.buy(&other, &buyer, None).succeeds();
     w.deliver(&other, &other_owner, &buyer.pubkey()).succeeds();
+    w.warp(i64::from(DISPUTE_WINDOW));
+    w.settle(&other, &buyer.pubkey()).succeeds();
     let mut accounts = renew_accounts(buyer.pubkey(), &d);
     accounts.license = other.license(&buyer.pubkey());
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), sale_accounts(&other, &buyer.pubkey())].concat());
@@ -621,9 +657,8 @@ fn renew_rejects_license_of_another_buyer_or_dataset(backend: Backend) {
 /// has_one = payment_mint / escrow_vault and the payment account's token constraints on renewal.
 fn renew_rejects_substituted_accounts(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
-    let buyer = w.buyer(2 * PRICE);
-    w.buy(&d, &buyer, None).succeeds();
-    w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
+    let buyer = settled(&mut w, &d, &owner, None);
+    fund(&mut w, &buyer.pubkey(), PRICE);
     let fake = w.create_mint(TOKEN, 6, MintExtra::None);
     let fake_account = w.fund(&fake, &buyer.pubkey(), PRICE);
     let (mint, program) = (w.usdc.mint, w.usdc.token_program);
@@ -668,6 +703,7 @@ fn renewal_extends_from_expiry_while_running_and_from_now_once_lapsed(backend: B
     assert_eq!(w.license(&license).expires_at, bought_at + duration);
 
     w.warp(10 * DAY);
+    w.settle(&d, &buyer.pubkey()).succeeds();
     w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).succeeds();
     let renewed = w.license(&license);
     assert_eq!(renewed.expires_at, bought_at + 2 * duration);
@@ -686,14 +722,27 @@ fn renewal_extends_from_expiry_while_running_and_from_now_once_lapsed(backend: B
     w.assert_conserved(&d);
 }
 
-/// A renewal is not escrowed: it is claimable at once, without referral fee, and the vault stays reconciled.
+/// A renewal is not escrowed: it is claimable at once, without referral fee, and the vault stays
+/// reconciled. (Renewals wait for the licence's settlement; another buyer's purchase still in escrow
+/// shows the renewal is not added to it.)
 fn renewal_payment_is_claimable_at_once(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let referrer = w.wallet();
     let buyer = w.buyer(2 * PRICE);
     w.buy(&d, &buyer, Some(referrer.pubkey())).succeeds();
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
-    // not settled: the purchase is still escrowed
+    w.warp(i64::from(DISPUTE_WINDOW));
+    w.settle(&d, &buyer.pubkey()).succeeds();
+    // the settled purchase is paid out before the renewal, so the claim below is the renewal alone
+    w.claim(&d, &owner).succeeds();
+    w.sweep(&d).succeeds();
+    let referral_fee = fee_of(PRICE, REFERRAL_FEE_BPS);
+    let before = ledger(&w, &d);
+    assert_eq!((before.escrowed, before.claimable[0], before.protocol_fees_owed), (0, 0, 0));
+    assert_eq!(before.referral_fees_owed, referral_fee);
+    // not settled: this purchase is still escrowed
+    let waiting = delivered(&mut w, &d, &owner, None);
+    let owner_paid = w.balance(&d.payment_account(&owner.pubkey()));
     w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).succeeds();
     w.assert_conserved(&d);
     let protocol_fee = fee_of(PRICE, PROTOCOL_FEE_BPS);
@@ -701,13 +750,14 @@ fn renewal_payment_is_claimable_at_once(backend: Backend) {
     assert_eq!(after.escrowed, PRICE);
     assert_eq!(after.claimable[0], PRICE - protocol_fee);
     assert_eq!(after.protocol_fees_owed, protocol_fee);
-    assert_eq!(after.referral_fees_owed, 0);
-    assert_eq!(w.balance(&d.escrow_vault), 2 * PRICE);
+    assert_eq!(after.referral_fees_owed, referral_fee);
+    assert_eq!(w.balance(&d.escrow_vault), PRICE + PRICE + referral_fee);
 
     w.claim(&d, &owner).succeeds();
-    assert_eq!(w.balance(&d.payment_account(&owner.pubkey())), PRICE - protocol_fee);
+    assert_eq!(w.balance(&d.payment_account(&owner.pubkey())), owner_paid + PRICE - protocol_fee);
     w.assert_conserved(&d);
-    assert_eq!(w.license(&d.license(&buyer.pubkey())).state, LicenseState::Delivered);
+    assert_eq!(w.license(&d.license(&buyer.pubkey())).state, LicenseState::Settled);
+    assert_eq!(w.license(&d.license(&waiting.pubkey())).state, LicenseState::Delivered);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1622,6 +1672,7 @@ on_both_backends!(
     renew_rejects_undelivered_license,
     renew_rejects_perpetual_license,
     renew_rejects_refunded_license,
+    renew_rejects_delivered_license_until_settled,
     renew_rejects_price_above_max,
     renew_rejected_while_dataset_paused,
     renew_rejected_while_marketplace_paused,

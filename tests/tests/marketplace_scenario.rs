@@ -199,7 +199,9 @@ fn refund(w: &mut World, book: &mut Book, buyer: &Keypair) {
     book.refunded += sale.price;
 }
 
+/// Only a settled licence renews (a Refund ruling would not repay the renewal).
 fn renew(w: &mut World, book: &mut Book, buyer: &Keypair) {
+    assert_eq!(book.sale(&buyer.pubkey()).state, LicenseState::Settled);
     let price = book.price;
     let paying = book.d.payment_account(&buyer.pubkey());
     let before = w.balance(&paying);

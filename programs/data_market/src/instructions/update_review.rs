@@ -11,7 +11,7 @@ pub struct UpdateReview<'info> {
     pub reviewer: Signer<'info>,
     #[account(mut)]
     pub dataset: Box<Account<'info, Dataset>>,
-    /// A refunded licence's review can no longer change.
+    /// The review's licence: a refunded one's review can no longer change.
     #[account(has_one = dataset)]
     pub license: Box<Account<'info, License>>,
     /// Only its author edits it.
@@ -23,7 +23,13 @@ impl UpdateReview<'_> {
     #[inline(never)]
     pub fn handler(ctx: Context<Self>, args: ReviewArgs) -> Result<()> {
         args.check()?;
-        require!(ctx.accounts.license.state != LicenseState::Refunded, MarketError::LicenseVoid);
+        // as for a first review: only a delivered, not refunded licence (a licence bought again at
+        // the same address is waiting for its key until delivered)
+        match ctx.accounts.license.state {
+            LicenseState::Delivered | LicenseState::Settled | LicenseState::Disputed => {}
+            LicenseState::AwaitingKey => return err!(MarketError::LicenseNotDelivered),
+            LicenseState::Refunded => return err!(MarketError::LicenseVoid),
+        }
         let review = &mut ctx.accounts.review;
         ctx.accounts.dataset.ratings.replace(review.rating, args.rating)?;
         review.rating = args.rating;
