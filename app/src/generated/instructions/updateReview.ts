@@ -124,7 +124,7 @@ export type UpdateReviewInput<
 > = {
   reviewer: TransactionSigner<TAccountReviewer>;
   dataset: Address<TAccountDataset>;
-  /** A refunded licence's review can no longer change. */
+  /** The review's licence: a refunded one's review can no longer change. */
   license: Address<TAccountLicense>;
   /** Only its author edits it. */
   review: Address<TAccountReview>;
@@ -199,7 +199,7 @@ export type ParsedUpdateReviewInstruction<
   accounts: {
     reviewer: TAccountMetas[0];
     dataset: TAccountMetas[1];
-    /** A refunded licence's review can no longer change. */
+    /** The review's licence: a refunded one's review can no longer change. */
     license: TAccountMetas[2];
     /** Only its author edits it. */
     review: TAccountMetas[3];
