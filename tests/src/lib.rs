@@ -8,11 +8,13 @@ pub mod backend;
 pub mod builders;
 pub mod fixtures;
 pub mod market;
+pub mod scenarios;
 pub mod tokens;
 
 pub use backend::Backend;
 pub use fixtures::*;
 pub use market::*;
+pub use scenarios::*;
 
 /// Runs each listed scenario `fn(Backend)` as a test on the SBF build and on the native build.
 #[macro_export]

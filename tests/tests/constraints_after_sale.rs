@@ -37,26 +37,6 @@ const REVIEW_URI: &str = "ipfs://bafkreireview";
 // Local helpers
 // ---------------------------------------------------------------------------------------------
 
-/// A marketplace with one dataset sold at PRICE, wholly owned by `owner`.
-struct Shop {
-    w: World,
-    owner: Keypair,
-    d: DatasetHandle,
-}
-
-fn shop(backend: Backend) -> Shop {
-    shop_with(backend, |_| {})
-}
-
-fn shop_with(backend: Backend, tweak: impl FnOnce(&mut RegisterDatasetArgs)) -> Shop {
-    let mut w = World::new(backend);
-    let owner = w.wallet();
-    let mut args = dataset_args("shop", single_owner(&owner.pubkey()));
-    tweak(&mut args);
-    let d = w.register_with(&owner, args);
-    Shop { w, owner, d }
-}
-
 /// A shop selling credits at PRICE each.
 fn metered_shop(backend: Backend) -> Shop {
     shop_with(backend, |args| args.terms.metered = true)
@@ -99,33 +79,11 @@ fn buy_from(
     w.send(&[create, ix], &[buyer])
 }
 
-/// A buyer funded with exactly the current price who bought a licence (one credit).
-fn bought(w: &mut World, d: &DatasetHandle, referrer: Option<Pubkey>) -> Keypair {
-    let price = w.dataset(&d.address).price;
-    let buyer = w.buyer(price);
-    w.buy(d, &buyer, referrer).succeeds();
-    buyer
-}
-
 /// A buyer who bought `credits` credits of a metered dataset (funded with exactly their price).
 fn bought_credits(w: &mut World, d: &DatasetHandle, credits: u32) -> Keypair {
     let total = w.dataset(&d.address).price * u64::from(credits);
     let buyer = w.buyer(total);
     buy_with(w, d, &buyer, metered_args(credits, total)).succeeds();
-    buyer
-}
-
-fn delivered(w: &mut World, d: &DatasetHandle, owner: &Keypair, referrer: Option<Pubkey>) -> Keypair {
-    let buyer = bought(w, d, referrer);
-    w.deliver(d, owner, &buyer.pubkey()).succeeds();
-    buyer
-}
-
-/// Bought, delivered and settled (the clock moves by the dispute window).
-fn settled(w: &mut World, d: &DatasetHandle, owner: &Keypair, referrer: Option<Pubkey>) -> Keypair {
-    let buyer = delivered(w, d, owner, referrer);
-    w.warp(i64::from(DISPUTE_WINDOW));
-    w.settle(d, &buyer.pubkey()).succeeds();
     buyer
 }
 
@@ -289,28 +247,6 @@ fn move_license_tokens(w: &mut World, d: &DatasetHandle, from: &Keypair, to: &Pu
 fn send_lamports(w: &mut World, to: &Pubkey, lamports: u64) {
     let griefer = w.wallet();
     w.send(&[system_instruction::transfer(&griefer.pubkey(), to, lamports)], &[&griefer]).succeeds();
-}
-
-/// The raw bytes of some accounts, to prove a rejected transaction left them alone.
-struct Snapshot(Vec<(Pubkey, Option<Vec<u8>>)>);
-
-fn snapshot(w: &World, addresses: &[Pubkey]) -> Snapshot {
-    Snapshot(addresses.iter().map(|a| (*a, w.svm.get_account(a).map(|account| account.data))).collect())
-}
-
-fn assert_unchanged(w: &World, before: &Snapshot) {
-    for (address, data) in &before.0 {
-        let now = w.svm.get_account(address).map(|account| account.data);
-        assert!(now == *data, "account {address} changed by a rejected transaction");
-    }
-}
-
-/// The same instruction with `key` no longer marked as a signer.
-fn unsigned(mut ix: Instruction, key: &Pubkey) -> Instruction {
-    for meta in ix.accounts.iter_mut().filter(|meta| meta.pubkey == *key) {
-        meta.is_signer = false;
-    }
-    ix
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ use data_market::domain::ledger::EscrowLedger;
 use data_market::domain::lifecycle::LicenseState;
 use data_market::errors::MarketError;
 use data_market::instruction;
-use data_market::instructions::{RegisterDatasetArgs, UpdateDatasetArgs, UpdateMarketplaceArgs};
+use data_market::instructions::{UpdateDatasetArgs, UpdateMarketplaceArgs};
 use market_tests::tokens::{MintExtra, PaymentMint, TOKEN, TOKEN_2022};
 use market_tests::*;
 use solana_instruction::Instruction;
@@ -26,53 +26,11 @@ const TOKEN_OWNER_MISMATCH: u32 = 4;
 // Local helpers
 // ---------------------------------------------------------------------------------------------
 
-/// A marketplace with one dataset sold at PRICE, wholly owned by `owner`.
-struct Shop {
-    w: World,
-    owner: Keypair,
-    d: DatasetHandle,
-}
-
-fn shop(backend: Backend) -> Shop {
-    shop_with(backend, |_| {})
-}
-
-fn shop_with(backend: Backend, tweak: impl FnOnce(&mut RegisterDatasetArgs)) -> Shop {
-    let mut w = World::new(backend);
-    let owner = w.wallet();
-    let mut args = dataset_args("shop", single_owner(&owner.pubkey()));
-    tweak(&mut args);
-    let d = w.register_with(&owner, args);
-    Shop { w, owner, d }
-}
-
 /// A second dataset in the same world and payment mint, owned by a new wallet.
 fn other_dataset(w: &mut World, label: &str) -> (Keypair, DatasetHandle) {
     let owner = w.wallet();
     let d = w.register(&owner, label);
     (owner, d)
-}
-
-/// A buyer funded with exactly the current price who bought a licence.
-fn bought(w: &mut World, d: &DatasetHandle, referrer: Option<Pubkey>) -> Keypair {
-    let price = w.dataset(&d.address).price;
-    let buyer = w.buyer(price);
-    w.buy(d, &buyer, referrer).succeeds();
-    buyer
-}
-
-fn delivered(w: &mut World, d: &DatasetHandle, owner: &Keypair, referrer: Option<Pubkey>) -> Keypair {
-    let buyer = bought(w, d, referrer);
-    w.deliver(d, owner, &buyer.pubkey()).succeeds();
-    buyer
-}
-
-/// Bought, delivered and settled (the clock moves by the dispute window).
-fn settled(w: &mut World, d: &DatasetHandle, owner: &Keypair, referrer: Option<Pubkey>) -> Keypair {
-    let buyer = delivered(w, d, owner, referrer);
-    w.warp(i64::from(DISPUTE_WINDOW));
-    w.settle(d, &buyer.pubkey()).succeeds();
-    buyer
 }
 
 /// Adds `amount` of the payment mint to `owner`'s associated account.
@@ -104,20 +62,6 @@ fn pause_dataset(w: &mut World, owner: &Keypair, d: &DatasetHandle, paused: bool
     w.send(&[set_dataset_state(owner.pubkey(), d, state)], &[owner]).succeeds();
 }
 
-/// The raw bytes of some accounts, to prove a rejected transaction left them alone.
-struct Snapshot(Vec<(Pubkey, Option<Vec<u8>>)>);
-
-fn snapshot(w: &World, addresses: &[Pubkey]) -> Snapshot {
-    Snapshot(addresses.iter().map(|a| (*a, w.svm.get_account(a).map(|account| account.data))).collect())
-}
-
-fn assert_unchanged(w: &World, before: &Snapshot) {
-    for (address, data) in &before.0 {
-        let now = w.svm.get_account(address).map(|account| account.data);
-        assert!(now == *data, "account {address} changed by a rejected transaction");
-    }
-}
-
 /// The accounts a sale touches: dataset, licence, vault, licence mint and the buyer's two token accounts.
 fn sale_accounts(d: &DatasetHandle, buyer: &Pubkey) -> Vec<Pubkey> {
     vec![
@@ -145,14 +89,6 @@ fn loose_token_account(w: &mut World, owner: &Pubkey, mint: &Pubkey, token_progr
     ];
     w.send(&instructions, &[&payer, &account]).succeeds();
     account.pubkey()
-}
-
-/// The same instruction with `key` no longer marked as a signer.
-fn unsigned(mut ix: Instruction, key: &Pubkey) -> Instruction {
-    for meta in ix.accounts.iter_mut().filter(|meta| meta.pubkey == *key) {
-        meta.is_signer = false;
-    }
-    ix
 }
 
 /// Sends a purchase the way a client does: the buyer's associated licence account is created
