@@ -2,7 +2,7 @@
 //! against the ledger after every step.
 use data_market::domain::lifecycle::LicenseState;
 use data_market::state::Recipient;
-use market_tests::tokens::{TOKEN, TOKEN_2022};
+use market_tests::tokens::TOKEN_2022;
 use market_tests::*;
 use solana_signer::Signer;
 
@@ -74,7 +74,6 @@ fn token_2022_payment_mint_works(backend: Backend) {
     let fee = PRICE * PROTOCOL_FEE_BPS as u64 / 10_000;
     assert_eq!(w.balance(&d.payment_account(&owner.pubkey())), PRICE - fee);
     w.assert_conserved(&d);
-    let _ = TOKEN;
 }
 
 on_both_backends!(full_sale_pays_everyone_exactly, token_2022_payment_mint_works);

@@ -124,14 +124,14 @@ pub fn check_usable(state: LicenseState, clock: &LicenseClock, now: i64) -> Doma
     Ok(())
 }
 
-pub fn is_valid(state: LicenseState, clock: &LicenseClock, now: i64) -> bool {
-    check_usable(state, clock, now).is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn is_valid(state: LicenseState, clock: &LicenseClock, now: i64) -> bool {
+        check_usable(state, clock, now).is_ok()
+    }
 
     const HOUR: u32 = 3_600;
     fn clock(bought_at: i64) -> LicenseClock {

@@ -65,8 +65,7 @@ impl<'info> BuyCredits<'info> {
             &accounts.payment_token_program,
             fees.gross,
         )?;
-        let (shares, count) = accounts.dataset.shares_bps();
-        accounts.dataset.ledger.accrue(&fees, &shares[..count])?;
+        accounts.dataset.accrue_revenue(&fees)?;
         let credits = u64::from(credits);
         license_token::mint(
             &accounts.dataset,

@@ -57,8 +57,7 @@ impl<'info> RenewLicense<'info> {
             &accounts.payment_token_program,
             fees.gross,
         )?;
-        let (shares, count) = accounts.dataset.shares_bps();
-        accounts.dataset.ledger.accrue(&fees, &shares[..count])?;
+        accounts.dataset.accrue_revenue(&fees)?;
         let license = &mut accounts.license;
         license.expires_at = expires_at;
         license.renewals = license.renewals.checked_add(1).ok_or(MarketError::Overflow)?;

@@ -86,10 +86,9 @@ impl<'info> RuleDispute<'info> {
             )?;
         }
 
-        let (shares, count) = accounts.dataset.shares_bps();
         let dataset = &mut accounts.dataset;
         dataset.ledger.refund(outcome.buyer_refund)?;
-        dataset.ledger.settle(&outcome.released, &shares[..count])?;
+        dataset.settle_escrow(&outcome.released)?;
         dataset.open_disputes = dataset.open_disputes.checked_sub(1).ok_or(MarketError::Overflow)?;
         if outcome.license_state == LicenseState::Refunded {
             dataset.licenses_outstanding = dataset.licenses_outstanding.checked_sub(1).ok_or(MarketError::Overflow)?;

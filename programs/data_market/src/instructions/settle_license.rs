@@ -36,8 +36,7 @@ impl SettleLicense<'_> {
             referral_fee: license.referral_fee,
             net,
         };
-        let (shares, count) = dataset.shares_bps();
-        dataset.ledger.settle(&fees, &shares[..count])?;
+        dataset.settle_escrow(&fees)?;
         emit!(LicenseSettled {
             dataset: dataset.key(),
             license: license.key(),

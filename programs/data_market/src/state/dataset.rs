@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::*;
+use crate::domain::fees::FeeBreakdown;
 use crate::domain::ledger::EscrowLedger;
 pub use crate::domain::listing::DatasetState;
 use crate::domain::reviews::RatingAggregate;
@@ -105,12 +106,24 @@ impl Dataset {
         &self.recipients[..usize::from(self.recipient_count)]
     }
 
-    pub fn shares_bps(&self) -> ([u16; MAX_RECIPIENTS], usize) {
+    fn shares_bps(&self) -> ([u16; MAX_RECIPIENTS], usize) {
         let mut shares = [0u16; MAX_RECIPIENTS];
         for (share, recipient) in shares.iter_mut().zip(self.active_recipients()) {
             *share = recipient.bps;
         }
         (shares, usize::from(self.recipient_count))
+    }
+
+    /// An escrowed payment becomes fees and the recipients' revenue, split by this dataset's shares.
+    pub fn settle_escrow(&mut self, fees: &FeeBreakdown) -> Result<()> {
+        let (shares, count) = self.shares_bps();
+        Ok(self.ledger.settle(fees, &shares[..count])?)
+    }
+
+    /// A payment that needs no escrow goes straight to fees and the recipients' revenue.
+    pub fn accrue_revenue(&mut self, fees: &FeeBreakdown) -> Result<()> {
+        let (shares, count) = self.shares_bps();
+        Ok(self.ledger.accrue(fees, &shares[..count])?)
     }
 
     pub fn recipient_index(&self, wallet: &Pubkey) -> Option<usize> {
