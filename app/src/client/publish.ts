@@ -1,0 +1,157 @@
+// Publishing a dataset in one pass over the file: encrypt (DMC1, sha256 of the plaintext in the
+// same pass) to a temporary file, add the ciphertext to IPFS, add the metadata (with the owner's
+// sealed copy of the content key), then register on chain. Nothing is registered unless the content
+// is stored; the temporary ciphertext is removed whatever happens.
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+
+import type { Address } from "@solana/kit";
+
+import {
+  DEFAULT_CHUNK_SIZE,
+  encryptStream,
+  generateContentKey,
+  sealContentKey,
+  toHex,
+  writeFileAtomically,
+} from "../crypto/index.js";
+import {
+  buildRegisterDataset,
+  fetchMaybeDataset,
+  findDatasetAddress,
+  type DatasetCategory,
+  type LicenseTermsArgs,
+  type RecipientArgs,
+} from "../sdk/index.js";
+import type { ContentStore } from "../storage/index.js";
+import type { MarketConnection } from "./connection.js";
+import { ClientError } from "./errors.js";
+import { METADATA_FORMAT, encodeSealedKey, metadataUri, type DatasetMetadata } from "./metadata.js";
+import { countBytes, type ProgressListener } from "./progress.js";
+import type { MarketWallet } from "./wallet.js";
+
+export interface PublishInput {
+  file: string;
+  title: string;
+  description?: string;
+  category: DatasetCategory;
+  tags: readonly string[];
+  /** Price of a licence (or of one credit when metered), in payment-mint base units. */
+  price: bigint;
+  paymentMint: Address;
+  terms: LicenseTermsArgs;
+  referralFeeBps?: number;
+  /** Revenue split; default: everything to the owner. */
+  recipients?: readonly RecipientArgs[];
+  deliveryWindowSecs: number;
+  disputeWindowSecs: number;
+  allowListEnabled?: boolean;
+  previousVersion?: Address;
+  onProgress?: ProgressListener;
+}
+
+export interface PublishResult {
+  dataset: Address;
+  contentHash: string;
+  ciphertextCid: string;
+  metadataUri: string;
+  plaintextBytes: number;
+  ciphertextBytes: number;
+  signature: string;
+}
+
+export async function publishDataset(
+  connection: MarketConnection,
+  store: ContentStore,
+  owner: MarketWallet,
+  input: PublishInput,
+): Promise<PublishResult> {
+  const size = await fileSize(input.file);
+  const contentKey = generateContentKey();
+  const workDir = await mkdtemp(join(tmpdir(), "data-market-publish-"));
+  try {
+    const ciphertextPath = join(workDir, "content.dmc1");
+    const plaintext = countBytes(
+      createReadStream(input.file, { highWaterMark: DEFAULT_CHUNK_SIZE }),
+      "encrypt",
+      size,
+      input.onProgress,
+    );
+    const encryption = encryptStream(plaintext, contentKey);
+    await writeFileAtomically(ciphertextPath, encryption, { durable: false });
+    const summary = await encryption.summary;
+
+    const dataset = await findDatasetAddress(summary.sha256);
+    if (await fetchMaybeDataset(connection, dataset)) {
+      throw new ClientError("refused", `this file is already registered as dataset ${dataset}`);
+    }
+
+    const ciphertextCid = await store.addFile(
+      countBytes(
+        createReadStream(ciphertextPath, { highWaterMark: DEFAULT_CHUNK_SIZE }),
+        "upload",
+        summary.ciphertextBytes,
+        input.onProgress,
+      ),
+    );
+    const ownerKeys = await owner.encryptionKeyPair();
+    const metadata: DatasetMetadata = {
+      format: METADATA_FORMAT,
+      title: input.title,
+      description: input.description ?? "",
+      fileName: basename(input.file),
+      plaintextBytes: summary.plaintextBytes,
+      sha256: toHex(summary.sha256),
+      ciphertextCid,
+      ciphertextBytes: summary.ciphertextBytes,
+      chunkSize: DEFAULT_CHUNK_SIZE,
+      ownerSealedKey: encodeSealedKey(await sealContentKey(contentKey, ownerKeys.publicKey)),
+    };
+    const uri = metadataUri(await store.addJson(metadata));
+
+    const instructions = await buildRegisterDataset(connection, {
+      owner: owner.signer,
+      paymentMint: input.paymentMint,
+      contentHash: summary.sha256,
+      title: input.title,
+      metadataUri: uri,
+      ciphertextCid,
+      category: input.category,
+      tags: input.tags,
+      price: input.price,
+      terms: input.terms,
+      referralFeeBps: input.referralFeeBps ?? 0,
+      recipients: input.recipients ?? [{ wallet: owner.signer.address, bps: 10_000 }],
+      deliveryWindowSecs: input.deliveryWindowSecs,
+      disputeWindowSecs: input.disputeWindowSecs,
+      allowListEnabled: input.allowListEnabled,
+      previousVersion: input.previousVersion,
+    });
+    const { signature } = await connection.send(owner.signer, instructions);
+    return {
+      dataset,
+      contentHash: metadata.sha256,
+      ciphertextCid,
+      metadataUri: uri,
+      plaintextBytes: summary.plaintextBytes,
+      ciphertextBytes: summary.ciphertextBytes,
+      signature,
+    };
+  } finally {
+    contentKey.fill(0);
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new ClientError("usage", `${path} is not a file`);
+    return info.size;
+  } catch (error) {
+    if (error instanceof ClientError) throw error;
+    throw new ClientError("usage", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}

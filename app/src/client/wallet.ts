@@ -1,0 +1,42 @@
+// A marketplace user: a transaction signer plus the X25519 key content keys are sealed to. The key
+// comes from the wallet signing a fixed message, so a Phantom user and a CLI keypair holding the
+// same account derive the same key (see crypto/buyer-key.ts).
+import type { TransactionSigner } from "@solana/kit";
+
+import {
+  deriveEncryptionKeyPairFromSolanaSecretKey,
+  deriveEncryptionKeyPairWithWallet,
+  type MessageSigner,
+  type X25519KeyPair,
+} from "../crypto/index.js";
+import type { LoadedWallet } from "./keypair.js";
+
+export interface MarketWallet {
+  readonly signer: TransactionSigner;
+  /** The wallet's X25519 key pair (derived once, then cached). */
+  encryptionKeyPair(): Promise<X25519KeyPair>;
+}
+
+/** A wallet from a local keypair file: the signature is computed locally. */
+export function keypairWallet(wallet: LoadedWallet): MarketWallet {
+  let cached: X25519KeyPair | null = null;
+  return {
+    signer: wallet.signer,
+    async encryptionKeyPair() {
+      cached ??= deriveEncryptionKeyPairFromSolanaSecretKey(wallet.secretKey);
+      return cached;
+    },
+  };
+}
+
+/** A browser wallet (Phantom): asks it to sign the key-derivation message once. */
+export function messageSigningWallet(signer: TransactionSigner, messageSigner: MessageSigner): MarketWallet {
+  let cached: Promise<X25519KeyPair> | null = null;
+  return {
+    signer,
+    encryptionKeyPair() {
+      cached ??= deriveEncryptionKeyPairWithWallet(messageSigner);
+      return cached;
+    },
+  };
+}
