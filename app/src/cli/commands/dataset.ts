@@ -1,0 +1,326 @@
+// dataset publish / list / search / show / update / state / allow / disallow / revoke / close.
+import type { Account } from "@solana/kit";
+import type { Command } from "commander";
+
+import { ClientError, parseAmount, publishDataset, readMetadata } from "../../client/index.js";
+import {
+  DEFAULT_ADDRESS,
+  buildAddToAllowList,
+  buildCloseDataset,
+  buildRemoveFromAllowList,
+  buildRevokeDataset,
+  buildSetDatasetState,
+  buildUpdateDataset,
+  datasetAverageRating,
+  datasetRecipients,
+  datasetTags,
+  fetchDataset,
+  findDatasets,
+  queries,
+  type Dataset,
+  type ProgramAccountQuery,
+} from "../../sdk/index.js";
+import { parseAddress, type CliContext } from "../context.js";
+import { formatBytes } from "../output.js";
+import {
+  CATEGORIES,
+  PURPOSES,
+  STATES,
+  nameOf,
+  parseCategory,
+  parseDurationOption,
+  parseInteger,
+  parseState,
+} from "../parse.js";
+import { bpsPercent, isoTime, sendWithWallet } from "./common.js";
+
+interface PublishOptions {
+  title: string;
+  description?: string;
+  price: string;
+  mint: string;
+  category: string;
+  tag: string[];
+  duration: string;
+  maxSupply: string;
+  metered?: boolean;
+  transferable?: boolean;
+  referralBps: string;
+  recipient: string[];
+  deliveryWindow: string;
+  disputeWindow: string;
+  allowList?: boolean;
+  previous?: string;
+  commercial: boolean;
+  derivatives: boolean;
+  attribution?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerDatasetCommands(program: Command, context: () => CliContext): void {
+  const dataset = program.command("dataset").description("register, find and manage datasets");
+
+  dataset
+    .command("publish")
+    .description("encrypt a file, add it to IPFS and register it for sale, in one go")
+    .argument("<file>", "the dataset file")
+    .requiredOption("--title <title>", "shown to buyers and on the licence token (at most 64 bytes)")
+    .requiredOption("--price <amount>", "price of a licence (or of one credit with --metered), e.g. 10 or 2.5")
+    .requiredOption("--mint <address>", "payment mint (e.g. the cluster's USDC)")
+    .option("--description <text>", "longer description (in the metadata on IPFS)")
+    .option("--category <category>", `one of ${Object.keys(CATEGORIES).join(", ")}`, "other")
+    .option("--tag <tag>", "a tag to be found by (repeat, at most 5)", collect, [])
+    .option("--duration <duration>", "licence validity, e.g. 30d; 0 = perpetual", "0")
+    .option("--max-supply <n>", "licences outstanding at once; 0 = unlimited", "0")
+    .option("--metered", "sell credits, one per recorded use, at --price each")
+    .option("--transferable", "licence tokens may change hands")
+    .option("--referral-bps <bps>", "share paid to the front-end that referred a sale", "0")
+    .option("--recipient <address:bps>", "revenue share (repeat; default: all to you)", collect, [])
+    .option("--delivery-window <duration>", "time to deliver the key before the buyer may claim a refund", "1d")
+    .option("--dispute-window <duration>", "time after delivery the buyer may dispute", "1d")
+    .option("--allow-list", "only allow-listed buyers may purchase")
+    .option("--previous <dataset>", "your dataset this one is a new version of")
+    .option("--no-commercial", "the licence excludes commercial use")
+    .option("--no-derivatives", "the licence excludes derivative models")
+    .option("--attribution", "buyers must attribute the dataset")
+    .action(async (file: string, options: PublishOptions) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const paymentMint = parseAddress(options.mint, "--mint");
+      const mint = await ctx.mint(paymentMint);
+      const recipients = options.recipient.map((text) => {
+        const [wallet, bps] = text.split(":");
+        if (!wallet || !bps) throw new ClientError("usage", `--recipient "${text}" must be <address>:<bps>`);
+        return { wallet: parseAddress(wallet, "--recipient"), bps: parseInteger("--recipient bps", bps, 1, 10_000) };
+      });
+      const store = await ctx.store();
+      const result = await publishDataset(ctx.connection, store, wallet, {
+        file,
+        title: options.title,
+        description: options.description,
+        category: parseCategory(options.category),
+        tags: options.tag,
+        price: parseAmount(options.price, mint.decimals),
+        paymentMint,
+        terms: {
+          durationSecs: parseDurationOption(options.duration),
+          maxSupply: parseInteger("--max-supply", options.maxSupply, 0, 2 ** 32 - 1),
+          metered: options.metered ?? false,
+          transferable: options.transferable ?? false,
+          aiTraining: true,
+          commercialUse: options.commercial,
+          derivativeModels: options.derivatives,
+          attributionRequired: options.attribution ?? false,
+        },
+        referralFeeBps: parseInteger("--referral-bps", options.referralBps, 0, 10_000),
+        recipients: recipients.length > 0 ? recipients : undefined,
+        deliveryWindowSecs: parseDurationOption(options.deliveryWindow),
+        disputeWindowSecs: parseDurationOption(options.disputeWindow),
+        allowListEnabled: options.allowList ?? false,
+        previousVersion: options.previous ? parseAddress(options.previous, "--previous") : undefined,
+        onProgress: ctx.output.progress(),
+      });
+      ctx.output.result(result, [
+        `published dataset ${result.dataset}`,
+        `  content sha256  ${result.contentHash} (${formatBytes(result.plaintextBytes)})`,
+        `  ciphertext      ${result.ciphertextCid}`,
+        `  metadata        ${result.metadataUri}`,
+        `  price           ${options.price} per ${options.metered ? "credit" : "licence"}`,
+      ]);
+    });
+
+  dataset
+    .command("list")
+    .description("list datasets (all listed ones, or filtered)")
+    .option("--owner <address>", "datasets of this owner")
+    .option("--mine", "your datasets")
+    .option("--category <category>")
+    .option("--tag <tag>")
+    .option("--state <state>", `one of ${Object.keys(STATES).join(", ")}`)
+    .action(async (options: { owner?: string; mine?: boolean; category?: string; tag?: string; state?: string }) => {
+      const ctx = context();
+      const owner = options.mine
+        ? (await ctx.wallet()).signer.address
+        : options.owner
+          ? parseAddress(options.owner, "--owner")
+          : undefined;
+      // The narrowest on-chain filter runs on the node; the others are applied to its answer.
+      const query: ProgramAccountQuery = owner
+        ? queries.datasetsByOwner(owner)
+        : options.tag
+          ? queries.datasetsByTag(options.tag)
+          : options.category
+            ? queries.datasetsByCategory(parseCategory(options.category))
+            : options.state
+              ? queries.datasetsByState(parseState(options.state))
+              : queries.allDatasets();
+      let datasets = await findDatasets(ctx.connection, query);
+      if (options.category) datasets = datasets.filter((d) => d.data.category === parseCategory(options.category!));
+      if (options.tag) datasets = datasets.filter((d) => datasetTags(d.data).includes(options.tag!));
+      if (options.state) datasets = datasets.filter((d) => d.data.state === parseState(options.state!));
+      else if (!owner) datasets = datasets.filter((d) => d.data.state !== STATES.unlisted);
+      await printDatasets(ctx, datasets);
+    });
+
+  dataset
+    .command("search")
+    .description("find datasets whose title or tags contain the words")
+    .argument("<words...>")
+    .action(async (words: string[]) => {
+      const ctx = context();
+      const needles = words.map((w) => w.toLowerCase());
+      const datasets = (await findDatasets(ctx.connection, queries.allDatasets())).filter((d) => {
+        if (d.data.state === STATES.unlisted || d.data.state === STATES.revoked) return false;
+        const haystack = [d.data.title, ...datasetTags(d.data)].join(" ").toLowerCase();
+        return needles.every((n) => haystack.includes(n));
+      });
+      await printDatasets(ctx, datasets);
+    });
+
+  dataset
+    .command("show")
+    .description("everything about one dataset")
+    .argument("<dataset>")
+    .action(async (text: string) => {
+      const ctx = context();
+      const { address, data } = await fetchDataset(ctx.connection, parseAddress(text, "dataset"));
+      const store = await ctx.store();
+      const metadata = await readMetadata(store, data.metadataUri, { timeoutMs: 10_000 }).catch(() => null);
+      const price = await ctx.amount(data.paymentMint, data.price);
+      const rating = datasetAverageRating(data);
+      const usage = data.usageByPurpose.map((n, i) => `${nameOf(PURPOSES, i)} ${n}`).join(", ");
+      ctx.output.result({ address, ...data, discriminator: undefined, metadata: metadata && { ...metadata, ownerSealedKey: undefined } }, [
+        `${data.title}`,
+        `  dataset        ${address}`,
+        `  owner          ${data.owner}`,
+        `  state          ${nameOf(STATES, data.state)}${data.revokeReason ? ` (reason ${data.revokeReason})` : ""}`,
+        `  category       ${nameOf(CATEGORIES, data.category)}   tags: ${datasetTags(data).join(", ") || "-"}`,
+        `  price          ${price} per ${data.terms.metered ? "credit" : "licence"} (mint ${data.paymentMint})`,
+        `  terms          ${data.terms.durationSecs === 0n ? "perpetual" : `${data.terms.durationSecs}s`}, ` +
+          `${data.terms.transferable ? "transferable" : "non-transferable"}, ` +
+          `${data.terms.commercialUse ? "commercial use" : "no commercial use"}, ` +
+          `${data.terms.derivativeModels ? "derivatives allowed" : "no derivatives"}` +
+          `${data.terms.maxSupply ? `, max ${data.terms.maxSupply} outstanding` : ""}`,
+        `  windows        delivery ${data.deliveryWindowSecs}s, dispute ${data.disputeWindowSecs}s`,
+        `  revenue        ${datasetRecipients(data).map((r) => `${r.wallet} ${bpsPercent(r.bps)}`).join(", ")}`,
+        `  sales          ${data.licensesSold} sold, ${data.licensesOutstanding} outstanding, ${data.openDisputes} open disputes`,
+        `  usage          ${usage}`,
+        `  rating         ${rating === null ? "no reviews" : `${rating.toFixed(2)} / 5 (${data.ratings.count} reviews)`}`,
+        `  content        ${metadata ? `${formatBytes(metadata.plaintextBytes)}, ${metadata.fileName}` : "metadata unavailable"}`,
+        `  sha256         ${Buffer.from(data.contentHash).toString("hex")}`,
+        `  ciphertext     ${data.ciphertextCid}`,
+        `  metadata       ${data.metadataUri}`,
+        ...(data.previousVersion !== DEFAULT_ADDRESS ? [`  replaces       ${data.previousVersion}`] : []),
+        ...(data.nextVersion !== DEFAULT_ADDRESS ? [`  replaced by    ${data.nextVersion}`] : []),
+        `  created        ${isoTime(data.createdAt)}`,
+      ]);
+    });
+
+  dataset
+    .command("update")
+    .description("change the price, delivery delegate or allow-list switch")
+    .argument("<dataset>")
+    .option("--price <amount>")
+    .option("--delegate <address>", "a wallet that may deliver keys for you")
+    .option("--allow-list <on|off>")
+    .action(async (text: string, options: { price?: string; delegate?: string; allowList?: string }) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const address = parseAddress(text, "dataset");
+      const { data } = await fetchDataset(ctx.connection, address);
+      const decimals = (await ctx.mint(data.paymentMint)).decimals;
+      if (options.allowList && !["on", "off"].includes(options.allowList)) {
+        throw new ClientError("usage", "--allow-list takes on or off");
+      }
+      const signature = await sendWithWallet(
+        ctx,
+        await buildUpdateDataset({
+          owner: wallet.signer,
+          dataset: address,
+          price: options.price ? parseAmount(options.price, decimals) : undefined,
+          deliveryDelegate: options.delegate ? parseAddress(options.delegate, "--delegate") : undefined,
+          allowListEnabled: options.allowList ? options.allowList === "on" : undefined,
+        }),
+      );
+      ctx.output.result({ dataset: address, signature }, `dataset ${address} updated`);
+    });
+
+  dataset
+    .command("state")
+    .description("move a dataset through its lifecycle")
+    .argument("<dataset>")
+    .argument("<state>", "active, paused, unlisted, deprecated or retired")
+    .action(async (text: string, stateText: string) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const address = parseAddress(text, "dataset");
+      const state = parseState(stateText);
+      const signature = await sendWithWallet(ctx, await buildSetDatasetState({ owner: wallet.signer, dataset: address, state }));
+      ctx.output.result({ dataset: address, state: stateText, signature }, `dataset ${address} is now ${stateText}`);
+    });
+
+  for (const [name, build, verb] of [
+    ["allow", buildAddToAllowList, "may now buy"],
+    ["disallow", buildRemoveFromAllowList, "may no longer buy"],
+  ] as const) {
+    dataset
+      .command(name)
+      .description(name === "allow" ? "add a buyer to the allow-list" : "remove a buyer from the allow-list")
+      .argument("<dataset>")
+      .argument("<buyer>")
+      .action(async (text: string, buyerText: string) => {
+        const ctx = context();
+        const wallet = await ctx.wallet();
+        const address = parseAddress(text, "dataset");
+        const buyer = parseAddress(buyerText, "buyer");
+        const signature = await sendWithWallet(ctx, await build({ owner: wallet.signer, dataset: address, buyer }));
+        ctx.output.result({ dataset: address, buyer, signature }, `${buyer} ${verb} ${address}`);
+      });
+  }
+
+  dataset
+    .command("revoke")
+    .description("take a dataset down (the marketplace authority only)")
+    .argument("<dataset>")
+    .requiredOption("--reason <code>", "reason code, 1 to 255")
+    .action(async (text: string, options: { reason: string }) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const address = parseAddress(text, "dataset");
+      const reason = parseInteger("--reason", options.reason, 1, 255);
+      const signature = await sendWithWallet(ctx, await buildRevokeDataset({ authority: wallet.signer, dataset: address, reason }));
+      ctx.output.result({ dataset: address, reason, signature }, `dataset ${address} revoked (reason ${reason})`);
+    });
+
+  dataset
+    .command("close")
+    .description("close a retired dataset with nothing owed, returning its rent")
+    .argument("<dataset>")
+    .action(async (text: string) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const address = parseAddress(text, "dataset");
+      const signature = await sendWithWallet(ctx, await buildCloseDataset(ctx.connection, { owner: wallet.signer, dataset: address }));
+      ctx.output.result({ dataset: address, signature }, `dataset ${address} closed`);
+    });
+}
+
+async function printDatasets(ctx: CliContext, datasets: Account<Dataset>[]): Promise<void> {
+  datasets.sort((a, b) => Number(b.data.createdAt - a.data.createdAt));
+  const rows: string[] = [];
+  for (const { address, data } of datasets) {
+    const price = await ctx.amount(data.paymentMint, data.price);
+    const rating = datasetAverageRating(data);
+    rows.push(
+      `${address}  ${data.title}  [${nameOf(CATEGORIES, data.category)}; ${datasetTags(data).join(", ") || "-"}]  ` +
+        `${price}${data.terms.metered ? "/credit" : ""}  ${nameOf(STATES, data.state)}  ` +
+        `${data.licensesSold} sold  ${rating === null ? "unrated" : `${rating.toFixed(1)}★`}`,
+    );
+  }
+  ctx.output.result(
+    datasets.map(({ address, data }) => ({ address, ...data, discriminator: undefined })),
+    rows.length > 0 ? rows : ["no datasets found"],
+  );
+}
+

@@ -1,0 +1,94 @@
+// market init / show / update: the marketplace configuration.
+import type { Command } from "commander";
+
+import {
+  buildInitializeMarketplace,
+  buildUpdateMarketplace,
+  fetchMarketplace,
+  findMarketplaceAddress,
+} from "../../sdk/index.js";
+import { parseAddress, type CliContext } from "../context.js";
+import { parseInteger } from "../parse.js";
+import { bpsPercent, sendWithWallet } from "./common.js";
+
+export function registerMarketCommands(program: Command, context: () => CliContext): void {
+  const market = program.command("market").description("the marketplace configuration");
+
+  market
+    .command("init")
+    .description("create the marketplace (the program's upgrade authority only, once)")
+    .requiredOption("--treasury <address>", "wallet receiving protocol fees")
+    .option("--arbiter <address>", "wallet ruling disputes (default: this wallet)")
+    .option("--fee-bps <bps>", "protocol fee in basis points (at most 1000)", "250")
+    .option("--max-referral-bps <bps>", "highest referral fee datasets may offer (at most 2000)", "1000")
+    .action(async (options: { treasury: string; arbiter?: string; feeBps: string; maxReferralBps: string }) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const input = {
+        authority: wallet.signer,
+        treasury: parseAddress(options.treasury, "--treasury"),
+        arbiter: options.arbiter ? parseAddress(options.arbiter, "--arbiter") : wallet.signer.address,
+        protocolFeeBps: parseInteger("--fee-bps", options.feeBps, 0, 10_000),
+        maxReferralFeeBps: parseInteger("--max-referral-bps", options.maxReferralBps, 0, 10_000),
+      };
+      const signature = await sendWithWallet(ctx, await buildInitializeMarketplace(input));
+      const marketplace = await findMarketplaceAddress();
+      ctx.output.result({ marketplace, signature, ...input, authority: wallet.signer.address }, [
+        `marketplace ${marketplace} created`,
+        `  protocol fee ${bpsPercent(input.protocolFeeBps)}, treasury ${input.treasury}, arbiter ${input.arbiter}`,
+      ]);
+    });
+
+  market
+    .command("show")
+    .description("show the marketplace configuration")
+    .action(async () => {
+      const ctx = context();
+      const { address, data } = await fetchMarketplace(ctx.connection);
+      ctx.output.result({ address, ...data, discriminator: undefined }, [
+        `marketplace   ${address}`,
+        `authority     ${data.authority}`,
+        `treasury      ${data.treasury}`,
+        `arbiter       ${data.arbiter}`,
+        `protocol fee  ${bpsPercent(data.protocolFeeBps)} (referral fees up to ${bpsPercent(data.maxReferralFeeBps)})`,
+        `purchases     ${data.purchasesPaused ? "PAUSED" : "open"}`,
+      ]);
+    });
+
+  market
+    .command("update")
+    .description("change settings (the marketplace authority only)")
+    .option("--treasury <address>")
+    .option("--arbiter <address>")
+    .option("--fee-bps <bps>")
+    .option("--max-referral-bps <bps>")
+    .option("--pause", "stop new purchases and renewals")
+    .option("--resume", "allow purchases again")
+    .action(
+      async (options: {
+        treasury?: string;
+        arbiter?: string;
+        feeBps?: string;
+        maxReferralBps?: string;
+        pause?: boolean;
+        resume?: boolean;
+      }) => {
+        const ctx = context();
+        const wallet = await ctx.wallet();
+        const signature = await sendWithWallet(
+          ctx,
+          await buildUpdateMarketplace({
+            authority: wallet.signer,
+            treasury: options.treasury ? parseAddress(options.treasury, "--treasury") : undefined,
+            arbiter: options.arbiter ? parseAddress(options.arbiter, "--arbiter") : undefined,
+            protocolFeeBps: options.feeBps ? parseInteger("--fee-bps", options.feeBps, 0, 10_000) : undefined,
+            maxReferralFeeBps: options.maxReferralBps
+              ? parseInteger("--max-referral-bps", options.maxReferralBps, 0, 10_000)
+              : undefined,
+            purchasesPaused: options.pause ? true : options.resume ? false : undefined,
+          }),
+        );
+        ctx.output.result({ signature }, `marketplace updated (${signature})`);
+      },
+    );
+}

@@ -1,0 +1,80 @@
+// usage record / list: on-chain receipts of what a licence was used for.
+import type { Command } from "commander";
+
+import { toHex } from "../../crypto/index.js";
+import {
+  buildRecordUsage,
+  fetchLicense,
+  findLicenseAddress,
+  findUsageReceiptAddress,
+  findUsageReceipts,
+  queries,
+  type ProgramAccountQuery,
+} from "../../sdk/index.js";
+import { ClientError } from "../../client/index.js";
+import { parseAddress, type CliContext } from "../context.js";
+import { PURPOSES, nameOf, parseModelHash, parsePurpose, parseRunId } from "../parse.js";
+import { isoTime, sendWithWallet } from "./common.js";
+
+export function registerUsageCommands(program: Command, context: () => CliContext): void {
+  const usage = program.command("usage").description("record and list uses of licensed data");
+
+  usage
+    .command("record")
+    .description("record one use of a dataset you hold a licence for (burns a credit if metered)")
+    .argument("<dataset>")
+    .requiredOption("--model <sha256|file>", "the model trained or evaluated: its sha256, or the file to hash")
+    .option("--purpose <purpose>", `one of ${Object.keys(PURPOSES).join(", ")}`, "training")
+    .option("--run-id <id>", "your run identifier (at most 32 bytes)")
+    .action(async (text: string, options: { model: string; purpose: string; runId?: string }) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const dataset = parseAddress(text, "dataset");
+      const license = await findLicenseAddress(dataset, wallet.signer.address);
+      const before = await fetchLicense(ctx.connection, license).catch(() => {
+        throw new ClientError("refused", `you hold no licence for dataset ${dataset}`);
+      });
+      const modelHash = await parseModelHash(options.model);
+      const signature = await sendWithWallet(
+        ctx,
+        await buildRecordUsage(ctx.connection, {
+          holder: wallet.signer,
+          license,
+          purpose: parsePurpose(options.purpose),
+          modelHash,
+          runId: parseRunId(options.runId),
+        }),
+      );
+      const receipt = await findUsageReceiptAddress(license, before.data.serial, before.data.usageCount);
+      ctx.output.result(
+        { receipt, license, dataset, modelHash: toHex(modelHash), purpose: options.purpose, signature },
+        `recorded ${options.purpose} use of ${dataset} by model ${toHex(modelHash)} (receipt ${receipt})`,
+      );
+    });
+
+  usage
+    .command("list")
+    .description("usage receipts by dataset, licence or model")
+    .option("--dataset <dataset>")
+    .option("--license <license>")
+    .option("--model <sha256|file>", "every use recorded for this model (its provenance)")
+    .action(async (options: { dataset?: string; license?: string; model?: string }) => {
+      const ctx = context();
+      let query: ProgramAccountQuery;
+      if (options.model) query = queries.receiptsByModelHash(await parseModelHash(options.model));
+      else if (options.license) query = queries.receiptsByLicense(parseAddress(options.license, "--license"));
+      else if (options.dataset) query = queries.receiptsByDataset(parseAddress(options.dataset, "--dataset"));
+      else throw new ClientError("usage", "give --dataset, --license or --model");
+      const receipts = await findUsageReceipts(ctx.connection, query);
+      receipts.sort((a, b) => Number(a.data.recordedAt - b.data.recordedAt));
+      ctx.output.result(
+        receipts.map(({ address, data }) => ({ address, ...data, discriminator: undefined, purpose: nameOf(PURPOSES, data.purpose) })),
+        receipts.length > 0
+          ? receipts.map(
+              ({ address, data }) =>
+                `${address}  ${isoTime(data.recordedAt)}  ${nameOf(PURPOSES, data.purpose)}  dataset ${data.dataset}  model ${toHex(new Uint8Array(data.modelHash))}`,
+            )
+          : ["no usage recorded"],
+      );
+    });
+}

@@ -1,0 +1,76 @@
+// Turning any failure into one line and an exit code. User mistakes and refusals never print a
+// stack; only an unexpected internal error does, and only with --verbose.
+import { isCryptoError } from "../crypto/index.js";
+import { AccountNotFoundError, WrongAccountTypeError } from "../sdk/index.js";
+import { StorageError } from "../storage/index.js";
+import { AmountFormatError, ClientError, KeypairFileError, MetadataError, TransactionFailedError } from "../client/index.js";
+
+/** Exit codes (documented in app/README.md). */
+export const EXIT = {
+  ok: 0,
+  /** An unexpected error (a bug, or an environment problem not recognised below). */
+  internal: 1,
+  /** Bad command line: unknown command or option, missing or malformed argument. */
+  usage: 2,
+  /** The cluster or the program refused: a transaction failed, or the chain's state forbids the action. */
+  refused: 3,
+  /** Data failed verification: wrong key, tampered or truncated content, hash mismatch. */
+  verification: 4,
+  /** Something to read does not exist: an account, content on IPFS. */
+  notFound: 5,
+  /** The RPC node could not be reached. */
+  network: 6,
+} as const;
+
+export interface Failure {
+  message: string;
+  exitCode: number;
+}
+
+export function describeFailure(error: unknown): Failure {
+  if (error instanceof ClientError) {
+    const exitCode = { usage: EXIT.usage, refused: EXIT.refused, verification: EXIT.verification, "not-found": EXIT.notFound }[
+      error.kind
+    ];
+    return { message: error.message, exitCode };
+  }
+  if (error instanceof TransactionFailedError) {
+    const name = error.explanation.name ? ` (${error.explanation.name})` : "";
+    return { message: `transaction refused: ${error.explanation.message}${name}`, exitCode: EXIT.refused };
+  }
+  if (error instanceof AmountFormatError || error instanceof KeypairFileError || error instanceof RangeError) {
+    return { message: error.message, exitCode: EXIT.usage };
+  }
+  if (error instanceof AccountNotFoundError || error instanceof WrongAccountTypeError) {
+    return { message: error.message, exitCode: EXIT.notFound };
+  }
+  if (error instanceof StorageError) {
+    return { message: error.message, exitCode: error.code === "CONTENT_NOT_FOUND" ? EXIT.notFound : EXIT.usage };
+  }
+  if (error instanceof MetadataError) return { message: error.message, exitCode: EXIT.notFound };
+  if (isCryptoError(error)) return { message: error.message, exitCode: EXIT.verification };
+  if (isNetworkError(error)) {
+    return { message: `cannot reach the RPC node: ${networkDetail(error)}`, exitCode: EXIT.network };
+  }
+  return { message: error instanceof Error ? error.message : String(error), exitCode: EXIT.internal };
+}
+
+function isNetworkError(error: unknown): boolean {
+  const text = networkDetail(error);
+  return /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|fetch failed|HTTP error/i.test(text);
+}
+
+function networkDetail(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof Error) {
+      parts.push(current.message);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      break;
+    }
+  }
+  return parts.join(": ");
+}

@@ -1,0 +1,102 @@
+// Command-line values to program values, with one clear line when a value is wrong.
+import { createReadStream } from "node:fs";
+import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
+
+import { ClientError, parseDuration } from "../client/index.js";
+import { fromHex } from "../crypto/index.js";
+import { DatasetCategory, DatasetState, DisputeReason, UsagePurpose } from "../sdk/index.js";
+
+function enumParser<E extends Record<string, string | number>>(what: string, values: Record<string, E[keyof E]>) {
+  return (text: string): E[keyof E] => {
+    const value = values[text.toLowerCase()];
+    if (value === undefined) {
+      throw new ClientError("usage", `unknown ${what} "${text}" (one of: ${Object.keys(values).join(", ")})`);
+    }
+    return value;
+  };
+}
+
+export const CATEGORIES = {
+  text: DatasetCategory.Text,
+  image: DatasetCategory.Image,
+  audio: DatasetCategory.Audio,
+  video: DatasetCategory.Video,
+  code: DatasetCategory.Code,
+  tabular: DatasetCategory.Tabular,
+  multimodal: DatasetCategory.Multimodal,
+  other: DatasetCategory.Other,
+};
+export const STATES = {
+  active: DatasetState.Active,
+  paused: DatasetState.OrderingPaused,
+  unlisted: DatasetState.Unlisted,
+  deprecated: DatasetState.Deprecated,
+  retired: DatasetState.Retired,
+  revoked: DatasetState.Revoked,
+};
+export const PURPOSES = {
+  training: UsagePurpose.Training,
+  "fine-tuning": UsagePurpose.FineTuning,
+  evaluation: UsagePurpose.Evaluation,
+  rag: UsagePurpose.InferenceRag,
+  other: UsagePurpose.Other,
+};
+export const REASONS = {
+  "hash-mismatch": DisputeReason.HashMismatch,
+  "key-invalid": DisputeReason.KeyInvalid,
+  unavailable: DisputeReason.DataUnavailable,
+  "not-as-described": DisputeReason.NotAsDescribed,
+  other: DisputeReason.Other,
+};
+
+export const parseCategory = enumParser<typeof DatasetCategory>("category", CATEGORIES);
+export const parseState = enumParser<typeof DatasetState>("state", STATES);
+export const parsePurpose = enumParser<typeof UsagePurpose>("purpose", PURPOSES);
+export const parseReason = enumParser<typeof DisputeReason>("dispute reason", REASONS);
+
+/** The name of an enum value in one of the tables above. */
+export function nameOf(table: Record<string, number>, value: number): string {
+  return Object.entries(table).find(([, v]) => v === value)?.[0] ?? String(value);
+}
+
+export function parseDurationOption(text: string): number {
+  return parseDuration(text);
+}
+
+export function parseInteger(what: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text.trim())) throw new ClientError("usage", `${what} must be a whole number, got "${text}"`);
+  const value = Number(text);
+  if (value < min || value > max) throw new ClientError("usage", `${what} must be between ${min} and ${max}`);
+  return value;
+}
+
+/**
+ * A model hash: 64 hex characters, or the path of the model file (its sha256 is computed by
+ * streaming it).
+ */
+export async function parseModelHash(text: string): Promise<Uint8Array> {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return fromHex(text);
+  const info = await stat(text).catch(() => null);
+  if (!info?.isFile()) {
+    throw new ClientError("usage", `--model "${text}" is neither a 64-character hex sha256 nor a model file`);
+  }
+  const hash = createHash("sha256");
+  for await (const piece of createReadStream(text)) hash.update(piece as Buffer);
+  return new Uint8Array(hash.digest());
+}
+
+/** A run id: up to 32 bytes of text, zero-padded (or a 64-char hex value). */
+export function parseRunId(text: string | undefined): Uint8Array {
+  if (text === undefined) return new Uint8Array(32);
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return fromHex(text);
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length > 32) throw new ClientError("usage", "--run-id is at most 32 bytes (or 64 hex characters)");
+  const out = new Uint8Array(32);
+  out.set(bytes);
+  return out;
+}
+
+export function sha256Text(text: string): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(text, "utf8").digest());
+}

@@ -1,0 +1,320 @@
+// The whole marketplace through the CLI, on the real program (embedded SVM) and a real embedded IPFS
+// node: an owner publishes a generated multi-MB file, a buyer pays in a USDC-like token, the
+// delivery daemon delivers, the buyer downloads the exact bytes and records usage, the owner settles
+// and claims; balances are checked to the base unit. Then each way a download or purchase can go
+// wrong, each ending in one clear line, its exit code, and no output file.
+import assert from "node:assert/strict";
+import { randomBytes, createHash } from "node:crypto";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { address, type Address } from "@solana/kit";
+
+import {
+  DEFAULT_CHUNK_SIZE,
+  HEADER_LEN,
+  TAG_LEN,
+  generateContentKey,
+  sealContentKey,
+  toHex,
+} from "../src/crypto/index.js";
+import { walletTokenBalance } from "../src/client/index.js";
+import { EXIT } from "../src/cli/failure.js";
+import { USDC } from "../src/localnet/provision.js";
+import { buildDeliverKey, fetchDataset, fetchLicense, findLicenseAddress, LicenseState } from "../src/sdk/index.js";
+import type { CatOptions, ContentStore } from "../src/storage/index.js";
+import { CliWorld, type CliRun } from "./cli-harness.js";
+
+const MiB = 1024 * 1024;
+const HOUR = 3600n;
+
+function assertRefusal(run: CliRun, exitCode: number, pattern: RegExp): void {
+  assert.equal(run.code, exitCode, `exit ${run.code}, stderr: ${run.stderr}`);
+  // Progress lines may come first; the failure is one line, the last.
+  const lines = run.stderr.trim().split("\n");
+  const errors = lines.filter((l) => l.startsWith("error: "));
+  assert.equal(errors.length, 1, `one error line expected, got: ${run.stderr}`);
+  assert.equal(lines.at(-1), errors[0]);
+  assert.match(errors[0]!, pattern);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+}
+
+async function filesIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort();
+}
+
+/** The real store, with the bytes of one CID altered in transit (a lying gateway or disk). */
+class AlteringStore implements ContentStore {
+  constructor(
+    private readonly inner: ContentStore,
+    private readonly cid: string,
+    private readonly alter: (stream: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>,
+  ) {}
+  addFile(...args: Parameters<ContentStore["addFile"]>) {
+    return this.inner.addFile(...args);
+  }
+  addJson(value: unknown) {
+    return this.inner.addJson(value);
+  }
+  cat(cid: string, options?: CatOptions) {
+    const stream = this.inner.cat(cid, options);
+    return cid === this.cid ? this.alter(stream) : stream;
+  }
+  has(cid: string) {
+    return this.inner.has(cid);
+  }
+  async stop() {}
+}
+
+async function* flipByteAt(stream: AsyncIterable<Uint8Array>, offset: number): AsyncGenerator<Uint8Array> {
+  let seen = 0;
+  for await (const piece of stream) {
+    const copy = new Uint8Array(piece);
+    if (offset >= seen && offset < seen + copy.length) copy[offset - seen]! ^= 0x01;
+    seen += copy.length;
+    yield copy;
+  }
+}
+
+async function* stopAfter(stream: AsyncIterable<Uint8Array>, limit: number): AsyncGenerator<Uint8Array> {
+  let seen = 0;
+  for await (const piece of stream) {
+    if (seen + piece.length >= limit) {
+      yield piece.subarray(0, limit - seen);
+      return;
+    }
+    seen += piece.length;
+    yield piece;
+  }
+}
+
+describe("the marketplace through the CLI", () => {
+  let world: CliWorld;
+  let usdc: Address;
+  let file: string;
+  let content: Buffer;
+  let dataset: Address;
+  let license: Address;
+  let downloads: string;
+
+  before(async () => {
+    world = await CliWorld.start();
+    usdc = world.market.usdc.address;
+    content = randomBytes(5 * MiB + 12_345);
+    file = join(world.dir, "corpus.jsonl");
+    await writeFile(file, content);
+    downloads = join(world.dir, "downloads");
+    await import("node:fs/promises").then((fs) => fs.mkdir(downloads));
+  });
+
+  after(async () => world.stop());
+
+  test("the full journey: publish, buy, deliver (daemon), download, use, settle, claim, sweep", async () => {
+    const operatorBefore = await walletTokenBalance(world.connection, world.market.usdc, world.operator.wallet.signer.address);
+
+    const published = await world.json<{ dataset: string; contentHash: string }>(world.owner, [
+      "dataset", "publish", file,
+      "--title", "Support chats 2026",
+      "--price", "10",
+      "--mint", usdc,
+      "--category", "text",
+      "--tag", "chat", "--tag", "support",
+      "--delivery-window", "2h",
+      "--dispute-window", "1h",
+    ]);
+    dataset = address(published.dataset);
+    assert.equal(published.contentHash, createHash("sha256").update(content).digest("hex"));
+
+    const listed = await world.run(world.buyer, ["dataset", "search", "support", "chats"]);
+    assert.equal(listed.code, 0);
+    assert.match(listed.stdout, new RegExp(`${dataset}.*Support chats 2026.*10 `));
+
+    const bought = await world.json<{ license: string; paid: string }>(world.buyer, [
+      "license", "buy", dataset, "--max-price", "10",
+    ]);
+    license = address(bought.license);
+    assert.equal(bought.paid, (10n * USDC).toString());
+    assert.equal(await walletTokenBalance(world.connection, world.market.usdc, world.buyer.wallet.signer.address), 990n * USDC);
+
+    // Before delivery a download is refused and writes nothing.
+    const early = await world.run(world.buyer, ["download", dataset, "-o", join(downloads, "early.jsonl")]);
+    assertRefusal(early, EXIT.refused, /not delivered the key/);
+
+    // The delivery daemon delivers the waiting key; stopped and run again, it finds nothing owed.
+    const abort = new AbortController();
+    const daemon = world.run(world.owner, ["deliver", "--watch", "--interval", "1s"], { signal: abort.signal });
+    for (let i = 0; i < 600; i++) {
+      const { data } = await fetchLicense(world.connection, license);
+      if (data.state === LicenseState.Delivered) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    abort.abort();
+    const watched = await daemon;
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.equal(watched.stdout.trim(), `delivered licence ${license} to ${world.buyer.wallet.signer.address}`);
+    assert.match(watched.stderr, /delivery daemon stopped/);
+    const again = await world.run(world.owner, ["deliver"]);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /^0 delivered, 0 missed, 0 failed/);
+
+    const output = join(downloads, "corpus.jsonl");
+    const download = await world.json<{ sha256: string; plaintextBytes: number }>(world.buyer, [
+      "download", dataset, "-o", output,
+    ]);
+    assert.equal(download.plaintextBytes, content.length);
+    assert.ok((await readFile(output)).equals(content), "the downloaded bytes are the published bytes");
+    assert.deepEqual(await filesIn(downloads), ["corpus.jsonl"], "no temporary file left");
+
+    const modelHash = toHex(new Uint8Array(randomBytes(32)));
+    const used = await world.run(world.buyer, ["usage", "record", dataset, "--model", modelHash, "--purpose", "training", "--run-id", "run-1"]);
+    assert.equal(used.code, 0, used.stderr);
+    const provenance = await world.json<{ dataset: string; license: string }[]>(world.owner, ["usage", "list", "--model", modelHash]);
+    assert.deepEqual(
+      provenance.map((r) => [r.dataset, r.license]),
+      [[dataset, license]],
+    );
+    const reviewed = await world.run(world.buyer, ["review", "submit", dataset, "--rating", "5", "--text", "clean data"]);
+    assert.equal(reviewed.code, 0, reviewed.stderr);
+
+    // Settlement waits for the dispute window after delivery.
+    const tooSoon = await world.run(world.owner, ["settle", license]);
+    assertRefusal(tooSoon, EXIT.refused, /DisputeWindowOpen/);
+    await world.connection.advanceTime(HOUR + 1n);
+    assert.equal((await world.run(world.owner, ["settle", license])).code, 0);
+    const claimed = await world.json<{ claimed: string; balance: string }>(world.owner, ["claim", dataset]);
+    // 10 USDC less the 2.5% protocol fee.
+    assert.equal(claimed.claimed, "9750000");
+    assert.equal(claimed.balance, "9750000");
+    const swept = await world.json<{ swept: string }>(world.owner, ["sweep", dataset]);
+    assert.equal(swept.swept, "250000");
+    assert.equal(
+      await walletTokenBalance(world.connection, world.market.usdc, world.operator.wallet.signer.address),
+      operatorBefore + 250_000n,
+    );
+    const { data } = await fetchDataset(world.connection, dataset);
+    assert.equal(data.ledger.escrowed, 0n);
+    assert.equal(data.usageByPurpose[0], 1n);
+    assert.equal(data.ratings.count, 1);
+    const vault = await walletTokenBalance(world.connection, world.market.usdc, dataset);
+    assert.equal(vault, 0n, "everything paid in was paid out");
+  });
+
+  test("a price raised above --max-price is refused before paying", async () => {
+    const buyer = await world.party("late-buyer", 100n * USDC);
+    assert.equal((await world.run(world.owner, ["dataset", "update", dataset, "--price", "12"])).code, 0);
+    const run = await world.run(buyer, ["license", "buy", dataset, "--max-price", "10"]);
+    assertRefusal(run, EXIT.refused, /the price is 12, above your --max-price 10$/);
+    assert.equal(await walletTokenBalance(world.connection, world.market.usdc, buyer.wallet.signer.address), 100n * USDC);
+    assert.equal((await world.run(world.owner, ["dataset", "update", dataset, "--price", "10"])).code, 0);
+  });
+
+  test("a wrong delivered key fails verification and writes nothing", async () => {
+    const buyer = await world.party("wrong-key-buyer", 100n * USDC);
+    assert.equal((await world.run(buyer, ["license", "buy", dataset, "--max-price", "10"])).code, 0);
+    // The owner seals some other content key to the buyer (a broken or dishonest delivery).
+    const buyerLicense = await findLicenseAddress(dataset, buyer.wallet.signer.address);
+    const { data } = await fetchLicense(world.connection, buyerLicense);
+    const sealedKey = await sealContentKey(generateContentKey(), new Uint8Array(data.buyerEncryptionKey));
+    await world.connection.send(
+      world.owner.wallet.signer,
+      await buildDeliverKey(world.connection, { deliverer: world.owner.wallet.signer, license: buyerLicense, sealedKey }),
+    );
+    const run = await world.run(buyer, ["download", dataset, "-o", join(downloads, "wrong-key.jsonl")]);
+    assertRefusal(run, EXIT.verification, /failed verification: .*(wrong key|header)/i);
+    assert.deepEqual(await filesIn(downloads), ["corpus.jsonl"]);
+  });
+
+  test("tampered ciphertext fails verification and writes nothing", async () => {
+    const { data } = await fetchDataset(world.connection, dataset);
+    const tampered = new AlteringStore(world.store, data.ciphertextCid, (s) => flipByteAt(s, 3 * MiB + 17));
+    const run = await world.run(world.buyer, ["download", dataset, "-o", join(downloads, "tampered.jsonl")], { store: tampered });
+    assertRefusal(run, EXIT.verification, /failed verification: .*chunk/i);
+    assert.deepEqual(await filesIn(downloads), ["corpus.jsonl"]);
+  });
+
+  test("truncated ciphertext fails verification and writes nothing", async () => {
+    const { data } = await fetchDataset(world.connection, dataset);
+    // Cut exactly after the second chunk: every chunk present authenticates, the end is missing.
+    const cut = HEADER_LEN + 2 * (DEFAULT_CHUNK_SIZE + TAG_LEN);
+    const truncated = new AlteringStore(world.store, data.ciphertextCid, (s) => stopAfter(s, cut));
+    const run = await world.run(world.buyer, ["download", dataset, "-o", join(downloads, "truncated.jsonl")], { store: truncated });
+    assertRefusal(run, EXIT.verification, /failed verification: .*end of the stream is missing/);
+    assert.deepEqual(await filesIn(downloads), ["corpus.jsonl"]);
+  });
+
+  test("content missing from IPFS is reported as not found and writes nothing", async () => {
+    const { HeliaContentStore } = await import("../src/storage/index.js");
+    const empty = await HeliaContentStore.open({ directory: join(world.dir, "empty-ipfs") });
+    try {
+      const run = await world.run(world.buyer, ["download", dataset, "-o", join(downloads, "missing.jsonl"), "--timeout", "2s"], {
+        store: empty,
+      });
+      assertRefusal(run, EXIT.notFound, /not available on IPFS/);
+    } finally {
+      await empty.stop();
+    }
+    assert.deepEqual(await filesIn(downloads), ["corpus.jsonl"]);
+  });
+
+  test("an expired licence cannot download", async () => {
+    const shortFile = join(world.dir, "short.bin");
+    await writeFile(shortFile, randomBytes(300_000));
+    const published = await world.json<{ dataset: string }>(world.owner, [
+      "dataset", "publish", shortFile, "--title", "One-day licence", "--price", "1", "--mint", usdc, "--duration", "1d",
+    ]);
+    const shortDataset = address(published.dataset);
+    assert.equal((await world.run(world.buyer, ["license", "buy", shortDataset, "--max-price", "1"])).code, 0);
+    assert.match((await world.run(world.owner, ["deliver"])).stdout, /delivered licence/);
+    await world.connection.advanceTime(2n * 86_400n);
+    const run = await world.run(world.buyer, ["download", shortDataset, "-o", join(downloads, "expired.bin")]);
+    assertRefusal(run, EXIT.refused, /expired at .*renew it/);
+    const usage = await world.run(world.buyer, ["usage", "record", shortDataset, "--model", "00".repeat(32)]);
+    assertRefusal(usage, EXIT.refused, /LicenseExpired/);
+    assert.deepEqual(await filesIn(downloads), ["corpus.jsonl"]);
+    const { data } = await fetchLicense(world.connection, await findLicenseAddress(shortDataset, world.buyer.wallet.signer.address));
+    assert.equal(data.state, LicenseState.Delivered);
+  });
+
+  test("user mistakes get one line and a usage exit code", async () => {
+    assertRefusal(await world.run(world.buyer, ["license", "buy", "not-an-address", "--max-price", "1"]), EXIT.usage, /not a valid address/);
+    assertRefusal(await world.run(world.buyer, ["license", "buy", dataset, "--max-price", "ten"]), EXIT.usage, /"ten" is not an amount/);
+    assertRefusal(
+      await world.run(world.owner, ["dataset", "publish", join(world.dir, "nope.bin"), "--title", "x", "--price", "1", "--mint", usdc]),
+      EXIT.usage,
+      /cannot read .*nope\.bin: ENOENT/,
+    );
+    const missingKeypair = await runWithKeypair(world, join(world.dir, "missing.json"), ["wallet", "show"]);
+    assertRefusal(missingKeypair, EXIT.usage, /no keypair file at/);
+    const garbage = join(world.dir, "garbage.json");
+    await writeFile(garbage, "[1,2,3]");
+    const bad = await runWithKeypair(world, garbage, ["wallet", "show"]);
+    assertRefusal(bad, EXIT.usage, /not a Solana keypair file/);
+    assert.doesNotMatch(bad.stderr, /1,2,3/, "the keypair file's content is never echoed");
+    const unknown = await world.run(world.buyer, ["licence", "buy"]);
+    assert.equal(unknown.code, EXIT.usage);
+    assert.doesNotMatch(unknown.stderr, /\n\s+at /);
+    const duplicate = await world.run(world.owner, ["dataset", "publish", file, "--title", "again", "--price", "1", "--mint", usdc]);
+    assertRefusal(duplicate, EXIT.refused, /already registered as dataset/);
+  });
+
+  test("secret keys never appear in any output", async () => {
+    const secret = Buffer.from(world.buyer.wallet.secretKey);
+    const runs = [
+      await world.run(world.buyer, ["wallet", "show", "--mint", usdc]),
+      await world.run(world.buyer, ["--json", "wallet", "show"]),
+      await world.run(world.buyer, ["license", "list"]),
+    ];
+    for (const run of runs) {
+      assert.equal(run.code, 0, run.stderr);
+      const text = run.stdout + run.stderr;
+      for (const form of [secret.toString("hex"), secret.subarray(0, 32).toString("hex"), secret.toString("base64"), JSON.stringify([...secret])]) {
+        assert.ok(!text.includes(form), "a secret key form appeared in output");
+      }
+    }
+  });
+});
+
+async function runWithKeypair(world: CliWorld, keypairPath: string, argv: string[]): Promise<CliRun> {
+  return world.run({ wallet: world.buyer.wallet, keypairPath }, argv);
+}
