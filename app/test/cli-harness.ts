@@ -53,10 +53,10 @@ export class CliWorld {
     const buyer = await party("buyer");
     const connection = await SvmConnection.start({ upgradeAuthority: operator.wallet.signer.address });
     const market = await provisionMarket(connection, {
-      operator: operator.wallet,
+      operator: operator.wallet.signer,
       wallets: [
-        { wallet: owner.wallet, usdc: 0n },
-        { wallet: buyer.wallet, usdc: 1_000n * USDC },
+        { address: owner.wallet.signer.address, usdc: 0n },
+        { address: buyer.wallet.signer.address, usdc: 1_000n * USDC },
       ],
     });
     const store = await HeliaContentStore.open({ directory: join(dir, "ipfs") });
@@ -68,9 +68,9 @@ export class CliWorld {
     const keypairPath = join(this.dir, `${name}.json`);
     const wallet = await createKeypairFile(keypairPath);
     await provisionMarket(this.connection, {
-      operator: this.operator.wallet,
+      operator: this.operator.wallet.signer,
       usdcMint: this.market.usdc.address,
-      wallets: [{ wallet, usdc }],
+      wallets: [{ address: wallet.signer.address, usdc }],
     });
     return { wallet, keypairPath };
   }

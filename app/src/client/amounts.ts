@@ -40,3 +40,17 @@ export function parseDuration(text: string): number {
   const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? "s") as "s" | "m" | "h" | "d"];
   return Number(match[1]) * unit;
 }
+
+/** Seconds for people: "1d", "2h 30m", "45s". */
+export function formatDuration(seconds: number | bigint): string {
+  let rest = Number(seconds);
+  if (rest === 0) return "0s";
+  const parts: string[] = [];
+  for (const [unit, size] of [["d", 86_400], ["h", 3_600], ["m", 60], ["s", 1]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join(" ");
+}

@@ -1,7 +1,7 @@
 // What a fresh cluster needs before anyone can trade: funded wallets, a USDC-like payment mint
 // (6 decimals, minted by the operator) and the marketplace itself. Used by the local stack, the
 // narrated journey and the tests, on an embedded SVM or any RPC cluster.
-import type { Address } from "@solana/kit";
+import type { Address, TransactionSigner } from "@solana/kit";
 
 import {
   createMint,
@@ -11,7 +11,6 @@ import {
   type MarketConnection,
   type MintInfo,
 } from "../client/index.js";
-import type { LoadedWallet } from "../client/keypair.js";
 import { buildInitializeMarketplace, fetchMarketplace, findMarketplaceAddress } from "../sdk/index.js";
 
 export const USDC_DECIMALS = 6;
@@ -20,9 +19,9 @@ export const SOL = 1_000_000_000n;
 
 export interface ProvisionOptions {
   /** The program's upgrade authority: creates the marketplace and mints the test USDC. */
-  operator: LoadedWallet;
+  operator: TransactionSigner;
   /** Wallets to fund with SOL and test USDC. */
-  wallets: readonly { wallet: LoadedWallet; usdc: bigint }[];
+  wallets: readonly { address: Address; usdc: bigint }[];
   /** An existing payment mint (the operator must be its mint authority); created when absent. */
   usdcMint?: Address;
   protocolFeeBps?: number;
@@ -37,18 +36,18 @@ export interface ProvisionedMarket {
 }
 
 export async function provisionMarket(connection: MarketConnection, options: ProvisionOptions): Promise<ProvisionedMarket> {
-  const operator = options.operator.signer;
+  const operator = options.operator;
   const sol = options.solPerWallet ?? 10n * SOL;
-  for (const address of [operator.address, ...options.wallets.map((w) => w.wallet.signer.address)]) {
+  for (const address of [operator.address, ...options.wallets.map((w) => w.address)]) {
     if ((await connection.getLamports(address)) < sol / 2n) await connection.airdrop(address, sol);
   }
   const usdc = await fetchMintInfo(
     connection,
     options.usdcMint ?? (await createMint(connection, operator, operator.address, USDC_DECIMALS)),
   );
-  for (const { wallet, usdc: amount } of options.wallets) {
-    if (amount > 0n) await mintTo(connection, operator, usdc, operator, wallet.signer.address, amount);
-    else await ensureTokenAccount(connection, operator, usdc, wallet.signer.address);
+  for (const { address, usdc: amount } of options.wallets) {
+    if (amount > 0n) await mintTo(connection, operator, usdc, operator, address, amount);
+    else await ensureTokenAccount(connection, operator, usdc, address);
   }
   const marketplace = await findMarketplaceAddress();
   const [existing] = await connection.getAccounts([marketplace]);

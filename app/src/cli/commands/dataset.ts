@@ -2,7 +2,7 @@
 import type { Account } from "@solana/kit";
 import type { Command } from "commander";
 
-import { ClientError, parseAmount, publishDataset, readMetadata } from "../../client/index.js";
+import { ClientError, formatDuration, parseAmount, publishDataset, readMetadata } from "../../client/index.js";
 import {
   DEFAULT_ADDRESS,
   buildAddToAllowList,
@@ -197,12 +197,12 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         `  state          ${nameOf(STATES, data.state)}${data.revokeReason ? ` (reason ${data.revokeReason})` : ""}`,
         `  category       ${nameOf(CATEGORIES, data.category)}   tags: ${datasetTags(data).join(", ") || "-"}`,
         `  price          ${price} per ${data.terms.metered ? "credit" : "licence"} (mint ${data.paymentMint})`,
-        `  terms          ${data.terms.durationSecs === 0n ? "perpetual" : `${data.terms.durationSecs}s`}, ` +
+        `  terms          ${data.terms.durationSecs === 0n ? "perpetual" : formatDuration(data.terms.durationSecs)}, ` +
           `${data.terms.transferable ? "transferable" : "non-transferable"}, ` +
           `${data.terms.commercialUse ? "commercial use" : "no commercial use"}, ` +
           `${data.terms.derivativeModels ? "derivatives allowed" : "no derivatives"}` +
           `${data.terms.maxSupply ? `, max ${data.terms.maxSupply} outstanding` : ""}`,
-        `  windows        delivery ${data.deliveryWindowSecs}s, dispute ${data.disputeWindowSecs}s`,
+        `  windows        delivery ${formatDuration(data.deliveryWindowSecs)}, dispute ${formatDuration(data.disputeWindowSecs)}`,
         `  revenue        ${datasetRecipients(data).map((r) => `${r.wallet} ${bpsPercent(r.bps)}`).join(", ")}`,
         `  sales          ${data.licensesSold} sold, ${data.licensesOutstanding} outstanding, ${data.openDisputes} open disputes`,
         `  usage          ${usage}`,

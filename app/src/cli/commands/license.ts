@@ -7,6 +7,7 @@ import {
   buyCredits,
   buyLicense,
   formatAmount,
+  formatDuration,
   parseAmount,
   renewLicense,
 } from "../../client/index.js";
@@ -51,7 +52,7 @@ export function registerLicenseCommands(program: Command, context: () => CliCont
       );
       ctx.output.result({ dataset, license: result.license, paid: result.total, signature: result.signature }, [
         `bought licence ${result.license} for ${formatAmount(result.total, mint.decimals)} (held in escrow)`,
-        `  the owner has ${data.deliveryWindowSecs}s to deliver the key; then \`download ${dataset}\``,
+        `  the owner has ${formatDuration(data.deliveryWindowSecs)} to deliver the key; then \`download ${dataset}\``,
       ]);
     });
 

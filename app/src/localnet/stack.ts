@@ -1,0 +1,83 @@
+// The local stack: a validator with the program deployed (upgradeable, the operator as upgrade
+// authority), wallets in keypair files, a USDC-like mint and the marketplace, ready for the CLI and
+// the web dapp. Keypairs are kept between runs (the same addresses every time); the ledger starts
+// from genesis unless asked to keep it.
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+import { createKeypairFile, loadKeypairFile, RpcConnection, type LoadedWallet } from "../client/index.js";
+import { DEFAULT_PROGRAM_SO } from "../client/svm.js";
+import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
+import { USDC, provisionMarket, type ProvisionedMarket } from "./provision.js";
+import { startValidator, type RunningValidator } from "./validator.js";
+
+export const STACK_WALLETS = ["operator", "owner", "buyer"] as const;
+export type StackWalletName = (typeof STACK_WALLETS)[number];
+
+export interface LocalStackOptions {
+  /** Holds the keypairs, the ledger and stack.json. */
+  dir: string;
+  programSo?: string;
+  rpcPort?: number;
+  faucetPort?: number;
+  keepLedger?: boolean;
+}
+
+export interface LocalStack {
+  url: string;
+  validator: RunningValidator;
+  connection: RpcConnection;
+  market: ProvisionedMarket;
+  wallets: Record<StackWalletName, { wallet: LoadedWallet; keypairPath: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const wallets = {} as LocalStack["wallets"];
+  for (const name of STACK_WALLETS) {
+    const keypairPath = join(options.dir, `${name}.json`);
+    const wallet = existsSync(keypairPath) ? await loadKeypairFile(keypairPath) : await createKeypairFile(keypairPath);
+    wallets[name] = { wallet, keypairPath };
+  }
+  const validator = await startValidator({
+    ledgerDir: join(options.dir, "ledger"),
+    programSo: options.programSo ?? DEFAULT_PROGRAM_SO,
+    upgradeAuthority: wallets.operator.wallet.signer.address,
+    rpcPort: options.rpcPort,
+    faucetPort: options.faucetPort,
+    keepLedger: options.keepLedger,
+  });
+  try {
+    const connection = new RpcConnection(validator.url);
+    const market = await provisionMarket(connection, {
+      operator: wallets.operator.wallet.signer,
+      wallets: [
+        { address: wallets.owner.wallet.signer.address, usdc: 0n },
+        { address: wallets.buyer.wallet.signer.address, usdc: 1_000n * USDC },
+      ],
+    });
+    await writeFile(
+      join(options.dir, "stack.json"),
+      `${JSON.stringify(
+        {
+          url: validator.url,
+          programId: DATA_MARKET_PROGRAM_ADDRESS,
+          marketplace: market.marketplace,
+          usdcMint: market.usdc.address,
+          usdcDecimals: market.usdc.decimals,
+          treasury: market.treasury,
+          wallets: Object.fromEntries(
+            STACK_WALLETS.map((n) => [n, { address: wallets[n].wallet.signer.address, keypair: wallets[n].keypairPath }]),
+          ),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return { url: validator.url, validator, connection, market, wallets, stop: () => validator.stop() };
+  } catch (error) {
+    await validator.stop();
+    throw error;
+  }
+}
