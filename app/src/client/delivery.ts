@@ -107,7 +107,8 @@ export async function watchDeliveries(
 ): Promise<void> {
   while (!options.signal.aborted) {
     try {
-      options.onPass?.(await deliverPendingKeys(connection, store, owner, options.onEvent));
+      const pass = await deliverPendingKeys(connection, store, owner, options.onEvent);
+      options.onPass?.(pass);
     } catch (error) {
       options.onPassError?.(error);
     }

@@ -1,0 +1,159 @@
+// End to end over JSON-RPC: a real solana-test-validator (from PATH) with the compiled program
+// deployed as an upgradeable program, started and stopped here. The CLI runs as a user runs it,
+// with --url and keypair files; only the IPFS node is shared in-process between the parties.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { after, before, describe, test } from "node:test";
+
+import { address } from "@solana/kit";
+
+import { createKeypairFile, walletTokenBalance, type LoadedWallet } from "../../src/client/index.js";
+import { runCli } from "../../src/cli/program.js";
+import { EXIT } from "../../src/cli/failure.js";
+import { runJourney } from "../../src/journey/journey.js";
+import { USDC, provisionMarket } from "../../src/localnet/provision.js";
+import { startLocalStack, type LocalStack } from "../../src/localnet/stack.js";
+import { LicenseState, fetchLicense, findLicenseAddress } from "../../src/sdk/index.js";
+import { HeliaContentStore, type ContentStore } from "../../src/storage/index.js";
+
+class Capture extends Writable {
+  text = "";
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void) {
+    this.text += chunk.toString();
+    callback();
+  }
+}
+
+describe("over JSON-RPC against a local validator", () => {
+  let dir: string;
+  let stack: LocalStack;
+  let store: ContentStore;
+
+  const cli = async (keypair: string, argv: string[], signal?: AbortSignal) => {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await runCli(["--url", stack.url, "--keypair", keypair, ...argv], {
+      streams: { stdout, stderr },
+      store,
+      env: {},
+      signal,
+    });
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "data-market-e2e-"));
+    // Ports away from the default 8899/9900, so a developer's own local stack can keep running.
+    stack = await startLocalStack({ dir, rpcPort: 18_899, faucetPort: 19_900 });
+    store = await HeliaContentStore.open({ directory: join(dir, "ipfs") });
+  });
+
+  after(async () => {
+    await store?.stop();
+    await stack?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("the narrated journey runs up to settlement, which waits for the real clock", async () => {
+    const lines: string[] = [];
+    const result = await runJourney({
+      connection: stack.connection,
+      operator: stack.wallets.operator.wallet.signer,
+      store,
+      fileBytes: 3 * 1024 * 1024,
+      say: (line) => lines.push(line),
+    });
+    assert.equal(result.settled, false);
+    assert.equal(result.balances["buyer"], 90n * USDC);
+    assert.equal(result.balances["escrow"], 10n * USDC);
+    assert.ok(lines.some((l) => l.includes("identical to what the owner published")));
+    assert.ok(lines.some((l) => l.includes(`settle ${result.license}`)));
+  });
+
+  test("the CLI: publish, a delivery daemon serving a purchase made while it runs, download, usage, refusals", async () => {
+    const { owner, buyer, operator } = stack.wallets;
+    const mint = stack.market.usdc.address;
+    const content = randomBytes(2 * 1024 * 1024 + 99);
+    const file = join(dir, "images.tar");
+    await writeFile(file, content);
+
+    const published = await cli(owner.keypairPath, ["--json", "dataset", "publish", file, "--title", "Street images", "--price", "4.5", "--mint", mint, "--tag", "images"]);
+    assert.equal(published.code, 0, published.stderr);
+    const dataset = address((JSON.parse(published.stdout) as { dataset: string }).dataset);
+
+    const abort = new AbortController();
+    const daemon = cli(owner.keypairPath, ["deliver", "--watch", "--interval", "1s"], abort.signal);
+    const before = await walletTokenBalance(stack.connection, stack.market.usdc, buyer.wallet.signer.address);
+    const bought = await cli(buyer.keypairPath, ["license", "buy", dataset, "--max-price", "4.5"]);
+    assert.equal(bought.code, 0, bought.stderr);
+    assert.equal(await walletTokenBalance(stack.connection, stack.market.usdc, buyer.wallet.signer.address), before - 4_500_000n);
+    const license = await findLicenseAddress(dataset, buyer.wallet.signer.address);
+    try {
+      await waitFor(async () => (await fetchLicense(stack.connection, license)).data.state === LicenseState.Delivered, 60_000);
+    } finally {
+      abort.abort();
+    }
+    const watched = await daemon;
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.match(watched.stdout, new RegExp(`delivered licence ${license}`));
+
+    const output = join(dir, "images.out");
+    const downloaded = await cli(buyer.keypairPath, ["download", dataset, "-o", output]);
+    assert.equal(downloaded.code, 0, downloaded.stderr);
+    assert.ok((await readFile(output)).equals(content));
+
+    const model = "ab".repeat(32);
+    assert.equal((await cli(buyer.keypairPath, ["usage", "record", dataset, "--model", model, "--purpose", "evaluation"])).code, 0);
+    const provenance = await cli(buyer.keypairPath, ["--json", "usage", "list", "--model", model]);
+    assert.equal(provenance.code, 0, provenance.stderr);
+    assert.deepEqual((JSON.parse(provenance.stdout) as { dataset: string; purpose: string }[]).map((r) => [r.dataset, r.purpose]), [[dataset, "evaluation"]]);
+
+    // A program refusal comes back through preflight, explained.
+    const early = await cli(operator.keypairPath, ["settle", license]);
+    assert.equal(early.code, EXIT.refused);
+    assert.match(early.stderr, /^error: transaction refused: .*\(DisputeWindowOpen\)\n$/);
+
+    // A price raised above a second buyer's limit is refused before paying.
+    const late = await party(dir, "late-buyer");
+    await provisionMarket(stack.connection, {
+      operator: operator.wallet.signer,
+      usdcMint: mint,
+      wallets: [{ address: late.signer.address, usdc: 20n * USDC }],
+    });
+    assert.equal((await cli(owner.keypairPath, ["dataset", "update", dataset, "--price", "6"])).code, 0);
+    const refused = await cli(join(dir, "late-buyer.json"), ["license", "buy", dataset, "--max-price", "4.5"]);
+    assert.equal(refused.code, EXIT.refused);
+    assert.equal(refused.stderr, "error: the price is 6, above your --max-price 4.5\n");
+
+    const listed = await cli(buyer.keypairPath, ["dataset", "list", "--tag", "images"]);
+    assert.match(listed.stdout, new RegExp(`${dataset}  Street images .* 6  active  1 sold`));
+  });
+
+  test("an unreachable RPC node is one line and exit code 6", async () => {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await runCli(["--url", "http://127.0.0.1:1", "--keypair", stack.wallets.buyer.keypairPath, "market", "show"], {
+      streams: { stdout, stderr },
+      env: {},
+    });
+    assert.equal(code, EXIT.network);
+    assert.match(stderr.text, /^error: cannot reach the RPC node: .*\n$/);
+  });
+});
+
+async function party(dir: string, name: string): Promise<LoadedWallet> {
+  return createKeypairFile(join(dir, `${name}.json`));
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
