@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds the SBF program and runs every instruction once in LiteSVM: prints compute units,
-# transaction sizes, account counts and rent, and writes target/bench/cu.json.
+# transaction sizes, account counts and rent, and writes target/bench/cu.json. Then the client
+# benchmark on a 1 GiB file (encrypt+hash, download+decrypt+verify, next to sha256sum), which
+# writes target/bench/client.json.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/build-program.sh
 cargo run -q --locked -p market-tests --bin bench
+scripts/install-app.sh
+(cd app && npm run -s bench:client)
