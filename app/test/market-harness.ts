@@ -1,40 +1,30 @@
 // Runs the real compiled program (target/deploy/data_market.so) in LiteSVM, with LiteSVM's own SPL
-// Token, Token-2022 and Associated Token programs. Transactions are built by the SDK, signed with kit
-// and executed by the SVM; every account a transaction touched is remembered so listings can be
-// answered from "the accounts the SVM holds" with the SDK's own filters.
+// Token, Token-2022 and Associated Token programs, through the client's SvmConnection. Transactions
+// are built by the SDK, signed with kit and executed by the SVM; `send` returns LiteSVM's own result
+// objects so the tests can check the SDK's error mapping on them. Listings are answered from the
+// program's accounts in the SVM with the SDK's own filters.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import {
   generateKeyPairSigner,
-  getAddressEncoder,
-  getU32Encoder,
   getU64Decoder,
-  getU64Encoder,
   lamports,
-  signTransactionMessageWithSigners,
   type Address,
   type EncodedAccount,
   type Instruction,
   type KeyPairSigner,
-  type MaybeEncodedAccount,
   type TransactionSigner,
-  AccountRole,
-  type AccountSignerMeta,
 } from "@solana/kit";
-import { getInitializeMint2Instruction, getMintToInstruction } from "@solana-program/token";
-import { Clock, FailedTransactionMetadata, LiteSVM, type TransactionMetadata } from "litesvm";
+import { FailedTransactionMetadata, LiteSVM, type TransactionMetadata } from "litesvm";
 
+import { createMint, ensureTokenAccount, mintTo } from "../src/client/index.js";
+import { SvmConnection } from "../src/client/svm.js";
 import {
-  BPF_LOADER_UPGRADEABLE_PROGRAM_ADDRESS,
   DATA_MARKET_PROGRAM_ADDRESS,
-  SYSTEM_PROGRAM_ADDRESS,
+  TOKEN_ACCOUNT_AMOUNT_OFFSET,
   TOKEN_PROGRAM_ADDRESS,
-  buildTransactionMessage,
-  createAssociatedTokenIdempotentInstruction,
-  findAssociatedTokenAddress,
-  findProgramDataAddress,
   type AccountReader,
 } from "../src/sdk/index.js";
 
@@ -57,20 +47,14 @@ export class FailedTransaction extends Error {
 
 export class Market {
   readonly svm: LiteSVM;
-  /** Every account address any transaction referenced. */
-  private readonly touched = new Set<Address>();
 
-  private constructor(svm: LiteSVM) {
-    this.svm = svm;
+  private constructor(readonly connection: SvmConnection) {
+    this.svm = connection.svm;
   }
 
   static async start(): Promise<Market> {
     assert.ok(existsSync(PROGRAM_SO), `${PROGRAM_SO} is missing: build the program first`);
-    const svm = new LiteSVM();
-    svm.addProgramFromFile(DATA_MARKET_PROGRAM_ADDRESS, PROGRAM_SO);
-    const market = new Market(svm);
-    market.setTime(1_750_000_000n);
-    return market;
+    return new Market(await SvmConnection.start({ programSo: PROGRAM_SO, unixTimestamp: 1_750_000_000n }));
   }
 
   /** AccountReader over the SVM's accounts. */
@@ -78,29 +62,9 @@ export class Market {
     getAccounts: async (addresses) => addresses.map((a) => this.svm.getAccount(a)),
   };
 
-  /**
-   * Makes `authority` the program's upgrade authority, as a deployment does: rewrites the ProgramData
-   * account (bincode UpgradeableLoaderState::ProgramData: u32 tag 3, u64 slot, Some(authority)),
-   * keeping the program bytes after the 45-byte header.
-   */
-  async setUpgradeAuthority(authority: Address): Promise<void> {
-    const address = await findProgramDataAddress();
-    const existing = this.svm.getAccount(address);
-    const program = existing.exists ? existing.data.subarray(45) : new Uint8Array(0);
-    const data = new Uint8Array(45 + program.length);
-    data.set(getU32Encoder().encode(3), 0);
-    data.set(getU64Encoder().encode(0n), 4);
-    data[12] = 1;
-    data.set(getAddressEncoder().encode(authority), 13);
-    data.set(program, 45);
-    this.svm.setAccount({
-      address,
-      data,
-      executable: false,
-      lamports: lamports(this.svm.minimumBalanceForRentExemption(BigInt(data.length))),
-      programAddress: BPF_LOADER_UPGRADEABLE_PROGRAM_ADDRESS,
-      space: BigInt(data.length),
-    });
+  /** Makes `authority` the program's upgrade authority, as a deployment does. */
+  setUpgradeAuthority(authority: Address): Promise<void> {
+    return this.connection.setUpgradeAuthority(authority);
   }
 
   now(): bigint {
@@ -109,10 +73,7 @@ export class Market {
 
   /** Sets the Clock sysvar's unix timestamp. */
   setTime(unixTimestamp: bigint): void {
-    const clock = this.svm.getClock();
-    this.svm.setClock(
-      new Clock(clock.slot + 1n, clock.epochStartTimestamp, clock.epoch, clock.leaderScheduleEpoch, unixTimestamp),
-    );
+    this.connection.setTime(unixTimestamp);
   }
 
   advance(seconds: bigint | number): void {
@@ -127,18 +88,7 @@ export class Market {
 
   /** Signs with every signer attached to the instructions and executes; throws FailedTransaction. */
   async send(feePayer: TransactionSigner, instructions: readonly Instruction[]): Promise<TransactionMetadata> {
-    for (const ix of instructions) {
-      this.touched.add(ix.programAddress);
-      for (const meta of ix.accounts ?? []) this.touched.add(meta.address);
-    }
-    const message = buildTransactionMessage({
-      feePayer,
-      instructions,
-      lifetime: { blockhash: this.svm.latestBlockhash(), lastValidBlockHeight: 1_000_000n },
-    });
-    const transaction = await signTransactionMessageWithSigners(message);
-    const result = this.svm.sendTransaction(transaction);
-    this.svm.expireBlockhash();
+    const result = await this.connection.execute(feePayer, instructions);
     if (result instanceof FailedTransactionMetadata) throw new FailedTransaction(result, instructions);
     return result;
   }
@@ -154,67 +104,38 @@ export class Market {
     assert.fail("the transaction was expected to fail");
   }
 
-  /** The data market program's accounts among every account the transactions referenced. */
+  /** The data market program's accounts, as getProgramAccounts would list them. */
   programAccounts(): EncodedAccount[] {
-    return [...this.touched]
-      .map((a) => this.svm.getAccount(a))
-      .filter((a): a is MaybeEncodedAccount & { exists: true } => a.exists)
-      .filter((a) => a.programAddress === DATA_MARKET_PROGRAM_ADDRESS);
-  }
-
-  /** Remembers accounts created by the program whose addresses no instruction named (receipts). */
-  remember(...addresses: Address[]): void {
-    for (const a of addresses) this.touched.add(a);
+    return this.svm.getProgramAccounts(DATA_MARKET_PROGRAM_ADDRESS);
   }
 
   // -------------------------------------------------------------------------------------------
-  // SPL Token helpers (real Token program instructions).
+  // SPL Token helpers (the client's, over this SVM).
 
   /** Creates an SPL Token mint (`decimals`) whose authority is `authority`. */
-  async createMint(payer: KeyPairSigner, authority: Address, decimals: number): Promise<Address> {
-    const mint = await generateKeyPairSigner();
-    const space = 82n;
-    const rent = this.svm.minimumBalanceForRentExemption(space);
-    const createAccount: Instruction = {
-      programAddress: SYSTEM_PROGRAM_ADDRESS,
-      accounts: [
-        { address: payer.address, role: AccountRole.WRITABLE_SIGNER, signer: payer } as AccountSignerMeta,
-        { address: mint.address, role: AccountRole.WRITABLE_SIGNER, signer: mint } as AccountSignerMeta,
-      ],
-      data: new Uint8Array([
-        ...getU32Encoder().encode(0),
-        ...getU64Encoder().encode(rent),
-        ...getU64Encoder().encode(space),
-        ...getAddressEncoder().encode(TOKEN_PROGRAM_ADDRESS),
-      ]),
-    };
-    await this.send(payer, [
-      createAccount,
-      getInitializeMint2Instruction({ mint: mint.address, decimals, mintAuthority: authority }),
-    ]);
-    return mint.address;
+  createMint(payer: KeyPairSigner, authority: Address, decimals: number): Promise<Address> {
+    return createMint(this.connection, payer, authority, decimals);
   }
 
   /** Mints `amount` to `owner`'s associated account (created if needed); returns that account. */
-  async mintTo(payer: KeyPairSigner, mint: Address, authority: KeyPairSigner, owner: Address, amount: bigint): Promise<Address> {
-    const account = await findAssociatedTokenAddress(owner, mint, TOKEN_PROGRAM_ADDRESS);
-    await this.send(payer, [
-      await createAssociatedTokenIdempotentInstruction({ payer, owner, mint, tokenProgram: TOKEN_PROGRAM_ADDRESS }),
-      getMintToInstruction({ mint, token: account, mintAuthority: authority, amount }),
-    ]);
-    return account;
+  mintTo(payer: KeyPairSigner, mint: Address, authority: KeyPairSigner, owner: Address, amount: bigint): Promise<Address> {
+    return mintTo(this.connection, payer, splMint(mint), authority, owner, amount);
   }
 
   /** Creates `owner`'s (empty) associated account for `mint`; returns it. */
-  async tokenAccount(payer: KeyPairSigner, mint: Address, owner: Address, tokenProgram = TOKEN_PROGRAM_ADDRESS): Promise<Address> {
-    await this.send(payer, [await createAssociatedTokenIdempotentInstruction({ payer, owner, mint, tokenProgram })]);
-    return findAssociatedTokenAddress(owner, mint, tokenProgram);
+  tokenAccount(payer: KeyPairSigner, mint: Address, owner: Address): Promise<Address> {
+    return ensureTokenAccount(this.connection, payer, splMint(mint), owner);
   }
 
   /** A token account's amount (0 when it does not exist). */
   balance(tokenAccount: Address): bigint {
     const account = this.svm.getAccount(tokenAccount);
     if (!account.exists) return 0n;
-    return getU64Decoder().decode(account.data, 64);
+    return getU64Decoder().decode(account.data, TOKEN_ACCOUNT_AMOUNT_OFFSET);
   }
+}
+
+/** An SPL Token mint; decimals are not needed by the helpers above. */
+function splMint(address: Address) {
+  return { address, decimals: 0, tokenProgram: TOKEN_PROGRAM_ADDRESS };
 }

@@ -15,7 +15,7 @@ import {
   type Instruction,
   type TransactionSigner,
 } from "@solana/kit";
-import { Clock, FailedTransactionMetadata, LiteSVM } from "litesvm";
+import { Clock, FailedTransactionMetadata, LiteSVM, type TransactionMetadata } from "litesvm";
 
 import {
   BPF_LOADER_UPGRADEABLE_PROGRAM_ADDRESS,
@@ -96,7 +96,11 @@ export class SvmConnection implements MarketConnection {
       .filter((account) => matchesFilters(account.data, filters));
   }
 
-  async send(feePayer: TransactionSigner, instructions: readonly Instruction[]): Promise<SentTransaction> {
+  /** Signs and executes; returns LiteSVM's own result, success or failure (for tests of error mapping). */
+  async execute(
+    feePayer: TransactionSigner,
+    instructions: readonly Instruction[],
+  ): Promise<TransactionMetadata | FailedTransactionMetadata> {
     const message = buildTransactionMessage({
       feePayer,
       instructions,
@@ -106,6 +110,11 @@ export class SvmConnection implements MarketConnection {
     const result = this.svm.sendTransaction(transaction);
     // A fresh blockhash per transaction, so identical transactions are not rejected as duplicates.
     this.svm.expireBlockhash();
+    return result;
+  }
+
+  async send(feePayer: TransactionSigner, instructions: readonly Instruction[]): Promise<SentTransaction> {
+    const result = await this.execute(feePayer, instructions);
     if (result instanceof FailedTransactionMetadata) {
       throw TransactionFailedError.from(result, result.meta().logs(), instructions);
     }
