@@ -75,14 +75,17 @@ export class CliWorld {
     return { wallet, keypairPath };
   }
 
-  /** Runs `data-market --keypair <party> ...argv`. */
-  async run(party: Party, argv: readonly string[], options: { store?: ContentStore; signal?: AbortSignal } = {}): Promise<CliRun> {
+  /**
+   * Runs `data-market --keypair <party> ...argv` with the shared IPFS node, or `options.store`, or
+   * (`store: null`) the node the command line itself describes (--ipfs, --ipfs-peer...).
+   */
+  async run(party: Party, argv: readonly string[], options: { store?: ContentStore | null; signal?: AbortSignal } = {}): Promise<CliRun> {
     const stdout = new Capture();
     const stderr = new Capture();
     const code = await runCli(["--keypair", party.keypairPath, ...argv], {
       streams: { stdout, stderr },
       connection: this.connection,
-      store: options.store ?? this.store,
+      store: options.store === null ? undefined : (options.store ?? this.store),
       env: {},
       signal: options.signal,
     });

@@ -155,3 +155,78 @@ describe('embedded Helia content store (offline)', () => {
     await local.stop()
   })
 })
+
+describe('embedded Helia content store, peer to peer over TCP', () => {
+  let root: string
+  let owner: HeliaContentStore
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'helia-p2p-test-'))
+    owner = await HeliaContentStore.open({ directory: join(root, 'owner'), p2p: { listen: ['/ip4/127.0.0.1/tcp/0'] } })
+  })
+  after(async () => {
+    await owner.stop()
+    await rm(root, { recursive: true, force: true })
+  })
+
+  test("a buyer's node fetches a multi-block file from the owner's node it dials, and keeps it", async () => {
+    const data = random(6 * MiB + 321)
+    const cid = await owner.addFile(pieces(data))
+    const [address] = owner.listenAddresses()
+    assert.match(address ?? '', /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3Koo/)
+    const buyerDir = join(root, 'buyer')
+    const buyer = await HeliaContentStore.open({ directory: buyerDir, p2p: { peers: [address!] }, catTimeoutMs: 10_000 })
+    try {
+      assert.equal(await buyer.has(cid), false)
+      assert.equal(hashOf(await collect(buyer.cat(cid))), hashOf(data))
+    } finally {
+      await buyer.stop()
+    }
+    // The fetched blocks are in the buyer's blockstore: a later offline node still has the file.
+    const offline = await HeliaContentStore.open({ directory: buyerDir })
+    try {
+      assert.equal(hashOf(await collect(offline.cat(cid))), hashOf(data))
+    } finally {
+      await offline.stop()
+    }
+  })
+
+  test("the node's peer id stays the same across restarts (buyers keep its address)", async () => {
+    const dir = join(root, 'stable')
+    const first = await HeliaContentStore.open({ directory: dir, p2p: { listen: ['/ip4/127.0.0.1/tcp/0'] } })
+    const id = first.listenAddresses()[0]!.split('/p2p/')[1]
+    await first.stop()
+    const second = await HeliaContentStore.open({ directory: dir, p2p: { listen: ['/ip4/127.0.0.1/tcp/0'] } })
+    try {
+      assert.equal(second.listenAddresses()[0]!.split('/p2p/')[1], id)
+    } finally {
+      await second.stop()
+    }
+  })
+
+  test('content no connected peer has fails with ContentNotFoundError after the timeout', async () => {
+    const buyer = await HeliaContentStore.open({
+      directory: join(root, 'buyer-missing'),
+      p2p: { peers: owner.listenAddresses() },
+      catTimeoutMs: 1_500,
+    })
+    try {
+      const started = Date.now()
+      await assert.rejects(collect(buyer.cat(await absentCid())), ContentNotFoundError)
+      assert.ok(Date.now() - started < 10_000)
+    } finally {
+      await buyer.stop()
+    }
+  })
+
+  test('an unreachable or malformed peer address is a clear error at start', async () => {
+    const dead = owner.listenAddresses()[0]!.replace(/\/tcp\/\d+\//, '/tcp/1/')
+    await assert.rejects(
+      HeliaContentStore.open({ directory: join(root, 'dead'), p2p: { peers: [dead] }, catTimeoutMs: 3_000 }),
+      (err: unknown) => err instanceof StorageError && err.code === 'PEER_UNREACHABLE' && err.message.includes(dead),
+    )
+    await assert.rejects(
+      HeliaContentStore.open({ directory: join(root, 'bad'), p2p: { peers: ['not-a-multiaddr'] } }),
+      (err: unknown) => err instanceof StorageError && err.code === 'INVALID_PEER',
+    )
+  })
+})

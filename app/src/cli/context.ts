@@ -24,6 +24,10 @@ export interface GlobalOptions {
   url: string;
   keypair: string;
   ipfs: string;
+  /** Multiaddrs the embedded IPFS node listens on (to serve content to buyers). */
+  ipfsListen: string[];
+  /** Multiaddrs of IPFS nodes to connect to (e.g. a dataset owner's). */
+  ipfsPeer: string[];
   json: boolean;
   verbose: boolean;
 }
@@ -35,6 +39,8 @@ export function defaultGlobalOptions(env: NodeJS.ProcessEnv): GlobalOptions {
     url: env["DATA_MARKET_URL"] ?? "localnet",
     keypair: env["DATA_MARKET_KEYPAIR"] ?? DEFAULT_KEYPAIR_PATH,
     ipfs: env["DATA_MARKET_IPFS"] ?? DEFAULT_IPFS_DIRECTORY,
+    ipfsListen: listFromEnv(env["DATA_MARKET_IPFS_LISTEN"]),
+    ipfsPeer: listFromEnv(env["DATA_MARKET_IPFS_PEERS"]),
     json: false,
     verbose: false,
   };
@@ -78,7 +84,9 @@ export class CliContext {
   }
 
   async store(): Promise<ContentStore> {
-    this.storeValue ??= await openContentStoreFromUrl(this.options.ipfs);
+    this.storeValue ??= await openContentStoreFromUrl(this.options.ipfs, {
+      p2p: { listen: this.options.ipfsListen, peers: this.options.ipfsPeer },
+    });
     return this.storeValue;
   }
 
@@ -106,4 +114,8 @@ export class CliContext {
 export function parseAddress(value: string, what: string): Address {
   if (!isAddress(value)) throw new ClientError("usage", `${what} "${value}" is not a valid address`);
   return address(value);
+}
+
+function listFromEnv(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((v) => v.trim()).filter((v) => v.length > 0);
 }

@@ -18,7 +18,7 @@ export const EXIT = {
   verification: 4,
   /** Something to read does not exist: an account, content on IPFS. */
   notFound: 5,
-  /** The RPC node could not be reached. */
+  /** The RPC node, or an IPFS peer given with --ipfs-peer, could not be reached. */
   network: 6,
 } as const;
 
@@ -45,7 +45,9 @@ export function describeFailure(error: unknown): Failure {
     return { message: error.message, exitCode: EXIT.notFound };
   }
   if (error instanceof StorageError) {
-    return { message: error.message, exitCode: error.code === "CONTENT_NOT_FOUND" ? EXIT.notFound : EXIT.usage };
+    const exitCode =
+      error.code === "CONTENT_NOT_FOUND" ? EXIT.notFound : error.code === "PEER_UNREACHABLE" ? EXIT.network : EXIT.usage;
+    return { message: error.message, exitCode };
   }
   if (error instanceof MetadataError) return { message: error.message, exitCode: EXIT.notFound };
   if (isCryptoError(error)) return { message: error.message, exitCode: EXIT.verification };

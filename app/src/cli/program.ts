@@ -22,6 +22,8 @@ export interface CliHost extends CliResources {
   signal?: AbortSignal;
 }
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 /** Runs one command line (without the node and script arguments); resolves to the exit code. */
 export async function runCli(argv: readonly string[], host: CliHost): Promise<number> {
   const defaults = defaultGlobalOptions(host.env ?? process.env);
@@ -31,6 +33,18 @@ export async function runCli(argv: readonly string[], host: CliHost): Promise<nu
     .option("-u, --url <url>", "RPC URL or localnet, devnet, mainnet-beta (env DATA_MARKET_URL)", defaults.url)
     .option("-k, --keypair <path>", "Solana CLI keypair file (env DATA_MARKET_KEYPAIR)", defaults.keypair)
     .option("--ipfs <dir|url>", "embedded IPFS repository directory, or a Kubo RPC URL (env DATA_MARKET_IPFS)", defaults.ipfs)
+    .option(
+      "--ipfs-listen <multiaddr>",
+      "serve content from the embedded IPFS node on this address, e.g. /ip4/0.0.0.0/tcp/4001 (repeat; env DATA_MARKET_IPFS_LISTEN)",
+      collect,
+      defaults.ipfsListen,
+    )
+    .option(
+      "--ipfs-peer <multiaddr>",
+      "connect the embedded IPFS node to this peer, e.g. a dataset owner's (repeat; env DATA_MARKET_IPFS_PEERS)",
+      collect,
+      defaults.ipfsPeer,
+    )
     .option("--json", "machine-readable output on stdout")
     .option("-v, --verbose", "show stack traces of unexpected errors")
     .showHelpAfterError("(run with --help for usage)")

@@ -27,7 +27,7 @@ export interface ContentStore {
 }
 
 export class StorageError extends Error {
-  readonly code: 'CONTENT_NOT_FOUND' | 'INVALID_CID' | 'NOT_A_FILE' | 'STORE_STOPPED'
+  readonly code: 'CONTENT_NOT_FOUND' | 'INVALID_CID' | 'INVALID_PEER' | 'NOT_A_FILE' | 'PEER_UNREACHABLE' | 'STORE_STOPPED' | 'OFFLINE'
 
   constructor(code: StorageError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options)

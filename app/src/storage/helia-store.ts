@@ -1,8 +1,12 @@
 /**
  * An embedded IPFS node (Helia) with its blocks and datastore on disk. By default it is local only:
  * no libp2p, no bootstrap, no gateway, so it starts at once without a network and a CID that is not
- * held locally fails at once. `network` joins the IPFS network with Helia's default libp2p stack
- * (or the options given); each lookup step then waits at most `catTimeoutMs`.
+ * held locally fails at once. Two ways to go online, each lookup step then waiting at most
+ * `catTimeoutMs`:
+ * - `p2p`: libp2p over TCP (noise, yamux) with bitswap only, talking to the peers it is given or
+ *   that dial it: an owner's node listens and serves its datasets, a buyer's node dials it. No
+ *   public bootstrap, DHT or HTTP gateway, so it works on a LAN or between known hosts.
+ * - `network`: the public IPFS network with Helia's default libp2p stack (or the options given).
  *
  * One node per directory at a time: the on-disk stores are not locked against a second process.
  */
@@ -13,6 +17,13 @@ import { join } from 'node:path'
 import { unixfs, type CatOptions as HeliaCatOptions, type UnixFS } from '@helia/unixfs'
 import { FsBlockstore } from 'blockstore-fs'
 import { FsDatastore } from 'datastore-fs'
+import { withBitswap } from '@helia/bitswap'
+import { withLibp2pLight, type HeliaWithLibp2p } from '@helia/libp2p'
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createHelia, createHeliaLight, type Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import {
@@ -30,11 +41,21 @@ import { readAhead } from './read-ahead.js'
 
 export type HeliaNetworkOptions = Omit<NonNullable<Parameters<typeof createHelia>[0]>, 'blockstore' | 'datastore'>
 
+/** Direct peer-to-peer exchange with known peers (see the module comment). */
+export interface HeliaP2POptions {
+  /** Multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001` (none: only dial out). */
+  listen?: readonly string[]
+  /** Multiaddrs (with `/p2p/<peer id>`) of nodes to connect to at start, e.g. a dataset owner's. */
+  peers?: readonly string[]
+}
+
 export interface HeliaStoreOptions {
   /** Repository directory (created if missing): `blocks/` and `datastore/` live under it. */
   directory: string
   /** false (default): local only. true: Helia's default networking. Or Helia/libp2p options. */
   network?: boolean | HeliaNetworkOptions
+  /** Exchange blocks directly with known peers over TCP; ignored when `network` is set. */
+  p2p?: HeliaP2POptions
   /** With networking, how long `cat` may wait for content not held locally (default 60 s). */
   catTimeoutMs?: number
 }
@@ -92,12 +113,59 @@ export class HeliaContentStore implements ContentStore {
     await blockstore.open()
     await datastore.open()
     const network = options.network ?? false
-    const helia: Helia =
-      network === false
-        ? createHeliaLight({ blockstore, datastore })
-        : createHelia({ ...(network === true ? {} : network), blockstore, datastore })
+    let helia: Helia
+    if (network !== false) {
+      helia = createHelia({ ...(network === true ? {} : network), blockstore, datastore })
+    } else if (options.p2p) {
+      helia = withBitswap(
+        withLibp2pLight(createHeliaLight({ blockstore, datastore }), {
+          addresses: { listen: [...(options.p2p.listen ?? [])] },
+          transports: [tcp()],
+          connectionEncrypters: [noise()],
+          streamMuxers: [yamux()],
+          services: { identify: identify() },
+        }),
+      )
+    } else {
+      helia = createHeliaLight({ blockstore, datastore })
+    }
     await helia.start()
-    return new HeliaContentStore(helia, unixfs(helia), network !== false, options.catTimeoutMs ?? DEFAULT_CAT_TIMEOUT_MS)
+    const store = new HeliaContentStore(
+      helia,
+      unixfs(helia),
+      network !== false || options.p2p !== undefined,
+      options.catTimeoutMs ?? DEFAULT_CAT_TIMEOUT_MS,
+    )
+    try {
+      for (const peer of options.p2p?.peers ?? []) await store.connect(peer)
+    } catch (err) {
+      await store.stop()
+      throw err
+    }
+    return store
+  }
+
+  /** The addresses other nodes can dial to reach this one (empty when it does not listen). */
+  listenAddresses(): string[] {
+    const libp2p = (this.helia as Partial<HeliaWithLibp2p>).libp2p
+    return libp2p ? libp2p.getMultiaddrs().map((a) => a.toString()) : []
+  }
+
+  /** Connects to a peer by multiaddr (it must include `/p2p/<peer id>`). */
+  async connect(address: string): Promise<void> {
+    const libp2p = (this.helia as Partial<HeliaWithLibp2p>).libp2p
+    if (!libp2p) throw new StorageError('OFFLINE', 'this IPFS node is offline: it cannot connect to peers')
+    let parsed
+    try {
+      parsed = multiaddr(address)
+    } catch (err) {
+      throw new StorageError('INVALID_PEER', `not a multiaddr: ${JSON.stringify(address)}`, { cause: err })
+    }
+    try {
+      await libp2p.dial(parsed, { signal: AbortSignal.timeout(this.catTimeoutMs) })
+    } catch (err) {
+      throw new StorageError('PEER_UNREACHABLE', `cannot connect to IPFS peer ${address}`, { cause: err })
+    }
   }
 
   async addFile(input: FileInput): Promise<string> {

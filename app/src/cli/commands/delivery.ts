@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 
 import { deliverPendingKeys, downloadDataset, watchDeliveries, type DeliveryEvent } from "../../client/index.js";
+import { HeliaContentStore } from "../../storage/index.js";
 import { parseAddress, type CliContext } from "../context.js";
 import { formatBytes } from "../output.js";
 import { parseDurationOption } from "../parse.js";
@@ -34,6 +35,8 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
       }
       const intervalMs = parseDurationOption(options.interval) * 1000 || 1000;
       ctx.output.note(`delivering for ${wallet.signer.address} on ${ctx.connection.label} every ${options.interval}; Ctrl-C stops`);
+      const serving = store instanceof HeliaContentStore ? store.listenAddresses() : [];
+      for (const address of serving) ctx.output.note(`serving dataset content to buyers at ${address}`);
       await watchDeliveries(ctx.connection, store, wallet, {
         intervalMs,
         signal,
