@@ -18,7 +18,7 @@ export interface CliRun {
   stderr: string;
 }
 
-class Capture extends Writable {
+export class Capture extends Writable {
   text = "";
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void) {
     this.text += chunk.toString();

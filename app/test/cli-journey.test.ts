@@ -24,7 +24,7 @@ import { EXIT } from "../src/cli/failure.js";
 import { USDC } from "../src/localnet/provision.js";
 import { buildDeliverKey, fetchDataset, fetchLicense, findLicenseAddress, LicenseState } from "../src/sdk/index.js";
 import type { CatOptions, ContentStore } from "../src/storage/index.js";
-import { CliWorld, type CliRun } from "./cli-harness.js";
+import { Capture, CliWorld, type CliRun } from "./cli-harness.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600n;
@@ -307,6 +307,40 @@ describe("the marketplace through the CLI", () => {
     assert.deepEqual(await filesIn(downloads), ["corpus.jsonl"]);
     const { data } = await fetchLicense(world.connection, await findLicenseAddress(shortDataset, world.buyer.wallet.signer.address));
     assert.equal(data.state, LicenseState.Delivered);
+  });
+
+  test("the operator's market commands: show, pause purchases, resume; others are refused", async () => {
+    const shown = await world.json<{ authority: string; protocolFeeBps: number; purchasesPaused: boolean }>(world.buyer, ["market", "show"]);
+    assert.equal(shown.authority, world.operator.wallet.signer.address);
+    assert.equal(shown.protocolFeeBps, 250);
+    assert.equal((await world.run(world.operator, ["market", "update", "--pause"])).code, 0);
+    const buyer = await world.party("paused-buyer", 20n * USDC);
+    assertRefusal(await world.run(buyer, ["license", "buy", dataset, "--max-price", "10"]), EXIT.refused, /PurchasesPaused/);
+    assertRefusal(await world.run(world.owner, ["market", "update", "--resume"]), EXIT.refused, /NotMarketplaceAuthority/);
+    assert.equal((await world.run(world.operator, ["market", "update", "--resume"])).code, 0);
+    assert.equal((await world.run(buyer, ["license", "buy", dataset, "--max-price", "10"])).code, 0);
+    const again = await world.run(world.operator, ["market", "init", "--treasury", world.operator.wallet.signer.address]);
+    assert.equal(again.code, EXIT.refused, again.stderr);
+  });
+
+  test("market init creates the marketplace on a fresh deployment, signed by the upgrade authority", async () => {
+    const { SvmConnection } = await import("../src/client/svm.js");
+    const { runCli } = await import("../src/cli/program.js");
+    const deployer = await world.party("deployer");
+    const fresh = await SvmConnection.start({ upgradeAuthority: deployer.wallet.signer.address });
+    await fresh.airdrop(deployer.wallet.signer.address, 10n ** 9n);
+    const out = new Capture();
+    const err = new Capture();
+    const code = await runCli(
+      ["--keypair", deployer.keypairPath, "--json", "market", "init", "--treasury", world.operator.wallet.signer.address, "--fee-bps", "100"],
+      { streams: { stdout: out, stderr: err }, connection: fresh, store: world.store, env: {} },
+    );
+    assert.equal(code, 0, err.text);
+    const created = JSON.parse(out.text) as { authority: string; treasury: string; arbiter: string; protocolFeeBps: number };
+    assert.deepEqual(
+      [created.authority, created.treasury, created.arbiter, created.protocolFeeBps],
+      [deployer.wallet.signer.address, world.operator.wallet.signer.address, deployer.wallet.signer.address, 100],
+    );
   });
 
   test("user mistakes get one line and a usage exit code", async () => {
