@@ -98,6 +98,7 @@ import {
   type LicenseTermsArgs,
 } from "../src/sdk/index.js";
 import { collect, random, sha256 } from "./helpers.js";
+import { licenseTerms } from "../src/client/index.js";
 import { Market } from "./market-harness.js";
 
 const USDC = 1_000_000n; // 6 decimals
@@ -106,16 +107,7 @@ const PRICE = 10n * USDC;
 const PROTOCOL_FEE_BPS = 250;
 const REFERRAL_FEE_BPS = 500;
 
-const TERMS: LicenseTermsArgs = {
-  durationSecs: 0,
-  maxSupply: 0,
-  metered: false,
-  transferable: false,
-  aiTraining: true,
-  commercialUse: true,
-  derivativeModels: true,
-  attributionRequired: false,
-};
+const TERMS: LicenseTermsArgs = licenseTerms();
 
 /** The buyer's X25519 key, derived from their wallet's signature as a browser wallet would. */
 async function encryptionKeyOf(wallet: KeyPairSigner): Promise<X25519KeyPair> {

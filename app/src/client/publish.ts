@@ -32,6 +32,24 @@ import { METADATA_FORMAT, encodeSealedKey, metadataUri, type DatasetMetadata } f
 import { countBytes, type ProgressListener } from "./progress.js";
 import type { MarketWallet } from "./wallet.js";
 
+/**
+ * Licence terms with the marketplace's usual defaults (perpetual, unlimited supply, not metered,
+ * non-transferable, AI training, commercial use and derivative models allowed, no attribution).
+ */
+export function licenseTerms(overrides: Partial<LicenseTermsArgs> = {}): LicenseTermsArgs {
+  return {
+    durationSecs: 0,
+    maxSupply: 0,
+    metered: false,
+    transferable: false,
+    aiTraining: true,
+    commercialUse: true,
+    derivativeModels: true,
+    attributionRequired: false,
+    ...overrides,
+  };
+}
+
 export interface PublishInput {
   file: string;
   title: string;

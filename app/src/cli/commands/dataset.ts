@@ -2,7 +2,7 @@
 import type { Account } from "@solana/kit";
 import type { Command } from "commander";
 
-import { ClientError, formatDuration, parseAmount, publishDataset, readMetadata } from "../../client/index.js";
+import { ClientError, formatDuration, licenseTerms, parseAmount, publishDataset, readMetadata } from "../../client/index.js";
 import {
   DEFAULT_ADDRESS,
   buildAddToAllowList,
@@ -103,16 +103,15 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         tags: options.tag,
         price: parseAmount(options.price, mint.decimals),
         paymentMint,
-        terms: {
+        terms: licenseTerms({
           durationSecs: parseDurationOption(options.duration),
           maxSupply: parseInteger("--max-supply", options.maxSupply, 0, 2 ** 32 - 1),
           metered: options.metered ?? false,
           transferable: options.transferable ?? false,
-          aiTraining: true,
           commercialUse: options.commercial,
           derivativeModels: options.derivatives,
           attributionRequired: options.attribution ?? false,
-        },
+        }),
         referralFeeBps: parseInteger("--referral-bps", options.referralBps, 0, 10_000),
         recipients: recipients.length > 0 ? recipients : undefined,
         deliveryWindowSecs: parseDurationOption(options.deliveryWindow),

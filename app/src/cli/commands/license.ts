@@ -111,8 +111,10 @@ export function registerLicenseCommands(program: Command, context: () => CliCont
       const licenses = await findLicenses(ctx.connection, query);
       const now = await ctx.connection.now();
       const rows: string[] = [];
+      const datasets = new Map<string, Awaited<ReturnType<typeof fetchDataset>>>();
       for (const { address, data } of licenses) {
-        const dataset = await fetchDataset(ctx.connection, data.dataset);
+        const dataset = datasets.get(data.dataset) ?? (await fetchDataset(ctx.connection, data.dataset));
+        datasets.set(data.dataset, dataset);
         const paid = await ctx.amount(dataset.data.paymentMint, data.pricePaid);
         const expiry = data.expiresAt === 0n ? "perpetual" : isLicenseExpired(data, now) ? "EXPIRED" : `until ${isoTime(data.expiresAt)}`;
         rows.push(

@@ -54,14 +54,11 @@ export function registerPayoutCommands(program: Command, context: () => CliConte
     .argument("<license>")
     .action(async (text: string) => {
       const ctx = context();
-      const wallet = await ctx.wallet();
-      const license = parseAddress(text, "licence");
-      const { data } = await fetchLicense(ctx.connection, license);
-      const { data: ds } = await fetchDataset(ctx.connection, data.dataset);
+      const { wallet, license, data, paymentMint } = await readLicense(ctx, text);
       const signature = await sendWithWallet(ctx, await buildClaimReferralFee(ctx.connection, { referrer: wallet.signer, license }));
       ctx.output.result(
         { license, claimed: data.referralFee, signature },
-        `claimed referral fee ${await ctx.amount(ds.paymentMint, data.referralFee)}`,
+        `claimed referral fee ${await ctx.amount(paymentMint, data.referralFee)}`,
       );
     });
 
@@ -85,14 +82,11 @@ export function registerPayoutCommands(program: Command, context: () => CliConte
     .argument("<license>")
     .action(async (text: string) => {
       const ctx = context();
-      const wallet = await ctx.wallet();
-      const license = parseAddress(text, "licence");
-      const { data } = await fetchLicense(ctx.connection, license);
-      const { data: ds } = await fetchDataset(ctx.connection, data.dataset);
+      const { wallet, license, data, paymentMint } = await readLicense(ctx, text);
       const signature = await sendWithWallet(ctx, await buildRefundLicense(ctx.connection, { caller: wallet.signer, license }));
       ctx.output.result(
         { license, refunded: data.pricePaid, buyer: data.buyer, signature },
-        `refunded ${await ctx.amount(ds.paymentMint, data.pricePaid)} to ${data.buyer}`,
+        `refunded ${await ctx.amount(paymentMint, data.pricePaid)} to ${data.buyer}`,
       );
     });
 
@@ -107,4 +101,13 @@ export function registerPayoutCommands(program: Command, context: () => CliConte
       const signature = await sendWithWallet(ctx, await buildCloseLicense({ buyer: wallet.signer, dataset }));
       ctx.output.result({ dataset, signature }, `licence of ${dataset} closed`);
     });
+}
+
+/** The wallet, and the licence named on the command line with its dataset's payment mint. */
+async function readLicense(ctx: CliContext, text: string) {
+  const wallet = await ctx.wallet();
+  const license = parseAddress(text, "licence");
+  const { data } = await fetchLicense(ctx.connection, license);
+  const { data: dataset } = await fetchDataset(ctx.connection, data.dataset);
+  return { wallet, license, data, paymentMint: dataset.paymentMint };
 }
