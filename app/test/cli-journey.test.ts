@@ -343,6 +343,76 @@ describe("the marketplace through the CLI", () => {
     );
   });
 
+  test("after the sale: metered credits, a dispute ruled as a split, a refund after a missed delivery, a renewal", async () => {
+    const publish = async (title: string, extra: string[]) => {
+      const path = join(world.dir, `${title}.bin`);
+      await writeFile(path, randomBytes(200_000));
+      return (await world.json<{ dataset: string }>(world.owner, ["dataset", "publish", path, "--title", title, "--mint", usdc, ...extra])).dataset;
+    };
+    const balanceOf = (party: { wallet: { signer: { address: Address } } }) =>
+      walletTokenBalance(world.connection, world.market.usdc, party.wallet.signer.address);
+
+    // Metered: 2 credits at 0.5, each use burns one; a third use is refused until a top-up.
+    const metered = await publish("metered", ["--price", "0.5", "--metered", "--dispute-window", "1h"]);
+    const user = await world.party("metered-user", 10n * USDC);
+    assertRefusal(await world.run(user, ["license", "buy", metered, "--max-price", "0.5", "--credits", "2"]), EXIT.refused, /the price is 1, above your --max-price 0.5/);
+    assert.equal((await world.run(user, ["license", "buy", metered, "--max-price", "1", "--credits", "2"])).code, 0);
+    assert.equal((await world.run(world.owner, ["deliver"])).code, 0);
+    for (const run of ["r1", "r2"]) {
+      assert.equal((await world.run(user, ["usage", "record", metered, "--model", "cd".repeat(32), "--run-id", run])).code, 0);
+    }
+    assertRefusal(await world.run(user, ["usage", "record", metered, "--model", "cd".repeat(32)]), EXIT.refused, /NoCreditsLeft/);
+    const meteredLicense = await findLicenseAddress(address(metered), user.wallet.signer.address);
+    await world.connection.advanceTime(HOUR + 1n);
+    assert.equal((await world.run(user, ["settle", meteredLicense])).code, 0);
+    assert.equal((await world.run(user, ["license", "credits", metered, "3", "--max-price", "1.5"])).code, 0);
+    assert.equal((await world.run(user, ["usage", "record", metered, "--model", "cd".repeat(32)])).code, 0);
+    const receipts = await world.json<unknown[]>(user, ["usage", "list", "--license", meteredLicense]);
+    assert.equal(receipts.length, 3);
+    assert.equal(await balanceOf(user), 10n * USDC - 2_500_000n);
+
+    // A dispute: the arbiter (the operator) gives 40% back; the record is then closed.
+    const disputed = await publish("disputed", ["--price", "10", "--dispute-window", "1h"]);
+    const unhappy = await world.party("unhappy", 10n * USDC);
+    assert.equal((await world.run(unhappy, ["license", "buy", disputed, "--max-price", "10"])).code, 0);
+    assert.equal((await world.run(world.owner, ["deliver"])).code, 0);
+    assert.equal((await world.run(unhappy, ["dispute", "open", disputed, "--reason", "not-as-described", "--evidence", "ipfs://evidence"])).code, 0);
+    const disputedLicense = await findLicenseAddress(address(disputed), unhappy.wallet.signer.address);
+    assertRefusal(await world.run(world.owner, ["dispute", "rule", disputedLicense, "--refund"]), EXIT.refused, /NotArbiter/);
+    assertRefusal(await world.run(world.operator, ["dispute", "rule", disputedLicense, "--refund", "--release"]), EXIT.usage, /exactly one of/);
+    assert.equal((await world.run(world.operator, ["dispute", "rule", disputedLicense, "--split", "4000"])).code, 0);
+    assert.equal(await balanceOf(unhappy), 4n * USDC);
+    const shown = await world.run(unhappy, ["dispute", "show", disputedLicense]);
+    assert.match(shown.stdout, /not-as-described; evidence ipfs:\/\/evidence/);
+    assert.equal((await world.run(unhappy, ["dispute", "close", disputed])).code, 0);
+
+    // A missed delivery: once the window has passed anyone may refund, and the buyer is paid back.
+    const missed = await publish("missed", ["--price", "3", "--delivery-window", "1h"]);
+    const waiting = await world.party("waiting", 3n * USDC);
+    assert.equal((await world.run(waiting, ["license", "buy", missed, "--max-price", "3"])).code, 0);
+    const missedLicense = await findLicenseAddress(address(missed), waiting.wallet.signer.address);
+    assertRefusal(await world.run(waiting, ["refund", missedLicense]), EXIT.refused, /DeliveryWindowOpen/);
+    await world.connection.advanceTime(HOUR + 1n);
+    const late = await world.run(world.owner, ["deliver"]);
+    assert.match(late.stdout, /missed licence .*delivery window has closed/);
+    assert.equal((await world.run(world.buyer, ["refund", missedLicense])).code, 0);
+    assert.equal(await balanceOf(waiting), 3n * USDC);
+    assert.equal((await world.run(waiting, ["close-license", missed])).code, 0);
+
+    // A 30-day licence renewed once settled.
+    const monthly = await publish("monthly", ["--price", "2", "--duration", "30d", "--dispute-window", "1h"]);
+    const subscriber = await world.party("subscriber", 10n * USDC);
+    assert.equal((await world.run(subscriber, ["license", "buy", monthly, "--max-price", "2"])).code, 0);
+    assert.equal((await world.run(world.owner, ["deliver"])).code, 0);
+    const monthlyLicense = await findLicenseAddress(address(monthly), subscriber.wallet.signer.address);
+    await world.connection.advanceTime(HOUR + 1n);
+    assert.equal((await world.run(world.owner, ["settle", monthlyLicense])).code, 0);
+    const before = (await fetchLicense(world.connection, monthlyLicense)).data.expiresAt;
+    assert.equal((await world.run(subscriber, ["license", "renew", monthly, "--max-price", "2"])).code, 0);
+    assert.equal((await fetchLicense(world.connection, monthlyLicense)).data.expiresAt, before + 30n * 86_400n);
+    assert.equal(await balanceOf(subscriber), 6n * USDC);
+  });
+
   test("user mistakes get one line and a usage exit code", async () => {
     assertRefusal(await world.run(world.buyer, ["license", "buy", "not-an-address", "--max-price", "1"]), EXIT.usage, /not a valid address/);
     assertRefusal(await world.run(world.buyer, ["license", "buy", dataset, "--max-price", "ten"]), EXIT.usage, /"ten" is not an amount/);
