@@ -92,6 +92,31 @@ export class CliWorld {
     return { code, stdout: stdout.text, stderr: stderr.text };
   }
 
+  /**
+   * Starts a long-running command (a daemon) without the shared IPFS node; its output can be read
+   * while it runs, and `stop()` aborts it and returns how it ended.
+   */
+  background(party: Party, argv: readonly string[]) {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const abort = new AbortController();
+    const done = runCli(["--keypair", party.keypairPath, ...argv], {
+      streams: { stdout, stderr },
+      connection: this.connection,
+      env: {},
+      signal: abort.signal,
+    });
+    return {
+      stdout,
+      stderr,
+      stop: async (): Promise<CliRun> => {
+        abort.abort();
+        const code = await done;
+        return { code, stdout: stdout.text, stderr: stderr.text };
+      },
+    };
+  }
+
   /** Runs with --json and parses stdout; fails loudly with the CLI's error otherwise. */
   async json<T = Record<string, unknown>>(party: Party, argv: readonly string[]): Promise<T> {
     const result = await this.run(party, ["--json", ...argv]);

@@ -200,36 +200,46 @@ describe("the marketplace through the CLI", () => {
     assert.equal(vault, 0n, "everything paid in was paid out");
   });
 
-  test("a buyer on another machine downloads from the owner's IPFS node over TCP", async () => {
-    const { HeliaContentStore } = await import("../src/storage/index.js");
-    const ownerNode = await HeliaContentStore.open({
-      directory: join(world.dir, "owner-node"),
-      p2p: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-    });
-    try {
-      const p2pFile = join(world.dir, "audio.tar");
-      const p2pContent = randomBytes(3 * MiB + 7);
-      await writeFile(p2pFile, p2pContent);
-      const published = await world.run(world.owner, ["--json", "dataset", "publish", p2pFile, "--title", "Field recordings", "--price", "1", "--mint", usdc], { store: ownerNode });
-      assert.equal(published.code, 0, published.stderr);
-      const p2pDataset = (JSON.parse(published.stdout) as { dataset: string }).dataset;
-      assert.equal((await world.run(world.buyer, ["license", "buy", p2pDataset, "--max-price", "1"])).code, 0);
-      assert.equal((await world.run(world.owner, ["deliver"], { store: ownerNode })).code, 0);
+  test("a buyer on another machine downloads from the owner's delivery daemon, which serves IPFS over TCP", async () => {
+    const ownerNode = ["--ipfs", join(world.dir, "owner-node")];
+    const p2pFile = join(world.dir, "audio.tar");
+    const p2pContent = randomBytes(3 * MiB + 7);
+    await writeFile(p2pFile, p2pContent);
+    const published = await world.run(
+      world.owner,
+      [...ownerNode, "--json", "dataset", "publish", p2pFile, "--title", "Field recordings", "--price", "1", "--mint", usdc],
+      { store: null },
+    );
+    assert.equal(published.code, 0, published.stderr);
+    const p2pDataset = (JSON.parse(published.stdout) as { dataset: string }).dataset;
+    assert.equal((await world.run(world.buyer, ["license", "buy", p2pDataset, "--max-price", "1"])).code, 0);
 
-      const buyerNode = ["--ipfs", join(world.dir, "buyer-node"), "--ipfs-peer", ownerNode.listenAddresses()[0]!];
+    // The owner's daemon delivers the key and serves the content; it prints where it listens.
+    const daemon = world.background(world.owner, [...ownerNode, "--ipfs-listen", "/ip4/127.0.0.1/tcp/0", "deliver", "--watch", "--interval", "1s"]);
+    let served: string | undefined;
+    try {
+      for (let i = 0; i < 600 && !(served && daemon.stdout.text.includes("delivered licence")); i++) {
+        served = /serving dataset content to buyers at (\S+)/.exec(daemon.stderr.text)?.[1];
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.match(served ?? "", /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3Koo/, daemon.stderr.text);
+
       const output = join(world.dir, "audio.out");
+      const buyerNode = ["--ipfs", join(world.dir, "buyer-node"), "--ipfs-peer", served!];
       const run = await world.run(world.buyer, [...buyerNode, "download", p2pDataset, "-o", output], { store: null });
       assert.equal(run.code, 0, run.stderr);
       assert.ok((await readFile(output)).equals(p2pContent));
 
-      // Without the owner's node there is nothing to fetch from.
-      const alone = await world.run(world.buyer, ["--ipfs", join(world.dir, "lonely-node"), "download", p2pDataset, "-o", join(world.dir, "audio2.out")], { store: null });
+      // Without the owner's node there is nothing to fetch from; a dead address is reported.
+      const lonely = ["--ipfs", join(world.dir, "lonely-node")];
+      const alone = await world.run(world.buyer, [...lonely, "download", p2pDataset, "-o", join(world.dir, "audio2.out"), "--timeout", "2s"], { store: null });
       assertRefusal(alone, EXIT.notFound, /not available on IPFS/);
-      const dead = ownerNode.listenAddresses()[0]!.replace(/\/tcp\/\d+\//, "/tcp/1/");
-      const unreachable = await world.run(world.buyer, ["--ipfs", join(world.dir, "lonely-node"), "--ipfs-peer", dead, "dataset", "show", p2pDataset], { store: null });
+      const dead = served!.replace(/\/tcp\/\d+\//, "/tcp/1/");
+      const unreachable = await world.run(world.buyer, [...lonely, "--ipfs-peer", dead, "dataset", "show", p2pDataset], { store: null });
       assertRefusal(unreachable, EXIT.network, /cannot connect to IPFS peer/);
     } finally {
-      await ownerNode.stop();
+      const stopped = await daemon.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
     }
   });
 
