@@ -423,6 +423,21 @@ describe("the marketplace through the CLI", () => {
     assert.equal(await balanceOf(subscriber), 6n * USDC);
   });
 
+  test("Ctrl-C stops a download or a publication cleanly: nothing half-written, nothing registered", async () => {
+    const interrupted = new AbortController();
+    interrupted.abort();
+    const download = await world.run(world.buyer, ["download", dataset, "-o", join(downloads, "interrupted.jsonl")], { signal: interrupted.signal });
+    assertRefusal(download, EXIT.interrupted, /interrupted/);
+    assert.deepEqual(await filesIn(downloads), ["corpus.jsonl"]);
+
+    const draft = join(world.dir, "draft.bin");
+    await writeFile(draft, randomBytes(2 * MiB));
+    const before = await world.json<unknown[]>(world.owner, ["dataset", "list", "--mine"]);
+    const publish = await world.run(world.owner, ["dataset", "publish", draft, "--title", "Draft", "--price", "1", "--mint", usdc], { signal: interrupted.signal });
+    assertRefusal(publish, EXIT.interrupted, /interrupted/);
+    assert.equal((await world.json<unknown[]>(world.owner, ["dataset", "list", "--mine"])).length, before.length);
+  });
+
   test("user mistakes get one line and a usage exit code", async () => {
     assertRefusal(await world.run(world.buyer, ["license", "buy", "not-an-address", "--max-price", "1"]), EXIT.usage, /not a valid address/);
     assertRefusal(await world.run(world.buyer, ["license", "buy", dataset, "--max-price", "ten"]), EXIT.usage, /"ten" is not an amount/);

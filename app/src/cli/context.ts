@@ -50,10 +50,13 @@ export function defaultGlobalOptions(env: NodeJS.ProcessEnv): GlobalOptions {
 export interface CliResources {
   connection?: MarketConnection;
   store?: ContentStore;
+  /** Aborted on Ctrl-C: daemons stop, long transfers stop and clean up. */
+  signal?: AbortSignal;
 }
 
 export class CliContext {
   readonly output: Output;
+  readonly signal: AbortSignal;
   private connectionValue: MarketConnection | undefined;
   private storeValue: ContentStore | undefined;
   private walletValue: Promise<MarketWallet> | undefined;
@@ -67,6 +70,7 @@ export class CliContext {
     resources: CliResources = {},
   ) {
     this.output = new Output(streams, options.json);
+    this.signal = resources.signal ?? new AbortController().signal;
     this.connectionValue = resources.connection;
     this.storeValue = resources.store;
     this.ownsConnection = !resources.connection;

@@ -20,6 +20,8 @@ export const EXIT = {
   notFound: 5,
   /** The RPC node, or an IPFS peer given with --ipfs-peer, could not be reached. */
   network: 6,
+  /** Stopped by Ctrl-C (128 + SIGINT). */
+  interrupted: 130,
 } as const;
 
 export interface Failure {
@@ -28,6 +30,9 @@ export interface Failure {
 }
 
 export function describeFailure(error: unknown): Failure {
+  if (error instanceof Error && error.name === "AbortError") {
+    return { message: "interrupted; nothing was left half-written", exitCode: EXIT.interrupted };
+  }
   if (error instanceof ClientError) {
     const exitCode = { usage: EXIT.usage, refused: EXIT.refused, verification: EXIT.verification, "not-found": EXIT.notFound }[
       error.kind

@@ -4,7 +4,8 @@ import { runCli } from "./program.js";
 const abort = new AbortController();
 let interrupted = false;
 process.on("SIGINT", () => {
-  // First Ctrl-C stops a daemon cleanly; a second one exits at once.
+  // The first Ctrl-C stops a daemon or a transfer cleanly (temporary files removed); a second one
+  // exits at once.
   if (interrupted) process.exit(130);
   interrupted = true;
   abort.abort();

@@ -18,8 +18,6 @@ import { registerWalletCommands } from "./commands/wallet.js";
 export interface CliHost extends CliResources {
   streams: CliStreams;
   env?: NodeJS.ProcessEnv;
-  /** Stops long-running commands (deliver --watch). */
-  signal?: AbortSignal;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -65,13 +63,12 @@ export async function runCli(argv: readonly string[], host: CliHost): Promise<nu
     }
     return context;
   };
-  const signal = host.signal ?? new AbortController().signal;
 
   registerWalletCommands(program, getContext);
   registerMarketCommands(program, getContext);
   registerDatasetCommands(program, getContext);
   registerLicenseCommands(program, getContext);
-  registerDeliveryCommands(program, getContext, signal);
+  registerDeliveryCommands(program, getContext);
   registerUsageCommands(program, getContext);
   registerReviewCommands(program, getContext);
   registerDisputeCommands(program, getContext);

@@ -32,7 +32,7 @@ export async function downloadDataset(
   connection: MarketConnection,
   store: ContentStore,
   holder: MarketWallet,
-  input: { dataset: Address; output: string; onProgress?: ProgressListener; timeoutMs?: number },
+  input: { dataset: Address; output: string; onProgress?: ProgressListener; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<DownloadResult> {
   const licenseAddress = await findLicenseAddress(input.dataset, holder.signer.address);
   const license = await fetchMaybeLicense(connection, licenseAddress);
@@ -69,7 +69,13 @@ export async function downloadDataset(
       (m) => m.ciphertextBytes,
       () => 0,
     );
-    const ciphertext = countBytes(store.cat(cid, { timeoutMs: input.timeoutMs }), "download", total, input.onProgress);
+    const ciphertext = countBytes(
+      store.cat(cid, { timeoutMs: input.timeoutMs, signal: input.signal }),
+      "download",
+      total,
+      input.onProgress,
+      input.signal,
+    );
     const summary = await decryptToFile(ciphertext, input.output, contentKey, {
       expectedSha256: new Uint8Array(dataset.data.contentHash),
     });

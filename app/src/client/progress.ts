@@ -10,16 +10,18 @@ export interface ProgressEvent {
 
 export type ProgressListener = (event: ProgressEvent) => void;
 
-/** Passes `source` through, reporting the bytes seen so far. */
+/** Passes `source` through, reporting the bytes seen so far; stops with an AbortError on `signal`. */
 export async function* countBytes(
   source: AsyncIterable<Uint8Array>,
   phase: ProgressPhase,
   total: number,
   onProgress: ProgressListener | undefined,
+  signal?: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
   let done = 0;
   onProgress?.({ phase, done, total });
   for await (const piece of source) {
+    signal?.throwIfAborted();
     done += piece.length;
     onProgress?.({ phase, done, total });
     yield piece;

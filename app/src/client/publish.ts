@@ -68,6 +68,8 @@ export interface PublishInput {
   allowListEnabled?: boolean;
   previousVersion?: Address;
   onProgress?: ProgressListener;
+  /** Stops the work (the temporary ciphertext is removed, nothing is registered). */
+  signal?: AbortSignal;
 }
 
 export interface PublishResult {
@@ -96,6 +98,7 @@ export async function publishDataset(
       "encrypt",
       size,
       input.onProgress,
+      input.signal,
     );
     const encryption = encryptStream(plaintext, contentKey);
     await writeFileAtomically(ciphertextPath, encryption, { durable: false });
@@ -112,6 +115,7 @@ export async function publishDataset(
         "upload",
         summary.ciphertextBytes,
         input.onProgress,
+        input.signal,
       ),
     );
     const ownerKeys = await owner.encryptionKeyPair();
@@ -128,6 +132,7 @@ export async function publishDataset(
       ownerSealedKey: encodeSealedKey(await sealContentKey(contentKey, ownerKeys.publicKey)),
     };
     const uri = metadataUri(await store.addJson(metadata));
+    input.signal?.throwIfAborted();
 
     const instructions = await buildRegisterDataset(connection, {
       owner: owner.signer,

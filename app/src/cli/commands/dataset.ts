@@ -119,6 +119,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         allowListEnabled: options.allowList ?? false,
         previousVersion: options.previous ? parseAddress(options.previous, "--previous") : undefined,
         onProgress: ctx.output.progress(),
+        signal: ctx.signal,
       });
       ctx.output.result(result, [
         `published dataset ${result.dataset}`,

@@ -9,7 +9,7 @@ import { parseAddress, type CliContext } from "../context.js";
 import { formatBytes } from "../output.js";
 import { parseDurationOption } from "../parse.js";
 
-export function registerDeliveryCommands(program: Command, context: () => CliContext, signal: AbortSignal): void {
+export function registerDeliveryCommands(program: Command, context: () => CliContext): void {
   program
     .command("deliver")
     .description("seal and deliver the content key of every licence of your datasets still waiting for it")
@@ -39,7 +39,7 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
       for (const address of serving) ctx.output.note(`serving dataset content to buyers at ${address}`);
       await watchDeliveries(ctx.connection, store, wallet, {
         intervalMs,
-        signal,
+        signal: ctx.signal,
         onEvent,
         onPassError: (error) => ctx.output.note(`delivery pass failed, retrying: ${error instanceof Error ? error.message : String(error)}`),
       });
@@ -60,6 +60,7 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
         output: resolve(options.output),
         onProgress: ctx.output.progress(),
         timeoutMs: parseDurationOption(options.timeout) * 1000,
+        signal: ctx.signal,
       });
       ctx.output.result(result, [
         `downloaded ${formatBytes(result.plaintextBytes)} to ${result.output}`,
