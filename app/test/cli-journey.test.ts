@@ -453,6 +453,8 @@ describe("the marketplace through the CLI", () => {
     const bad = await runWithKeypair(world, garbage, ["wallet", "show"]);
     assertRefusal(bad, EXIT.usage, /not a Solana keypair file/);
     assert.doesNotMatch(bad.stderr, /1,2,3/, "the keypair file's content is never echoed");
+    const overwrite = await world.run(world.buyer, ["wallet", "new"]);
+    assertRefusal(overwrite, EXIT.usage, /already exists; a keypair file is never overwritten/);
     const unknown = await world.run(world.buyer, ["licence", "buy"]);
     assert.equal(unknown.code, EXIT.usage);
     assert.doesNotMatch(unknown.stderr, /\n\s+at /);

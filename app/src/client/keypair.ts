@@ -63,6 +63,13 @@ export async function createKeypairFile(path: string): Promise<LoadedWallet> {
   secretKey.set(seed, 0);
   secretKey.set(getAddressEncoder().encode(signer.address), 32);
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, JSON.stringify([...secretKey]), { mode: 0o600, flag: "wx" });
+  try {
+    await writeFile(path, JSON.stringify([...secretKey]), { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new KeypairFileError(
+      code === "EEXIST" ? `${path} already exists; a keypair file is never overwritten` : `cannot write ${path}: ${code ?? String(error)}`,
+    );
+  }
   return { signer: await createKeyPairSignerFromBytes(secretKey), secretKey };
 }

@@ -1,15 +1,15 @@
 // SPL Token set-up the marketplace needs around it: a USDC-like payment mint for local clusters,
 // funded wallets, token accounts and balances. Real SPL Token instructions, sent like any other.
-import { generateKeyPairSigner, getU64Decoder, type Address, type TransactionSigner } from "@solana/kit";
+import { generateKeyPairSigner, type Address, type TransactionSigner } from "@solana/kit";
 import { getCreateAccountInstruction } from "@solana-program/system";
 import { getInitializeMint2Instruction, getMintSize, getMintToInstruction } from "@solana-program/token";
 
 import {
-  TOKEN_ACCOUNT_AMOUNT_OFFSET,
   TOKEN_PROGRAM_ADDRESS,
   createAssociatedTokenIdempotentInstruction,
-  findAssociatedTokenAddress,
+  fetchTokenBalance,
   fetchTokenProgramOfMint,
+  findAssociatedTokenAddress,
 } from "../sdk/index.js";
 import type { MarketConnection } from "./connection.js";
 
@@ -92,9 +92,7 @@ export async function mintTo(
 
 /** A token account's balance; 0 when the account does not exist. */
 export async function tokenBalance(connection: MarketConnection, tokenAccount: Address): Promise<bigint> {
-  const [account] = await connection.getAccounts([tokenAccount]);
-  if (!account?.exists) return 0n;
-  return getU64Decoder().decode(account.data, TOKEN_ACCOUNT_AMOUNT_OFFSET);
+  return (await fetchTokenBalance(connection, tokenAccount)) ?? 0n;
 }
 
 /** `owner`'s balance of `mint` in its associated account. */
