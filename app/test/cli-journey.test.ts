@@ -458,6 +458,16 @@ describe("the marketplace through the CLI", () => {
     const unknown = await world.run(world.buyer, ["licence", "buy"]);
     assert.equal(unknown.code, EXIT.usage);
     assert.doesNotMatch(unknown.stderr, /\n\s+at /);
+    // Bounds the program enforces are checked before encrypting anything.
+    for (const [extra, message] of [
+      [["--title", "x".repeat(65)], /the title must be 1 to 64 bytes/],
+      [["--title", "ok", "--dispute-window", "10m"], /dispute window must be between 1h and 30d/],
+      [["--title", "ok", "--recipient", `${world.owner.wallet.signer.address}:6000`], /must add up to 10000 bps/],
+    ] as const) {
+      const refused = await world.run(world.owner, ["dataset", "publish", file, "--price", "1", "--mint", usdc, ...extra]);
+      assertRefusal(refused, EXIT.usage, message);
+      assert.doesNotMatch(refused.stderr, /encrypting/);
+    }
     const duplicate = await world.run(world.owner, ["dataset", "publish", file, "--title", "again", "--price", "1", "--mint", usdc]);
     assertRefusal(duplicate, EXIT.refused, /already registered as dataset/);
   });

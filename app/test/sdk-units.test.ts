@@ -264,3 +264,20 @@ describe("browser safety", () => {
     assert.ok(seen.size > 20, `walked ${seen.size} modules`);
   });
 });
+
+describe("limits", () => {
+  test("every limit the SDK exports equals the program's constant of the same name", async () => {
+    const sdk = (await import("../src/sdk/constants.js")) as unknown as Record<string, unknown>;
+    const source = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), "../../programs/data_market/src/constants.rs"), "utf8");
+    const program = new Map<string, number>();
+    for (const [, name, expression] of source.matchAll(/pub const ([A-Z0-9_]+): (?:u8|u16|u32|u64|usize) = ([0-9_ *]+);/g)) {
+      program.set(name!, expression!.split("*").reduce((product, factor) => product * Number(factor.trim().replaceAll("_", "")), 1));
+    }
+    const limits = Object.entries(sdk).filter(([name, value]) => /^(MAX|MIN)_|_LEN$|^BPS_/.test(name) && typeof value === "number");
+    assert.ok(limits.length >= 18, `only ${limits.length} limits found`);
+    for (const [name, value] of limits) {
+      assert.ok(program.has(name), `${name} has no counterpart in constants.rs`);
+      assert.equal(value, program.get(name), name);
+    }
+  });
+});

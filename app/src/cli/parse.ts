@@ -55,6 +55,9 @@ export const parseState = enumParser<typeof DatasetState>("state", STATES);
 export const parsePurpose = enumParser<typeof UsagePurpose>("purpose", PURPOSES);
 export const parseReason = enumParser<typeof DisputeReason>("dispute reason", REASONS);
 
+/** Commander's accumulator for a repeatable option. */
+export const collectValues = (value: string, previous: string[]): string[] => [...previous, value];
+
 /** The name of an enum value in one of the tables above. */
 export function nameOf(table: Record<string, number>, value: number): string {
   return Object.entries(table).find(([, v]) => v === value)?.[0] ?? String(value);

@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { CliContext, defaultGlobalOptions, type CliResources, type GlobalOptions } from "./context.js";
 import { EXIT, describeFailure } from "./failure.js";
 import type { CliStreams } from "./output.js";
+import { collectValues } from "./parse.js";
 import { registerDatasetCommands } from "./commands/dataset.js";
 import { registerDeliveryCommands } from "./commands/delivery.js";
 import { registerDisputeCommands } from "./commands/dispute.js";
@@ -20,8 +21,6 @@ export interface CliHost extends CliResources {
   env?: NodeJS.ProcessEnv;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 /** Runs one command line (without the node and script arguments); resolves to the exit code. */
 export async function runCli(argv: readonly string[], host: CliHost): Promise<number> {
   const defaults = defaultGlobalOptions(host.env ?? process.env);
@@ -34,13 +33,13 @@ export async function runCli(argv: readonly string[], host: CliHost): Promise<nu
     .option(
       "--ipfs-listen <multiaddr>",
       "serve content from the embedded IPFS node on this address, e.g. /ip4/0.0.0.0/tcp/4001 (repeat; env DATA_MARKET_IPFS_LISTEN)",
-      collect,
+      collectValues,
       defaults.ipfsListen,
     )
     .option(
       "--ipfs-peer <multiaddr>",
       "connect the embedded IPFS node to this peer, e.g. a dataset owner's (repeat; env DATA_MARKET_IPFS_PEERS)",
-      collect,
+      collectValues,
       defaults.ipfsPeer,
     )
     .option("--json", "machine-readable output on stdout")

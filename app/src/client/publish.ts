@@ -18,6 +18,17 @@ import {
   writeFileAtomically,
 } from "../crypto/index.js";
 import {
+  BPS_DENOMINATOR,
+  MAX_DELIVERY_WINDOW_SECS,
+  MAX_DISPUTE_WINDOW_SECS,
+  MAX_LICENSE_DURATION_SECS,
+  MAX_RECIPIENTS,
+  MAX_REFERRAL_FEE_BPS,
+  MAX_TAGS,
+  MAX_TITLE_LEN,
+  MIN_DELIVERY_WINDOW_SECS,
+  MIN_DISPUTE_WINDOW_SECS,
+  TAG_LEN,
   buildRegisterDataset,
   fetchMaybeDataset,
   findDatasetAddress,
@@ -82,12 +93,39 @@ export interface PublishResult {
   signature: string;
 }
 
+/**
+ * The program's bounds on what is registered, checked before any work so that a mistake does not
+ * surface only after a multi-GB file has been encrypted and uploaded. The program checks them again.
+ */
+export function checkPublishInput(input: PublishInput, owner: Address): void {
+  const refuse = (message: string) => {
+    throw new ClientError("usage", message);
+  };
+  const bytes = (text: string) => new TextEncoder().encode(text).length;
+  if (bytes(input.title) === 0 || bytes(input.title) > MAX_TITLE_LEN) refuse(`the title must be 1 to ${MAX_TITLE_LEN} bytes`);
+  if (input.tags.length > MAX_TAGS) refuse(`at most ${MAX_TAGS} tags`);
+  for (const tag of input.tags) if (bytes(tag) === 0 || bytes(tag) > TAG_LEN) refuse(`tag "${tag}" must be 1 to ${TAG_LEN} bytes`);
+  if (input.deliveryWindowSecs < MIN_DELIVERY_WINDOW_SECS || input.deliveryWindowSecs > MAX_DELIVERY_WINDOW_SECS) {
+    refuse("the delivery window must be between 1h and 30d");
+  }
+  if (input.disputeWindowSecs < MIN_DISPUTE_WINDOW_SECS || input.disputeWindowSecs > MAX_DISPUTE_WINDOW_SECS) {
+    refuse("the dispute window must be between 1h and 30d");
+  }
+  if (BigInt(input.terms.durationSecs) > BigInt(MAX_LICENSE_DURATION_SECS)) refuse("a licence lasts at most 10 years");
+  if ((input.referralFeeBps ?? 0) > MAX_REFERRAL_FEE_BPS) refuse(`the referral fee is at most ${MAX_REFERRAL_FEE_BPS} bps`);
+  const recipients = input.recipients ?? [{ wallet: owner, bps: BPS_DENOMINATOR }];
+  if (recipients.length === 0 || recipients.length > MAX_RECIPIENTS) refuse(`1 to ${MAX_RECIPIENTS} revenue recipients`);
+  if (new Set(recipients.map((r) => r.wallet)).size !== recipients.length) refuse("a revenue recipient appears twice");
+  if (recipients.reduce((sum, r) => sum + r.bps, 0) !== BPS_DENOMINATOR) refuse("the revenue shares must add up to 10000 bps");
+}
+
 export async function publishDataset(
   connection: MarketConnection,
   store: ContentStore,
   owner: MarketWallet,
   input: PublishInput,
 ): Promise<PublishResult> {
+  checkPublishInput(input, owner.signer.address);
   const size = await fileSize(input.file);
   const contentKey = generateContentKey();
   const workDir = await mkdtemp(join(tmpdir(), "data-market-publish-"));

@@ -29,6 +29,11 @@ export const MAX_REVIEW_URI_LEN = 100;
 export const MAX_EVIDENCE_URI_LEN = 200;
 export const SEALED_KEY_LEN = 96;
 export const MAX_CREDITS_PER_PURCHASE = 1_000_000;
+export const MIN_DELIVERY_WINDOW_SECS = 60 * 60;
+export const MAX_DELIVERY_WINDOW_SECS = 30 * 24 * 60 * 60;
+export const MIN_DISPUTE_WINDOW_SECS = 60 * 60;
+export const MAX_DISPUTE_WINDOW_SECS = 30 * 24 * 60 * 60;
+export const MAX_LICENSE_DURATION_SECS = 10 * 365 * 24 * 60 * 60;
 
 /** Byte offsets (8-byte discriminator included) of the fixed-position fields that listings filter on. */
 export const LAYOUT = {

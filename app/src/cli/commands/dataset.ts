@@ -25,6 +25,7 @@ import { formatBytes } from "../output.js";
 import {
   CATEGORIES,
   PURPOSES,
+  collectValues,
   STATES,
   nameOf,
   parseCategory,
@@ -56,8 +57,6 @@ interface PublishOptions {
   attribution?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export function registerDatasetCommands(program: Command, context: () => CliContext): void {
   const dataset = program.command("dataset").description("register, find and manage datasets");
 
@@ -70,13 +69,13 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
     .requiredOption("--mint <address>", "payment mint (e.g. the cluster's USDC)")
     .option("--description <text>", "longer description (in the metadata on IPFS)")
     .option("--category <category>", `one of ${Object.keys(CATEGORIES).join(", ")}`, "other")
-    .option("--tag <tag>", "a tag to be found by (repeat, at most 5)", collect, [])
+    .option("--tag <tag>", "a tag to be found by (repeat, at most 5)", collectValues, [])
     .option("--duration <duration>", "licence validity, e.g. 30d; 0 = perpetual", "0")
     .option("--max-supply <n>", "licences outstanding at once; 0 = unlimited", "0")
     .option("--metered", "sell credits, one per recorded use, at --price each")
     .option("--transferable", "licence tokens may change hands")
     .option("--referral-bps <bps>", "share paid to the front-end that referred a sale", "0")
-    .option("--recipient <address:bps>", "revenue share (repeat; default: all to you)", collect, [])
+    .option("--recipient <address:bps>", "revenue share (repeat; default: all to you)", collectValues, [])
     .option("--delivery-window <duration>", "time to deliver the key before the buyer may claim a refund", "1d")
     .option("--dispute-window <duration>", "time after delivery the buyer may dispute", "1d")
     .option("--allow-list", "only allow-listed buyers may purchase")
