@@ -423,6 +423,38 @@ describe("the marketplace through the CLI", () => {
     assert.equal(await balanceOf(subscriber), 6n * USDC);
   });
 
+  test("lifecycle and allow-list: paused and unlisted datasets, allow-listed buyers, a retired dataset closed", async () => {
+    const path = join(world.dir, "private.bin");
+    await writeFile(path, randomBytes(100_000));
+    const privateSet = (await world.json<{ dataset: string }>(world.owner, [
+      "dataset", "publish", path, "--title", "Private set", "--price", "1", "--mint", usdc, "--tag", "private", "--allow-list",
+    ])).dataset;
+    const guest = await world.party("guest", 5n * USDC);
+    assertRefusal(await world.run(guest, ["license", "buy", privateSet, "--max-price", "1"]), EXIT.refused, /NotOnAllowList/);
+    assert.equal((await world.run(world.owner, ["dataset", "allow", privateSet, guest.wallet.signer.address])).code, 0);
+
+    assert.equal((await world.run(world.owner, ["dataset", "state", privateSet, "paused"])).code, 0);
+    assertRefusal(await world.run(guest, ["license", "buy", privateSet, "--max-price", "1"]), EXIT.refused, /DatasetNotActive/);
+    assert.equal((await world.run(world.owner, ["dataset", "state", privateSet, "unlisted"])).code, 0);
+    const listed = await world.json<{ address: string }[]>(guest, ["dataset", "list", "--tag", "private"]);
+    assert.deepEqual(listed, [], "unlisted datasets are not listed");
+    assert.equal((await world.json<{ address: string }[]>(guest, ["dataset", "list", "--tag", "private", "--state", "unlisted"])).length, 1);
+    assert.equal((await world.run(world.owner, ["dataset", "state", privateSet, "active"])).code, 0);
+    assert.equal((await world.run(guest, ["license", "buy", privateSet, "--max-price", "1"])).code, 0);
+    assert.equal((await world.run(world.owner, ["dataset", "disallow", privateSet, guest.wallet.signer.address])).code, 0);
+
+    // Retiring and closing: refused while the licence is owed, allowed once everything is paid out.
+    assert.equal((await world.run(world.owner, ["dataset", "state", privateSet, "retired"])).code, 0);
+    assertRefusal(await world.run(world.owner, ["dataset", "close", privateSet]), EXIT.refused, /DatasetStillInUse|LicenseStillOwed/);
+    const guestLicense = await findLicenseAddress(address(privateSet), guest.wallet.signer.address);
+    await world.connection.advanceTime(86_400n + 1n);
+    assert.equal((await world.run(guest, ["refund", guestLicense])).code, 0);
+    assert.equal((await world.run(guest, ["close-license", privateSet])).code, 0);
+    const closed = await world.run(world.owner, ["dataset", "close", privateSet]);
+    assert.equal(closed.code, 0, closed.stderr);
+    assertRefusal(await world.run(guest, ["dataset", "show", privateSet]), EXIT.notFound, /does not exist/);
+  });
+
   test("Ctrl-C stops a download or a publication cleanly: nothing half-written, nothing registered", async () => {
     const interrupted = new AbortController();
     interrupted.abort();
