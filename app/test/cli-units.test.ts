@@ -127,3 +127,22 @@ describe("output", () => {
     assert.match(stderr.text, /^\rdownloading +\[\.{30}\]   0% 0 B \/ 100 B   \rdownloading +\[#{30}\] 100% 100 B \/ 100 B   \n$/);
   });
 });
+
+describe("wallets", () => {
+  test("a browser wallet's signMessage and the CLI's keypair file derive the same X25519 key", async () => {
+    const { createKeypairFile, keypairWallet, messageSigningWallet } = await import("../src/client/index.js");
+    const { getAddressEncoder, signBytes } = await import("@solana/kit");
+    const dir = await mkdtemp(join(tmpdir(), "cli-wallet-"));
+    try {
+      const file = await createKeypairFile(join(dir, "id.json"));
+      const phantomLike = messageSigningWallet(file.signer, {
+        publicKey: new Uint8Array(getAddressEncoder().encode(file.signer.address)),
+        signMessage: async (message) => new Uint8Array(await signBytes(file.signer.keyPair.privateKey, message)),
+      });
+      const fromFile = await keypairWallet(file).encryptionKeyPair();
+      assert.deepEqual((await phantomLike.encryptionKeyPair()).publicKey, fromFile.publicKey);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
