@@ -2,15 +2,16 @@
  * Client benchmark, one run on a generated file (1 GiB by default, BENCH_FILE_BYTES to change it):
  *
  *   1. `sha256sum` (the system binary) over the plaintext: the reference speed.
- *   2. encrypt + hash with the Node DMC1 implementation, file to file.
+ *   2. encrypt + hash with the Node DMC1 implementation, file to file, as `dataset publish` does it:
+ *      into a temporary ciphertext file that is not fsynced (it is read back into IPFS, then removed).
  *   3. download + decrypt + verify: the ciphertext is added to an embedded Helia node, then
  *      cat -> decrypt -> sha256 check -> output file written atomically (temp file + rename).
  *
  * Prints a table and writes target/bench/client.json (at the repository root). Throughputs are in
  * MB/s of plaintext (1 MB = 10^6 bytes); peak RSS is this process's maximum resident set in MB
  * (the sha256sum child is not included). Dirty pages are flushed (`sync`) before each timed phase
- * so one phase's write-back does not slow the next; writes inside a phase are fsynced as the
- * client does. Everything lives in a temporary directory that is removed at the end.
+ * so one phase's write-back does not slow the next; writes inside a phase are fsynced where the
+ * client fsyncs (the downloaded file, before and after its rename). Everything lives in a temporary directory that is removed at the end.
  */
 import { spawn } from 'node:child_process'
 import { createCipheriv, randomBytes } from 'node:crypto'
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
 
     const key = generateContentKey()
     const enc = await timed('encrypt + sha256 (node, file -> file)', FILE_BYTES, () =>
-      encryptFile(plainPath, cipherPath, key),
+      encryptFile(plainPath, cipherPath, key, { durable: false }),
     )
     const contentHash = toHex(enc.result.sha256)
     if (contentHash !== sha.result) {
