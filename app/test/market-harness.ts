@@ -58,9 +58,9 @@ export class Market {
   }
 
   /** AccountReader over the SVM's accounts. */
-  readonly reader: AccountReader = {
-    getAccounts: async (addresses) => addresses.map((a) => this.svm.getAccount(a)),
-  };
+  get reader(): AccountReader {
+    return this.connection;
+  }
 
   /** Makes `authority` the program's upgrade authority, as a deployment does. */
   setUpgradeAuthority(authority: Address): Promise<void> {

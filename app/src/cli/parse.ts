@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 
-import { ClientError, parseDuration } from "../client/index.js";
+import { ClientError } from "../client/index.js";
 import { fromHex } from "../crypto/index.js";
 import { DatasetCategory, DatasetState, DisputeReason, UsagePurpose } from "../sdk/index.js";
 
@@ -61,10 +61,6 @@ export const collectValues = (value: string, previous: string[]): string[] => [.
 /** The name of an enum value in one of the tables above. */
 export function nameOf(table: Record<string, number>, value: number): string {
   return Object.entries(table).find(([, v]) => v === value)?.[0] ?? String(value);
-}
-
-export function parseDurationOption(text: string): number {
-  return parseDuration(text);
 }
 
 export function parseInteger(what: string, text: string, min: number, max: number): number {

@@ -97,21 +97,34 @@ export class RpcConnection implements MarketConnection {
   }
 
   private async confirm(signature: Signature, lastValidBlockHeight: bigint, instructions: readonly Instruction[]) {
-    const deadline = Date.now() + this.confirmTimeoutMs;
-    for (;;) {
-      const { value } = await this.rpc.getSignatureStatuses([signature]).send();
-      const status = value[0];
+    await this.waitFor(signature, async (status) => {
       if (status?.err) {
         const details = await this.rpc
           .getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0, encoding: "json" })
           .send();
         throw TransactionFailedError.from(status.err, details?.meta?.logMessages ?? null, instructions);
       }
-      const reached = status?.confirmationStatus;
-      if (reached === "finalized" || (reached === "confirmed" && this.commitment !== "finalized")) return;
-      if (Date.now() > deadline) throw new Error(`transaction ${signature} not confirmed in ${this.confirmTimeoutMs} ms`);
       const height = await this.rpc.getBlockHeight({ commitment: this.commitment }).send();
       if (height > lastValidBlockHeight) throw new Error(`transaction ${signature} expired before it landed; try again`);
+    });
+  }
+
+  /**
+   * Polls the signature's status until it reaches this connection's commitment; `check` sees every
+   * status not yet there (and may throw), and the wait gives up after `confirmTimeoutMs`.
+   */
+  private async waitFor(
+    signature: Signature,
+    check: (status: { err: unknown } | null) => Promise<void> = async () => {},
+  ): Promise<void> {
+    const deadline = Date.now() + this.confirmTimeoutMs;
+    for (;;) {
+      const { value } = await this.rpc.getSignatureStatuses([signature]).send();
+      const status = value[0] ?? null;
+      const reached = status?.confirmationStatus;
+      if (!status?.err && (reached === "finalized" || (reached === "confirmed" && this.commitment !== "finalized"))) return;
+      await check(status);
+      if (Date.now() > deadline) throw new Error(`${signature} not confirmed in ${this.confirmTimeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 400));
     }
   }
@@ -129,14 +142,9 @@ export class RpcConnection implements MarketConnection {
 
   async airdrop(address: Address, amount: bigint): Promise<void> {
     const signature = await this.rpc.requestAirdrop(address, lamports(amount), { commitment: this.commitment }).send();
-    const deadline = Date.now() + this.confirmTimeoutMs;
-    for (;;) {
-      const { value } = await this.rpc.getSignatureStatuses([signature]).send();
-      const reached = value[0]?.confirmationStatus;
-      if (reached === "confirmed" || reached === "finalized") return;
-      if (Date.now() > deadline) throw new Error(`airdrop to ${address} not confirmed`);
-      await new Promise((resolve) => setTimeout(resolve, 400));
-    }
+    await this.waitFor(signature, async (status) => {
+      if (status?.err) throw new Error(`airdrop to ${address} failed: ${JSON.stringify(status.err, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`);
+    });
   }
 
   async rentExemption(space: number): Promise<bigint> {

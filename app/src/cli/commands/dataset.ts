@@ -2,7 +2,15 @@
 import type { Account } from "@solana/kit";
 import type { Command } from "commander";
 
-import { ClientError, formatDuration, licenseTerms, parseAmount, publishDataset, readMetadata } from "../../client/index.js";
+import {
+  ClientError,
+  formatDuration,
+  licenseTerms,
+  parseAmount,
+  parseDuration,
+  publishDataset,
+  readMetadata,
+} from "../../client/index.js";
 import {
   DEFAULT_ADDRESS,
   buildAddToAllowList,
@@ -29,7 +37,6 @@ import {
   STATES,
   nameOf,
   parseCategory,
-  parseDurationOption,
   parseInteger,
   parseState,
 } from "../parse.js";
@@ -103,7 +110,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         price: parseAmount(options.price, mint.decimals),
         paymentMint,
         terms: licenseTerms({
-          durationSecs: parseDurationOption(options.duration),
+          durationSecs: parseDuration(options.duration),
           maxSupply: parseInteger("--max-supply", options.maxSupply, 0, 2 ** 32 - 1),
           metered: options.metered ?? false,
           transferable: options.transferable ?? false,
@@ -113,8 +120,8 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         }),
         referralFeeBps: parseInteger("--referral-bps", options.referralBps, 0, 10_000),
         recipients: recipients.length > 0 ? recipients : undefined,
-        deliveryWindowSecs: parseDurationOption(options.deliveryWindow),
-        disputeWindowSecs: parseDurationOption(options.disputeWindow),
+        deliveryWindowSecs: parseDuration(options.deliveryWindow),
+        disputeWindowSecs: parseDuration(options.disputeWindow),
         allowListEnabled: options.allowList ?? false,
         previousVersion: options.previous ? parseAddress(options.previous, "--previous") : undefined,
         onProgress: ctx.output.progress(),

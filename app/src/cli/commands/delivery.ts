@@ -3,11 +3,10 @@ import { resolve } from "node:path";
 
 import type { Command } from "commander";
 
-import { deliverPendingKeys, downloadDataset, watchDeliveries, type DeliveryEvent } from "../../client/index.js";
+import { deliverPendingKeys, downloadDataset, parseDuration, watchDeliveries, type DeliveryEvent } from "../../client/index.js";
 import { HeliaContentStore } from "../../storage/index.js";
 import { parseAddress, type CliContext } from "../context.js";
 import { formatBytes } from "../output.js";
-import { parseDurationOption } from "../parse.js";
 
 export function registerDeliveryCommands(program: Command, context: () => CliContext): void {
   program
@@ -33,7 +32,7 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
         }
         return;
       }
-      const intervalMs = parseDurationOption(options.interval) * 1000 || 1000;
+      const intervalMs = parseDuration(options.interval) * 1000 || 1000;
       ctx.output.note(`delivering for ${wallet.signer.address} on ${ctx.connection.label} every ${options.interval}; Ctrl-C stops`);
       const serving = store instanceof HeliaContentStore ? store.listenAddresses() : [];
       for (const address of serving) ctx.output.note(`serving dataset content to buyers at ${address}`);
@@ -59,7 +58,7 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
         dataset: parseAddress(text, "dataset"),
         output: resolve(options.output),
         onProgress: ctx.output.progress(),
-        timeoutMs: parseDurationOption(options.timeout) * 1000,
+        timeoutMs: parseDuration(options.timeout) * 1000,
         signal: ctx.signal,
       });
       ctx.output.result(result, [
