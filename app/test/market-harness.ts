@@ -4,8 +4,6 @@
 // objects so the tests can check the SDK's error mapping on them. Listings are answered from the
 // program's accounts in the SVM with the SDK's own filters.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 
 import {
   generateKeyPairSigner,
@@ -28,7 +26,6 @@ import {
   type AccountReader,
 } from "../src/sdk/index.js";
 
-export const PROGRAM_SO = fileURLToPath(new URL("../../target/deploy/data_market.so", import.meta.url));
 
 /** A transaction the SVM rejected, with its result (logs, error) for the SDK's error mapping. */
 export class FailedTransaction extends Error {
@@ -53,8 +50,8 @@ export class Market {
   }
 
   static async start(): Promise<Market> {
-    assert.ok(existsSync(PROGRAM_SO), `${PROGRAM_SO} is missing: build the program first`);
-    return new Market(await SvmConnection.start({ programSo: PROGRAM_SO, unixTimestamp: 1_750_000_000n }));
+    // SvmConnection.start refuses clearly when target/deploy/data_market.so is not built.
+    return new Market(await SvmConnection.start({ unixTimestamp: 1_750_000_000n }));
   }
 
   /** AccountReader over the SVM's accounts. */
