@@ -13,8 +13,11 @@ pub const MAX_RECIPIENTS: usize = 8;
 pub const MAX_TAGS: usize = 5;
 pub const TAG_LEN: usize = 32;
 pub const MAX_TITLE_LEN: usize = 64;
-pub const MAX_METADATA_URI_LEN: usize = 200;
-pub const MAX_CID_LEN: usize = 100;
+/// Long enough for `ipfs://<CIDv1>` or a gateway URL; bounded so a registration with every field at
+/// its maximum still fits one legacy transaction (1,232 bytes).
+pub const MAX_METADATA_URI_LEN: usize = 128;
+/// A CIDv1 in base32 is 59 characters, a CIDv0 46.
+pub const MAX_CID_LEN: usize = 64;
 
 /// The buyer can wait for the key between 1 hour and 30 days, then claim a refund.
 pub const MIN_DELIVERY_WINDOW_SECS: u32 = 60 * 60;
@@ -36,7 +39,10 @@ pub const USAGE_PURPOSES: usize = 5;
 pub const MAX_REVIEW_URI_LEN: usize = 100;
 pub const MAX_EVIDENCE_URI_LEN: usize = 200;
 
-/// License token metadata shown by wallets: "License: <title>", cut to this many bytes.
-pub const LICENSE_NAME_MAX_LEN: usize = 32;
+/// A referrer has this long after settlement to claim its fee; after that anyone may hand the fee to
+/// the dataset's recipients, so an absent referrer never blocks a licence or its dataset.
+pub const REFERRAL_CLAIM_WINDOW_SECS: i64 = 90 * 24 * 60 * 60;
+
+/// License token metadata shown by wallets: "License: <title>", the whole title.
 pub const LICENSE_NAME_PREFIX: &str = "License: ";
 pub const LICENSE_SYMBOL: &str = "DLIC";

@@ -155,4 +155,20 @@ pub enum MarketError {
     MeteredNotRenewable,
     #[msg("The buyer is already on this dataset's allow-list")]
     AlreadyAllowListed,
+    #[msg("A referrer must be a front-end registered by the operator, and not the default key")]
+    InvalidReferrer,
+    #[msg("The referral fee is already paid or handed to the recipients")]
+    ReferralFeeResolved,
+    #[msg("The referrer's claim window is still open")]
+    ReferralClaimWindowOpen,
+    #[msg("A payment token account is needed when money moves")]
+    PaymentAccountRequired,
+    #[msg("The licence still grants use of the data: its receipts stay as provenance until it expires, is void or closed")]
+    LicenseStillValid,
+    #[msg("Only an operator-released content hash can be claimed, and only by its claimant")]
+    NotHashClaimant,
+    #[msg("Only a revoked dataset's content hash can be released")]
+    DatasetNotRevoked,
+    #[msg("The account does not match the licence's dataset")]
+    WrongDataset,
 }

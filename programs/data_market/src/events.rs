@@ -42,6 +42,9 @@ pub struct DatasetRegistered {
     pub payment_mint: Pubkey,
     pub price: u64,
     pub previous_version: Pubkey,
+    /// The payment mint has a freeze authority (USDC has one): its issuer could freeze the escrow
+    /// vault and block payouts and refunds. Clients warn buyers and owners about it.
+    pub payment_mint_freezable: bool,
 }
 
 #[event]
@@ -76,6 +79,7 @@ pub struct UsageRecorded {
     pub attestor: Pubkey,
     pub purpose: UsagePurpose,
     pub model_hash: [u8; 32],
+    pub run_id: [u8; 32],
     pub index: u64,
 }
 
@@ -93,6 +97,8 @@ pub struct ReviewSubmitted {
     pub license: Pubkey,
     pub review: Pubkey,
     pub rating: u8,
+    /// The licence was paid for (free licences' ratings are counted apart).
+    pub paid: bool,
     /// False for a first review, true for an edit.
     pub edited: bool,
 }
@@ -116,7 +122,8 @@ pub struct DisputeRuled {
 
 #[event]
 pub struct AccountClosed {
-    /// The closed account (licence, dispute record, allow-list entry or dataset).
+    /// The closed account (licence, dispute record, allow-list entry, receipt, review, front-end,
+    /// vault or dataset).
     pub account: Pubkey,
     pub rent_to: Pubkey,
     pub lamports: u64,
@@ -132,7 +139,8 @@ pub struct LicensePurchased {
     pub referral_fee: u64,
     pub referrer: Pubkey,
     pub credits: u64,
-    pub expires_at: i64,
+    /// The licence's term, which starts when the key is delivered (0 = perpetual).
+    pub duration_secs: u64,
 }
 
 #[event]
@@ -149,6 +157,8 @@ pub struct KeyDelivered {
     pub license: Pubkey,
     pub delivered_by: Pubkey,
     pub delivered_at: i64,
+    /// 0 = perpetual.
+    pub expires_at: i64,
 }
 
 #[event]
@@ -189,4 +199,28 @@ pub struct ProtocolFeesSwept {
     pub dataset: Pubkey,
     pub treasury_account: Pubkey,
     pub amount: u64,
+}
+
+#[event]
+pub struct ReferralFeeForfeited {
+    pub dataset: Pubkey,
+    pub license: Pubkey,
+    pub referrer: Pubkey,
+    /// Handed to the dataset's recipients, split by their shares.
+    pub amount: u64,
+}
+
+#[event]
+pub struct FrontEndChanged {
+    pub wallet: Pubkey,
+    pub registered: bool,
+}
+
+#[event]
+pub struct ContentHashReleased {
+    pub content_hash: [u8; 32],
+    /// The revoked dataset that held the hash.
+    pub revoked_dataset: Pubkey,
+    /// The owner who may now register the hash.
+    pub claimant: Pubkey,
 }

@@ -147,4 +147,28 @@ pub mod data_market {
     pub fn close_dataset<'info>(ctx: Context<'info, CloseDataset<'info>>) -> Result<()> {
         CloseDataset::handler(ctx)
     }
+
+    pub fn close_usage_receipt(ctx: Context<CloseUsageReceipt>) -> Result<()> {
+        CloseUsageReceipt::handler(ctx)
+    }
+
+    pub fn close_review(ctx: Context<CloseReview>) -> Result<()> {
+        CloseReview::handler(ctx)
+    }
+
+    pub fn forfeit_referral_fee(ctx: Context<ForfeitReferralFee>) -> Result<()> {
+        ForfeitReferralFee::handler(ctx)
+    }
+
+    pub fn register_front_end<'info>(ctx: Context<'info, RegisterFrontEnd<'info>>, wallet: Pubkey) -> Result<()> {
+        RegisterFrontEnd::handler(ctx, wallet)
+    }
+
+    pub fn remove_front_end(ctx: Context<RemoveFrontEnd>) -> Result<()> {
+        RemoveFrontEnd::handler(ctx)
+    }
+
+    pub fn release_content_hash(ctx: Context<ReleaseContentHash>, claimant: Pubkey) -> Result<()> {
+        ReleaseContentHash::handler(ctx, claimant)
+    }
 }

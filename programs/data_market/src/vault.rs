@@ -3,11 +3,13 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
+use crate::errors::MarketError;
 use crate::state::Dataset;
 
-/// The buyer pays `amount` into the vault.
+/// The buyer pays `amount` into the vault. `from` may be absent when nothing is paid (a free
+/// dataset), so a buyer needs no account of the payment mint to license it.
 pub fn pay_in<'info>(
-    from: &InterfaceAccount<'info, TokenAccount>,
+    from: Option<&InterfaceAccount<'info, TokenAccount>>,
     vault: &InterfaceAccount<'info, TokenAccount>,
     mint: &InterfaceAccount<'info, Mint>,
     authority: &Signer<'info>,
@@ -17,6 +19,7 @@ pub fn pay_in<'info>(
     if amount == 0 {
         return Ok(());
     }
+    let from = from.ok_or(MarketError::PaymentAccountRequired)?;
     let accounts = TransferChecked {
         from: from.to_account_info(),
         mint: mint.to_account_info(),
@@ -26,11 +29,12 @@ pub fn pay_in<'info>(
     token_interface::transfer_checked(CpiContext::new(token_program.key(), accounts), amount, mint.decimals)
 }
 
-/// The vault (owned by the dataset PDA) pays `amount` out.
+/// The vault (owned by the dataset PDA) pays `amount` out. `to` may be absent when `amount` is 0
+/// (e.g. refunding a free licence).
 pub fn pay_out<'info>(
     dataset: &Account<'info, Dataset>,
     vault: &InterfaceAccount<'info, TokenAccount>,
-    to: &InterfaceAccount<'info, TokenAccount>,
+    to: Option<&InterfaceAccount<'info, TokenAccount>>,
     mint: &InterfaceAccount<'info, Mint>,
     token_program: &Interface<'info, TokenInterface>,
     amount: u64,
@@ -38,6 +42,7 @@ pub fn pay_out<'info>(
     if amount == 0 {
         return Ok(());
     }
+    let to = to.ok_or(MarketError::PaymentAccountRequired)?;
     let accounts = TransferChecked {
         from: vault.to_account_info(),
         mint: mint.to_account_info(),

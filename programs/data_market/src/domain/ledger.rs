@@ -79,6 +79,17 @@ impl EscrowLedger {
         Ok(())
     }
 
+    /// A referral fee nobody claimed in time goes to the recipients instead (no protocol fee: it was
+    /// already taken at settlement).
+    pub fn forfeit_referral(&mut self, amount: u64, shares_bps: &[u16]) -> DomainResult<()> {
+        self.pay_referral(amount)?;
+        let parts: [u64; MAX_RECIPIENTS] = split(amount, shares_bps)?;
+        for (owed, part) in self.claimable.iter_mut().zip(parts) {
+            *owed = owed.checked_add(part).ok_or(MarketError::Overflow)?;
+        }
+        Ok(())
+    }
+
     /// All unswept protocol fees; the caller sends them to the treasury.
     pub fn sweep(&mut self) -> DomainResult<u64> {
         if self.protocol_fees_owed == 0 {
@@ -102,6 +113,7 @@ mod tests {
         Renew(u64),
         Claim(usize),
         ClaimReferral(usize),
+        ForfeitReferral(usize),
         Sweep,
     }
 
@@ -113,6 +125,7 @@ mod tests {
             (0u64..1_000_000_000_000).prop_map(Op::Renew),
             (0usize..MAX_RECIPIENTS).prop_map(Op::Claim),
             any::<usize>().prop_map(Op::ClaimReferral),
+            any::<usize>().prop_map(Op::ForfeitReferral),
             Just(Op::Sweep),
         ]
     }
@@ -166,6 +179,13 @@ mod tests {
                         ledger.pay_referral(fee).unwrap();
                         vault -= fee; paid_out += fee;
                     }
+                    Op::ForfeitReferral(i) if !referrals.is_empty() => {
+                        // stays in the vault, now owed to the recipients
+                        let fee = referrals.swap_remove(i % referrals.len());
+                        let claimable_before: u64 = ledger.claimable.iter().sum();
+                        ledger.forfeit_referral(fee, &shares).unwrap();
+                        prop_assert_eq!(ledger.claimable.iter().sum::<u64>(), claimable_before + fee);
+                    }
                     Op::Sweep => {
                         if let Ok(amount) = ledger.sweep() { vault -= amount; paid_out += amount; }
                         prop_assert_eq!(ledger.sweep(), Err(MarketError::NothingToSweep));
@@ -188,6 +208,7 @@ mod tests {
         assert_eq!(ledger.settle(&fees, &[10_000]), Err(MarketError::EscrowShortfall));
         assert_eq!(ledger.claim(MAX_RECIPIENTS), Err(MarketError::NotARecipient));
         assert_eq!(ledger.pay_referral(1), Err(MarketError::EscrowShortfall));
+        assert_eq!(ledger.forfeit_referral(1, &[10_000]), Err(MarketError::EscrowShortfall));
     }
 
     #[test]

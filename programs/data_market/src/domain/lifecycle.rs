@@ -45,6 +45,18 @@ pub fn expiry(now: i64, duration_secs: u64) -> DomainResult<i64> {
     now.checked_add(duration).ok_or(MarketError::Overflow)
 }
 
+/// When a licence delivered at `delivered_at` expires: its term starts with the key, so a key
+/// delivered late in the delivery window still buys the whole duration.
+pub fn delivered_expiry(delivered_at: i64, duration_secs: u64) -> DomainResult<i64> {
+    expiry(delivered_at, duration_secs)
+}
+
+/// Whether the referrer's claim window on a licence settled at `settled_at` has closed.
+pub fn referral_claim_window_closed(settled_at: i64, now: i64) -> DomainResult<bool> {
+    let end = settled_at.checked_add(crate::constants::REFERRAL_CLAIM_WINDOW_SECS).ok_or(MarketError::Overflow)?;
+    Ok(now >= end)
+}
+
 /// The owner delivers the key: allowed only while waiting and inside the delivery window.
 pub fn deliver(
     state: LicenseState,
@@ -111,12 +123,14 @@ pub fn renew(state: LicenseState, clock: &LicenseClock, duration_secs: u64, now:
 }
 
 /// Whether the licence grants use of the data at `now` (the holder must also hold the token): the
-/// key was delivered, the licence is not void and has not expired. A dispute does not suspend it.
+/// key was delivered, the licence is not void and has not expired. Use is frozen while a dispute is
+/// open, so a ruling never has to weigh credits spent during the dispute.
 pub fn check_usable(state: LicenseState, clock: &LicenseClock, now: i64) -> DomainResult<()> {
     match state {
         LicenseState::AwaitingKey => return Err(MarketError::LicenseNotDelivered),
         LicenseState::Refunded => return Err(MarketError::LicenseVoid),
-        LicenseState::Delivered | LicenseState::Settled | LicenseState::Disputed => {}
+        LicenseState::Disputed => return Err(MarketError::LicenseDisputed),
+        LicenseState::Delivered | LicenseState::Settled => {}
     }
     if clock.expires_at != 0 && now >= clock.expires_at {
         return Err(MarketError::LicenseExpired);
@@ -175,6 +189,24 @@ mod tests {
         assert_eq!(expiry(5, 0), Ok(0));
     }
 
+    #[test]
+    fn use_is_frozen_during_a_dispute() {
+        let c = LicenseClock { bought_at: 0, delivered_at: 1, expires_at: 0 };
+        assert_eq!(check_usable(LicenseState::Disputed, &c, 5), Err(MarketError::LicenseDisputed));
+        assert_eq!(check_usable(LicenseState::Delivered, &c, 5), Ok(()));
+    }
+
+    #[test]
+    fn term_starts_at_delivery_and_referral_window_closes() {
+        // a 10 s licence delivered at the very end of a 1 h window still lasts 10 s
+        assert_eq!(delivered_expiry(3_600, 10), Ok(3_610));
+        assert_eq!(delivered_expiry(3_600, 0), Ok(0));
+        let window = crate::constants::REFERRAL_CLAIM_WINDOW_SECS;
+        assert_eq!(referral_claim_window_closed(100, 100 + window - 1), Ok(false));
+        assert_eq!(referral_claim_window_closed(100, 100 + window), Ok(true));
+        assert_eq!(referral_claim_window_closed(i64::MAX, 0), Err(MarketError::Overflow));
+    }
+
     fn any_state() -> impl Strategy<Value = LicenseState> {
         prop_oneof![
             Just(LicenseState::AwaitingKey),
@@ -213,7 +245,7 @@ mod tests {
         fn validity_follows_expiry(expires_at in 1i64..1_000_000, now in 0i64..2_000_000) {
             let c = LicenseClock { bought_at: 0, delivered_at: 0, expires_at };
             prop_assert_eq!(is_valid(LicenseState::Settled, &c, now), now < expires_at);
-            prop_assert_eq!(is_valid(LicenseState::Disputed, &c, now), now < expires_at);
+            prop_assert_eq!(check_usable(LicenseState::Disputed, &c, now).is_ok(), false);
             if now >= expires_at {
                 prop_assert_eq!(check_usable(LicenseState::Delivered, &c, now), Err(MarketError::LicenseExpired));
             }

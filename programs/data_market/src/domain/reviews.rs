@@ -45,6 +45,36 @@ impl RatingAggregate {
     }
 }
 
+/// A dataset's ratings, reviews of paid licences apart from those of free ones: a free licence costs
+/// nothing to obtain from a fresh wallet, so its reviews cannot be allowed to inflate the rating.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct Ratings {
+    pub paid: RatingAggregate,
+    pub free: RatingAggregate,
+}
+
+impl Ratings {
+    fn bucket(&mut self, paid: bool) -> &mut RatingAggregate {
+        if paid {
+            &mut self.paid
+        } else {
+            &mut self.free
+        }
+    }
+
+    pub fn add(&mut self, rating: u8, paid: bool) -> DomainResult<()> {
+        self.bucket(paid).add(rating)
+    }
+
+    pub fn replace(&mut self, old: u8, new: u8, paid: bool) -> DomainResult<()> {
+        self.bucket(paid).replace(old, new)
+    }
+
+    pub fn remove(&mut self, rating: u8, paid: bool) -> DomainResult<()> {
+        self.bucket(paid).remove(rating)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +87,20 @@ mod tests {
         let mut aggregate = RatingAggregate::default();
         assert_eq!(aggregate.add(9), Err(MarketError::InvalidRating));
         assert_eq!(aggregate.remove(1), Err(MarketError::Overflow));
+    }
+
+    #[test]
+    fn free_reviews_are_counted_apart() {
+        let mut ratings = Ratings::default();
+        ratings.add(5, false).unwrap();
+        ratings.add(5, false).unwrap();
+        ratings.add(2, true).unwrap();
+        assert_eq!(ratings.paid, RatingAggregate { count: 1, sum: 2 });
+        assert_eq!(ratings.free, RatingAggregate { count: 2, sum: 10 });
+        ratings.replace(5, 1, false).unwrap();
+        ratings.remove(2, true).unwrap();
+        assert_eq!(ratings.paid, RatingAggregate::default());
+        assert_eq!(ratings.free, RatingAggregate { count: 2, sum: 6 });
     }
 
     proptest! {

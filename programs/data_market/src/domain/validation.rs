@@ -88,16 +88,11 @@ pub fn non_zero<const N: usize>(bytes: &[u8; N], error: MarketError) -> DomainRe
     Ok(())
 }
 
-/// "License: <title>", cut on a character boundary to LICENSE_NAME_MAX_LEN bytes.
+/// "License: <title>": the whole title, so a wallet shows which dataset the licence is for.
 pub fn license_token_name(title: &str) -> String {
-    let mut name = String::with_capacity(LICENSE_NAME_MAX_LEN);
+    let mut name = String::with_capacity(LICENSE_NAME_PREFIX.len() + title.len());
     name.push_str(LICENSE_NAME_PREFIX);
-    for c in title.chars() {
-        if name.len() + c.len_utf8() > LICENSE_NAME_MAX_LEN {
-            break;
-        }
-        name.push(c);
-    }
+    name.push_str(title);
     name
 }
 
@@ -166,11 +161,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn license_name_fits_and_keeps_a_prefix_of_the_title(title in "\\PC{0,80}") {
+        fn license_name_carries_the_whole_title(title in "\\PC{0,64}") {
             let name = license_token_name(&title);
-            prop_assert!(name.len() <= LICENSE_NAME_MAX_LEN);
+            prop_assert_eq!(name.len(), LICENSE_NAME_PREFIX.len() + title.len());
             prop_assert!(name.starts_with(LICENSE_NAME_PREFIX));
-            prop_assert!(title.starts_with(&name[LICENSE_NAME_PREFIX.len()..]));
+            prop_assert!(name.ends_with(&title));
         }
     }
 }

@@ -11,7 +11,7 @@ pub struct AddToAllowList<'info> {
     /// The dataset owner; pays the entry's rent.
     #[account(mut)]
     pub owner: Signer<'info>,
-    #[account(has_one = owner @ MarketError::NotDatasetOwner)]
+    #[account(mut, has_one = owner @ MarketError::NotDatasetOwner)]
     pub dataset: Box<Account<'info, Dataset>>,
     /// CHECK: the buyer's entry PDA (address checked by the seeds). Created in the handler, so
     /// lamports sent to the address beforehand cannot block it.
@@ -35,6 +35,8 @@ impl<'info> AddToAllowList<'info> {
             &entry_seeds,
             &entry,
         )?;
+        let entries = &mut accounts.dataset.allow_list_entries;
+        *entries = entries.checked_add(1).ok_or(MarketError::Overflow)?;
         emit!(AllowListChanged { dataset, buyer, allowed: true });
         Ok(())
     }

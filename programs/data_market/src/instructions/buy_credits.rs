@@ -27,7 +27,8 @@ pub struct BuyCredits<'info> {
     pub buyer_license_account: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, token::mint = payment_mint, token::token_program = payment_token_program)]
-    pub buyer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Absent when no money moves (a free dataset).
+    pub buyer_payment_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     #[account(mut)]
     pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_token_program: Interface<'info, TokenInterface>,
@@ -58,7 +59,7 @@ impl<'info> BuyCredits<'info> {
         let total = metering::purchase_total(accounts.dataset.price, true, credits)?;
         let fees = breakdown(total, accounts.marketplace.protocol_fee_bps, 0)?;
         vault::pay_in(
-            &accounts.buyer_payment_account,
+            accounts.buyer_payment_account.as_deref(),
             &accounts.escrow_vault,
             &accounts.payment_mint,
             &accounts.buyer,

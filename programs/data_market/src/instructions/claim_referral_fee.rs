@@ -27,7 +27,7 @@ pub struct ClaimReferralFee<'info> {
 impl<'info> ClaimReferralFee<'info> {
     fn validate(&self) -> Result<()> {
         require!(self.license.state == LicenseState::Settled, MarketError::LicenseNotSettled);
-        require!(!self.license.referral_fee_claimed && self.license.referral_fee > 0, MarketError::NothingToClaim);
+        require!(!self.license.referral_fee_resolved && self.license.referral_fee > 0, MarketError::NothingToClaim);
         Ok(())
     }
 
@@ -38,11 +38,11 @@ impl<'info> ClaimReferralFee<'info> {
         let accounts = ctx.accounts;
         let amount = accounts.license.referral_fee;
         accounts.dataset.ledger.pay_referral(amount)?;
-        accounts.license.referral_fee_claimed = true;
+        accounts.license.referral_fee_resolved = true;
         vault::pay_out(
             &accounts.dataset,
             &accounts.escrow_vault,
-            &accounts.referrer_account,
+            Some(&accounts.referrer_account),
             &accounts.payment_mint,
             &accounts.payment_token_program,
             amount,

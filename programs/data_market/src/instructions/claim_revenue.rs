@@ -33,7 +33,7 @@ impl<'info> ClaimRevenue<'info> {
         vault::pay_out(
             &accounts.dataset,
             &accounts.escrow_vault,
-            &accounts.recipient_account,
+            Some(&accounts.recipient_account),
             &accounts.payment_mint,
             &accounts.payment_token_program,
             amount,

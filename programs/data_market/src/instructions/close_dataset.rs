@@ -28,12 +28,18 @@ impl<'info> CloseDataset<'info> {
     fn validate(&self) -> Result<()> {
         let dataset = &self.dataset;
         let finished = matches!(dataset.state, DatasetState::Retired | DatasetState::Revoked);
-        let idle = dataset.ledger.total()? == 0 && dataset.licenses_outstanding == 0 && dataset.open_disputes == 0;
+        // settled licences do not count: a licence that owes nothing never holds the dataset
+        // hostage, and its buyer can still close it (and reclaim its rent) once the dataset is gone
+        let idle = dataset.ledger.total()? == 0
+            && dataset.licenses_pending == 0
+            && dataset.open_disputes == 0
+            && dataset.allow_list_entries == 0;
         require!(finished && idle, MarketError::DatasetStillInUse);
         Ok(())
     }
 
-    /// Closes a retired (or revoked) dataset that owes nothing and has no licence left, and its vault.
+    /// Closes a retired (or revoked) dataset that owes nothing, has no licence waiting for a key, a
+    /// refund or a settlement and no allow-list entry left, and its vault.
     /// The licence mint stays (Token-2022 mints with supply cannot close), so the hash stays taken.
     #[inline(never)]
     #[access_control(ctx.accounts.validate())]
@@ -43,7 +49,7 @@ impl<'info> CloseDataset<'info> {
         vault::pay_out(
             &accounts.dataset,
             &accounts.escrow_vault,
-            &accounts.owner_payment_account,
+            Some(&accounts.owner_payment_account),
             &accounts.payment_mint,
             &accounts.payment_token_program,
             stray,

@@ -34,11 +34,13 @@ impl DeliverKey<'_> {
             lifecycle::deliver(license.state, &license.clock(), ctx.accounts.dataset.delivery_window_secs, now)?;
         license.sealed_key = sealed_key;
         license.delivered_at = now;
+        license.expires_at = lifecycle::delivered_expiry(now, ctx.accounts.dataset.terms.duration_secs)?;
         emit!(KeyDelivered {
             dataset: ctx.accounts.dataset.key(),
             license: license.key(),
             delivered_by: ctx.accounts.deliverer.key(),
             delivered_at: now,
+            expires_at: license.expires_at,
         });
         Ok(())
     }

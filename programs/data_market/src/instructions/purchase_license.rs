@@ -3,13 +3,13 @@ use anchor_spl::token_2022::Token2022;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::domain::fees::breakdown;
-use crate::domain::lifecycle::{expiry, LicenseState};
+use crate::domain::lifecycle::LicenseState;
 use crate::domain::validation::non_zero;
 use crate::domain::{listing, metering};
 use crate::errors::MarketError;
 use crate::events::LicensePurchased;
 use crate::pda::create_program_account;
-use crate::state::{seeds, AllowListEntry, Dataset, License, Marketplace};
+use crate::state::{seeds, AllowListEntry, Dataset, FrontEnd, License, Marketplace};
 use crate::{license_token, vault};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -18,8 +18,6 @@ pub struct PurchaseLicenseArgs {
     pub max_price: u64,
     /// X25519 public key the owner seals the content key to.
     pub buyer_encryption_key: [u8; 32],
-    /// Front-end that referred the sale; earns the dataset's referral fee at settlement.
-    pub referrer: Option<Pubkey>,
     /// Credits to buy from a metered dataset (price is per credit); 1 for an unmetered one.
     pub credits: u32,
 }
@@ -53,7 +51,8 @@ pub struct PurchaseLicense<'info> {
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
     /// The buyer's tokens of the payment mint (the token program checks the buyer's authority).
     #[account(mut, token::mint = payment_mint, token::token_program = payment_token_program)]
-    pub buyer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Absent when no money moves (a free dataset).
+    pub buyer_payment_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     /// The dataset's escrow vault.
     #[account(mut)]
     pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -63,6 +62,9 @@ pub struct PurchaseLicense<'info> {
     pub system_program: Program<'info, System>,
     /// The buyer's entry on the dataset's allow-list; needed only while the allow-list is enabled.
     pub allow_list_entry: Option<Box<Account<'info, AllowListEntry>>>,
+    /// The registered front-end that referred the sale; it earns the dataset's referral fee at
+    /// settlement. Only the operator registers front-ends (see FrontEnd).
+    pub referrer: Option<Box<Account<'info, FrontEnd>>>,
 }
 
 impl<'info> PurchaseLicense<'info> {
@@ -83,8 +85,8 @@ impl<'info> PurchaseLicense<'info> {
         let max_supply = dataset.terms.max_supply;
         require!(max_supply == 0 || dataset.licenses_outstanding < max_supply, MarketError::SupplyExhausted);
         non_zero(&args.buyer_encryption_key, MarketError::InvalidEncryptionKey)?;
-        if let Some(referrer) = args.referrer {
-            require_keys_neq!(referrer, self.buyer.key(), MarketError::SelfReferral);
+        if let Some(front_end) = &self.referrer {
+            require_keys_neq!(front_end.wallet, self.buyer.key(), MarketError::SelfReferral);
         }
         Ok(())
     }
@@ -95,8 +97,9 @@ impl<'info> PurchaseLicense<'info> {
         let accounts = ctx.accounts;
         let now = Clock::get()?.unix_timestamp;
         let dataset = &accounts.dataset;
+        let referrer = accounts.referrer.as_ref().map(|front_end| front_end.wallet).unwrap_or_default();
         // the dataset's referral offer, capped by the operator's current cap
-        let referral_bps = match args.referrer {
+        let referral_bps = match accounts.referrer {
             Some(_) => dataset.referral_fee_bps.min(accounts.marketplace.max_referral_fee_bps),
             None => 0,
         };
@@ -105,7 +108,7 @@ impl<'info> PurchaseLicense<'info> {
         let fees = breakdown(total, protocol_bps, referral_bps)?;
 
         vault::pay_in(
-            &accounts.buyer_payment_account,
+            accounts.buyer_payment_account.as_deref(),
             &accounts.escrow_vault,
             &accounts.payment_mint,
             &accounts.buyer,
@@ -121,7 +124,6 @@ impl<'info> PurchaseLicense<'info> {
             credits,
         )?;
 
-        let expires_at = expiry(now, dataset.terms.duration_secs)?;
         let license_key = accounts.license.key();
         let (dataset_key, buyer_key) = (accounts.dataset.key(), accounts.buyer.key());
         let license_seeds: [&[u8]; 4] =
@@ -130,7 +132,7 @@ impl<'info> PurchaseLicense<'info> {
             dataset: dataset_key,
             buyer: buyer_key,
             buyer_encryption_key: args.buyer_encryption_key,
-            referrer: args.referrer.unwrap_or_default(),
+            referrer,
             state: LicenseState::AwaitingKey,
             price_paid: fees.gross,
             protocol_fee: fees.protocol_fee,
@@ -142,10 +144,12 @@ impl<'info> PurchaseLicense<'info> {
             usage_count: 0,
             has_dispute: false,
             serial: accounts.dataset.licenses_sold,
-            referral_fee_claimed: false,
+            referral_fee_resolved: false,
             bought_at: now,
             delivered_at: 0,
-            expires_at,
+            // the term starts when the key is delivered
+            expires_at: 0,
+            settled_at: 0,
             renewals: 0,
             sealed_key: [0; crate::constants::SEALED_KEY_LEN],
             bump: ctx.bumps.license,
@@ -162,6 +166,7 @@ impl<'info> PurchaseLicense<'info> {
         dataset.ledger.deposit(fees.gross)?;
         dataset.licenses_outstanding = dataset.licenses_outstanding.checked_add(1).ok_or(MarketError::Overflow)?;
         dataset.licenses_sold = dataset.licenses_sold.checked_add(1).ok_or(MarketError::Overflow)?;
+        dataset.licenses_pending = dataset.licenses_pending.checked_add(1).ok_or(MarketError::Overflow)?;
 
         emit!(LicensePurchased {
             dataset: dataset.key(),
@@ -170,9 +175,9 @@ impl<'info> PurchaseLicense<'info> {
             price_paid: fees.gross,
             protocol_fee: fees.protocol_fee,
             referral_fee: fees.referral_fee,
-            referrer: args.referrer.unwrap_or_default(),
+            referrer,
             credits,
-            expires_at,
+            duration_secs: dataset.terms.duration_secs,
         });
         Ok(())
     }

@@ -59,6 +59,11 @@ impl<'info> RecordUsage<'info> {
         if self.holder_license_account.amount == 0 {
             return Err(no_token.into());
         }
+        // a metered licence is bounded by its own credits, whatever tokens the holder has left over
+        // from an earlier licence to the same dataset
+        if dataset.metered && self.license.usage_count >= self.license.credits {
+            return Err(MarketError::NoCreditsLeft.into());
+        }
         non_zero(&args.model_hash, MarketError::InvalidModelHash)?;
         Ok(())
     }
@@ -116,6 +121,7 @@ impl<'info> RecordUsage<'info> {
             attestor,
             purpose: args.purpose,
             model_hash: args.model_hash,
+            run_id: args.run_id,
             index,
         });
         Ok(())

@@ -27,7 +27,8 @@ pub struct RefundLicense<'info> {
     /// Receives the refund: must belong to the buyer.
     #[account(mut, token::mint = payment_mint, token::authority = license.buyer,
         token::token_program = payment_token_program)]
-    pub buyer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Absent when no money moves (a free dataset).
+    pub buyer_payment_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     #[account(mut)]
     pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_token_program: Interface<'info, TokenInterface>,
@@ -56,7 +57,7 @@ impl<'info> RefundLicense<'info> {
         vault::pay_out(
             &accounts.dataset,
             &accounts.escrow_vault,
-            &accounts.buyer_payment_account,
+            accounts.buyer_payment_account.as_deref(),
             &accounts.payment_mint,
             &accounts.payment_token_program,
             amount,
@@ -71,6 +72,7 @@ impl<'info> RefundLicense<'info> {
         let dataset = &mut accounts.dataset;
         dataset.ledger.refund(amount)?;
         dataset.licenses_outstanding = dataset.licenses_outstanding.checked_sub(1).ok_or(MarketError::Overflow)?;
+        dataset.finish_pending()?;
         let license = &mut accounts.license;
         license.state = state;
         license.refunded_amount = amount;

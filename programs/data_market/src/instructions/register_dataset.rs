@@ -11,12 +11,14 @@ use anchor_spl::token_interface::{
 
 use crate::constants::*;
 use crate::domain::ledger::EscrowLedger;
-use crate::domain::reviews::RatingAggregate;
+use crate::domain::reviews::Ratings;
 use crate::domain::validation::*;
 use crate::errors::MarketError;
 use crate::events::DatasetRegistered;
 use crate::pda::{create_pda_account, create_program_account};
-use crate::state::{seeds, Dataset, DatasetCategory, DatasetState, LicenseTerms, Marketplace, Recipient};
+use crate::state::{
+    seeds, ContentHashRecord, Dataset, DatasetCategory, DatasetState, LicenseTerms, Marketplace, Recipient,
+};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RegisterDatasetArgs {
@@ -53,9 +55,14 @@ pub struct RegisterDataset<'info> {
     pub owner: Signer<'info>,
     /// Read for the referral fee cap.
     pub marketplace: Box<Account<'info, Marketplace>>,
-    /// CHECK: the dataset PDA for this content hash (address checked by the seeds). Created in the
-    /// handler so that a taken hash fails with ContentHashAlreadyRegistered.
-    #[account(mut, seeds = [seeds::DATASET, args.content_hash.as_ref()], bump)]
+    /// CHECK: the content-hash record (address checked by the seeds). Created in the handler, or
+    /// taken over by the claimant the operator released the hash to; otherwise a taken hash fails
+    /// with ContentHashAlreadyRegistered.
+    #[account(mut, seeds = [seeds::CONTENT_HASH, args.content_hash.as_ref()], bump)]
+    pub content_hash_record: UncheckedAccount<'info>,
+    /// CHECK: the dataset PDA for this content hash and owner (address checked by the seeds),
+    /// created in the handler.
+    #[account(mut, seeds = [seeds::DATASET, args.content_hash.as_ref(), owner.key().as_ref()], bump)]
     pub dataset: UncheckedAccount<'info>,
     /// CHECK: the licence mint PDA of this dataset (address checked by the seeds); created in the
     /// handler because its extensions depend on the terms.
@@ -125,12 +132,15 @@ impl<'info> RegisterDataset<'info> {
         ctx.accounts.validate(&args)?;
         let tags = encode_tags(&args.tags)?;
         let accounts = &mut *ctx.accounts;
+        // the owner's own earlier dataset with this hash (a revoked one) stays where it is
         require_keys_neq!(*accounts.dataset.owner, crate::ID, MarketError::ContentHashAlreadyRegistered);
 
         let dataset_key = accounts.dataset.key();
+        let owner_key = accounts.owner.key();
         let dataset_bump = ctx.bumps.dataset;
-        let dataset_seeds: [&[u8]; 3] = [seeds::DATASET, &args.content_hash, &[dataset_bump]];
+        let dataset_seeds: [&[u8]; 4] = [seeds::DATASET, &args.content_hash, owner_key.as_ref(), &[dataset_bump]];
         let rent = Rent::get()?;
+        accounts.record_content_hash(&args.content_hash, ctx.bumps.content_hash_record)?;
 
         accounts.create_license_mint(&args, &dataset_seeds, ctx.bumps.license_mint, &rent)?;
 
@@ -182,8 +192,10 @@ impl<'info> RegisterDataset<'info> {
             previous_version,
             next_version: Pubkey::default(),
             usage_by_purpose: [0; USAGE_PURPOSES],
-            ratings: RatingAggregate::default(),
+            ratings: Ratings::default(),
             open_disputes: 0,
+            licenses_pending: 0,
+            allow_list_entries: 0,
             created_at: now,
             updated_at: now,
             bump: dataset_bump,
@@ -208,8 +220,32 @@ impl<'info> RegisterDataset<'info> {
             payment_mint: dataset.payment_mint,
             price: dataset.price,
             previous_version,
+            payment_mint_freezable: accounts.payment_mint.freeze_authority.is_some(),
         });
         Ok(())
+    }
+
+    /// Points the hash's record at the new dataset: a new record, or one the operator released to
+    /// this owner after revoking the dataset that held the hash.
+    fn record_content_hash(&self, content_hash: &[u8; 32], bump: u8) -> Result<()> {
+        let info = self.content_hash_record.to_account_info();
+        if *info.owner == crate::ID {
+            let mut record = ContentHashRecord::try_deserialize(&mut &info.try_borrow_data()?[..])?;
+            require_keys_eq!(record.claimant, self.owner.key(), MarketError::ContentHashAlreadyRegistered);
+            record.dataset = self.dataset.key();
+            record.claimant = Pubkey::default();
+            return record.try_serialize(&mut &mut info.try_borrow_mut_data()?[..]);
+        }
+        let record =
+            ContentHashRecord { content_hash: *content_hash, dataset: self.dataset.key(), claimant: Pubkey::default(), bump };
+        let record_seeds: [&[u8]; 3] = [seeds::CONTENT_HASH, content_hash, &[bump]];
+        create_program_account(
+            &self.owner.to_account_info(),
+            &info,
+            &self.system_program.to_account_info(),
+            &record_seeds,
+            &record,
+        )
     }
 
     /// The licence mint: Token-2022, 0 decimals, the dataset PDA as mint authority and permanent

@@ -9,7 +9,7 @@ pub struct RemoveFromAllowList<'info> {
     /// The dataset owner, who paid the entry's rent and gets it back.
     #[account(mut)]
     pub owner: Signer<'info>,
-    #[account(has_one = owner @ MarketError::NotDatasetOwner)]
+    #[account(mut, has_one = owner @ MarketError::NotDatasetOwner)]
     pub dataset: Box<Account<'info, Dataset>>,
     #[account(mut, has_one = dataset, close = owner)]
     pub entry: Box<Account<'info, AllowListEntry>>,
@@ -18,6 +18,8 @@ pub struct RemoveFromAllowList<'info> {
 impl RemoveFromAllowList<'_> {
     #[inline(never)]
     pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let entries = &mut ctx.accounts.dataset.allow_list_entries;
+        *entries = entries.checked_sub(1).ok_or(MarketError::Overflow)?;
         let entry = &ctx.accounts.entry;
         emit!(AllowListChanged { dataset: entry.dataset, buyer: entry.buyer, allowed: false });
         emit!(AccountClosed {

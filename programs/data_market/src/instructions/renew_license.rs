@@ -19,7 +19,8 @@ pub struct RenewLicense<'info> {
     pub license: Box<Account<'info, License>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, token::mint = payment_mint, token::token_program = payment_token_program)]
-    pub buyer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Absent when no money moves (a free dataset).
+    pub buyer_payment_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     #[account(mut)]
     pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_token_program: Interface<'info, TokenInterface>,
@@ -50,7 +51,7 @@ impl<'info> RenewLicense<'info> {
         )?;
         let fees = breakdown(accounts.dataset.price, accounts.marketplace.protocol_fee_bps, 0)?;
         vault::pay_in(
-            &accounts.buyer_payment_account,
+            accounts.buyer_payment_account.as_deref(),
             &accounts.escrow_vault,
             &accounts.payment_mint,
             &accounts.buyer,

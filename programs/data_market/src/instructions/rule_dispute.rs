@@ -32,7 +32,8 @@ pub struct RuleDispute<'info> {
     /// Receives the buyer's share: must belong to the buyer.
     #[account(mut, token::mint = payment_mint, token::authority = license.buyer,
         token::token_program = payment_token_program)]
-    pub buyer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Absent when no money moves (a free dataset).
+    pub buyer_payment_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     #[account(mut)]
     pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_token_program: Interface<'info, TokenInterface>,
@@ -52,12 +53,7 @@ impl<'info> RuleDispute<'info> {
     /// Licence tokens a refund voids: every unused credit of a metered licence, the one token of
     /// an unmetered one (its uses burn nothing).
     fn tokens_to_void(&self) -> u64 {
-        let license = &self.license;
-        if self.dataset.terms.metered {
-            license.credits.saturating_sub(license.usage_count)
-        } else {
-            license.credits
-        }
+        self.license.tokens_outstanding(self.dataset.terms.metered)
     }
 
     /// Final ruling: refund (licence void), release (settles as if undisputed) or a split of the
@@ -71,7 +67,7 @@ impl<'info> RuleDispute<'info> {
         vault::pay_out(
             &accounts.dataset,
             &accounts.escrow_vault,
-            &accounts.buyer_payment_account,
+            accounts.buyer_payment_account.as_deref(),
             &accounts.payment_mint,
             &accounts.payment_token_program,
             outcome.buyer_refund,
@@ -90,6 +86,7 @@ impl<'info> RuleDispute<'info> {
         dataset.ledger.refund(outcome.buyer_refund)?;
         dataset.settle_escrow(&outcome.released)?;
         dataset.open_disputes = dataset.open_disputes.checked_sub(1).ok_or(MarketError::Overflow)?;
+        dataset.finish_pending()?;
         if outcome.license_state == LicenseState::Refunded {
             dataset.licenses_outstanding = dataset.licenses_outstanding.checked_sub(1).ok_or(MarketError::Overflow)?;
         }
@@ -98,9 +95,13 @@ impl<'info> RuleDispute<'info> {
         license.refunded_amount = outcome.buyer_refund;
         license.protocol_fee = outcome.released.protocol_fee;
         license.referral_fee = outcome.released.referral_fee;
+        let now = Clock::get()?.unix_timestamp;
+        if outcome.license_state == LicenseState::Settled {
+            license.settled_at = now;
+        }
         let dispute = &mut accounts.dispute;
         dispute.ruling = Some(ruling);
-        dispute.ruled_at = Clock::get()?.unix_timestamp;
+        dispute.ruled_at = now;
         emit!(DisputeRuled {
             dataset: dataset.key(),
             license: license.key(),

@@ -37,6 +37,8 @@ impl SettleLicense<'_> {
             net,
         };
         dataset.settle_escrow(&fees)?;
+        dataset.finish_pending()?;
+        license.settled_at = now;
         emit!(LicenseSettled {
             dataset: dataset.key(),
             license: license.key(),

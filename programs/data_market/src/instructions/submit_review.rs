@@ -63,11 +63,13 @@ impl<'info> SubmitReview<'info> {
         let license_key = accounts.license.key();
         let review_seeds: [&[u8]; 3] = [seeds::REVIEW, license_key.as_ref(), &[ctx.bumps.review]];
         let now = Clock::get()?.unix_timestamp;
+        let paid = accounts.license.price_paid > 0;
         let review = Review {
             license: license_key,
             dataset: accounts.dataset.key(),
             reviewer: accounts.reviewer.key(),
             rating: args.rating,
+            paid,
             text_hash: args.text_hash,
             created_at: now,
             updated_at: now,
@@ -82,12 +84,13 @@ impl<'info> SubmitReview<'info> {
             &review,
         )?;
         let info = accounts.review.to_account_info();
-        accounts.dataset.ratings.add(args.rating)?;
+        accounts.dataset.ratings.add(args.rating, paid)?;
         emit!(ReviewSubmitted {
             dataset: review.dataset,
             license: license_key,
             review: info.key(),
             rating: args.rating,
+            paid,
             edited: false
         });
         Ok(())

@@ -32,7 +32,7 @@ impl<'info> SweepProtocolFees<'info> {
         vault::pay_out(
             &accounts.dataset,
             &accounts.escrow_vault,
-            &accounts.treasury_account,
+            Some(&accounts.treasury_account),
             &accounts.payment_mint,
             &accounts.payment_token_program,
             amount,

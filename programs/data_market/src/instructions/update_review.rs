@@ -31,7 +31,7 @@ impl UpdateReview<'_> {
             LicenseState::Refunded => return err!(MarketError::LicenseVoid),
         }
         let review = &mut ctx.accounts.review;
-        ctx.accounts.dataset.ratings.replace(review.rating, args.rating)?;
+        ctx.accounts.dataset.ratings.replace(review.rating, args.rating, review.paid)?;
         review.rating = args.rating;
         review.text_hash = args.text_hash;
         review.uri = args.uri;
@@ -41,6 +41,7 @@ impl UpdateReview<'_> {
             license: review.license,
             review: review.key(),
             rating: review.rating,
+            paid: review.paid,
             edited: true
         });
         Ok(())

@@ -4,7 +4,7 @@ use crate::constants::*;
 use crate::domain::fees::FeeBreakdown;
 use crate::domain::ledger::EscrowLedger;
 pub use crate::domain::listing::DatasetState;
-use crate::domain::reviews::RatingAggregate;
+use crate::domain::reviews::Ratings;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum DatasetCategory {
@@ -43,7 +43,7 @@ pub struct Recipient {
 }
 
 /// A registered dataset. Only `register_dataset` creates these, always at the PDA of their content
-/// hash, so Anchor's owner and discriminator checks identify a genuine dataset and other instructions
+/// hash and owner, so Anchor's owner and discriminator checks identify a genuine dataset and other instructions
 /// need not re-derive its address; relations to it are checked with `has_one`. Fixed-size fields come first so clients can filter with memcmp at fixed
 /// offsets: owner at 8, content_hash at 40, category at 72, state at 73, tags at 74.
 #[account]
@@ -85,10 +85,15 @@ pub struct Dataset {
     pub next_version: Pubkey,
     /// Recorded uses, by UsagePurpose.
     pub usage_by_purpose: [u64; USAGE_PURPOSES],
-    /// Review ratings: average = sum / count.
-    pub ratings: RatingAggregate,
+    /// Review ratings (average = sum / count), paid and free licences apart.
+    pub ratings: Ratings,
     /// Disputes opened and not yet ruled.
     pub open_disputes: u32,
+    /// Licences bought and not yet settled or refunded: the dataset cannot close while a buyer
+    /// waits for a key, a refund or a settlement. Settled licences never block it.
+    pub licenses_pending: u32,
+    /// Allow-list entries still open (their rent is the owner's; they are removed before closing).
+    pub allow_list_entries: u32,
     pub created_at: i64,
     pub updated_at: i64,
     pub bump: u8,
@@ -126,6 +131,12 @@ impl Dataset {
         Ok(self.ledger.accrue(fees, &shares[..count])?)
     }
 
+    /// An unclaimed referral fee goes to the recipients, split by this dataset's shares.
+    pub fn forfeit_referral(&mut self, amount: u64) -> Result<()> {
+        let (shares, count) = self.shares_bps();
+        Ok(self.ledger.forfeit_referral(amount, &shares[..count])?)
+    }
+
     pub fn recipient_index(&self, wallet: &Pubkey) -> Option<usize> {
         self.active_recipients().iter().position(|r| r.wallet == *wallet)
     }
@@ -135,8 +146,14 @@ impl Dataset {
     }
 
     /// Seeds that sign for the dataset PDA (mint authority, permanent delegate, vault owner).
-    pub fn signer_seeds(&self) -> [&[u8]; 3] {
-        [crate::state::seeds::DATASET, &self.content_hash, std::slice::from_ref(&self.bump)]
+    pub fn signer_seeds(&self) -> [&[u8]; 4] {
+        [crate::state::seeds::DATASET, &self.content_hash, self.owner.as_ref(), std::slice::from_ref(&self.bump)]
+    }
+
+    /// The licence moves out of escrow (settled, refunded or ruled).
+    pub fn finish_pending(&mut self) -> Result<()> {
+        self.licenses_pending = self.licenses_pending.checked_sub(1).ok_or(crate::errors::MarketError::Overflow)?;
+        Ok(())
     }
 }
 
@@ -237,8 +254,10 @@ mod layout_tests {
             previous_version: Pubkey::new_from_array([17; 32]),
             next_version: Pubkey::new_from_array([18; 32]),
             usage_by_purpose: [21, 22, 23, 24, 25],
-            ratings: RatingAggregate::default(),
+            ratings: Ratings::default(),
             open_disputes: 0,
+            licenses_pending: 0,
+            allow_list_entries: 0,
             created_at: 0,
             updated_at: 0,
             bump: 0,

@@ -33,11 +33,14 @@ pub struct License {
     /// The dataset's sale number of this purchase: unique even when a buyer buys a dataset again
     /// after closing a licence at the same address, so receipt addresses never repeat.
     pub serial: u64,
-    pub referral_fee_claimed: bool,
+    /// The referral fee was paid to the referrer, or handed to the recipients after its claim window.
+    pub referral_fee_resolved: bool,
     pub bought_at: i64,
     pub delivered_at: i64,
-    /// 0 = perpetual.
+    /// Set when the key is delivered (the term starts then); 0 = perpetual or not delivered yet.
     pub expires_at: i64,
+    /// When the escrow was settled (by time or by a ruling); starts the referrer's claim window.
+    pub settled_at: i64,
     pub renewals: u32,
     /// Content key sealed to `buyer_encryption_key` (all zeros until delivered).
     pub sealed_key: [u8; SEALED_KEY_LEN],
@@ -45,6 +48,29 @@ pub struct License {
 }
 
 impl License {
+    /// Licence tokens minted for this licence and not yet burned: the credits bought, less the uses
+    /// that spent one (metered), or the single token of an unmetered licence.
+    pub fn tokens_outstanding(&self, metered: bool) -> u64 {
+        if self.state == LicenseState::Refunded {
+            // a refund or a refund ruling burned them
+            0
+        } else if metered {
+            self.credits.saturating_sub(self.usage_count)
+        } else {
+            self.credits
+        }
+    }
+
+    /// Nothing is owed on the licence any more: refunded, or settled with its referral fee resolved.
+    pub fn owes_nothing(&self) -> bool {
+        let referral_settled = self.referral_fee == 0 || self.referral_fee_resolved;
+        match self.state {
+            LicenseState::Refunded => true,
+            LicenseState::Settled => referral_settled,
+            LicenseState::AwaitingKey | LicenseState::Delivered | LicenseState::Disputed => false,
+        }
+    }
+
     pub fn clock(&self) -> LicenseClock {
         LicenseClock { bought_at: self.bought_at, delivered_at: self.delivered_at, expires_at: self.expires_at }
     }

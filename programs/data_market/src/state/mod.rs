@@ -1,6 +1,8 @@
 pub mod allow_list_entry;
+pub mod content_hash_record;
 pub mod dataset;
 pub mod dispute;
+pub mod front_end;
 pub mod license;
 pub mod marketplace;
 pub mod review;
@@ -8,8 +10,10 @@ pub mod seeds;
 pub mod usage_receipt;
 
 pub use allow_list_entry::*;
+pub use content_hash_record::*;
 pub use dataset::*;
 pub use dispute::*;
+pub use front_end::*;
 pub use license::*;
 pub use marketplace::*;
 pub use review::*;

@@ -11,6 +11,8 @@ pub struct Review {
     pub reviewer: Pubkey,
     /// 1 to 5.
     pub rating: u8,
+    /// The licence was paid for: its rating counts with paid reviews (see Ratings).
+    pub paid: bool,
     /// sha256 of the review text kept at `uri`.
     pub text_hash: [u8; 32],
     pub created_at: i64,

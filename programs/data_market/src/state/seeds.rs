@@ -2,8 +2,12 @@
 
 /// ["marketplace"]: the one marketplace configuration.
 pub const MARKETPLACE: &[u8] = b"marketplace";
-/// ["dataset", content_hash]: one dataset per plaintext hash, so a hash cannot be registered twice.
+/// ["dataset", content_hash, owner]: a dataset. The content-hash record keeps a hash to one dataset.
 pub const DATASET: &[u8] = b"dataset";
+/// ["content", content_hash]: which dataset holds a plaintext hash, so a hash is registered once.
+pub const CONTENT_HASH: &[u8] = b"content";
+/// ["front_end", wallet]: a front-end the operator registered; only these earn referral fees.
+pub const FRONT_END: &[u8] = b"front_end";
 /// ["license_mint", dataset]: the Token-2022 licence mint of a dataset.
 pub const LICENSE_MINT: &[u8] = b"license_mint";
 /// ["license", dataset, buyer]: a buyer's licence to a dataset.
