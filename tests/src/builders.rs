@@ -21,11 +21,21 @@ pub fn marketplace_address() -> Pubkey {
     Pubkey::find_program_address(&[seeds::MARKETPLACE], &data_market::ID).0
 }
 
+pub fn content_hash_record_address(content_hash: &[u8; 32]) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::CONTENT_HASH, content_hash], &data_market::ID).0
+}
+
+pub fn front_end_address(wallet: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::FRONT_END, wallet.as_ref()], &data_market::ID).0
+}
+
 /// Addresses of one dataset, derived the way the program derives them.
 #[derive(Clone, Debug)]
 pub struct DatasetHandle {
     pub address: Pubkey,
+    pub owner: Pubkey,
     pub content_hash: [u8; 32],
+    pub content_hash_record: Pubkey,
     pub license_mint: Pubkey,
     pub payment_mint: Pubkey,
     pub payment_token_program: Pubkey,
@@ -33,12 +43,22 @@ pub struct DatasetHandle {
 }
 
 impl DatasetHandle {
-    pub fn derive(content_hash: [u8; 32], payment_mint: Pubkey, payment_token_program: Pubkey) -> Self {
-        let address = Pubkey::find_program_address(&[seeds::DATASET, &content_hash], &data_market::ID).0;
+    pub fn derive(content_hash: [u8; 32], owner: Pubkey, payment_mint: Pubkey, payment_token_program: Pubkey) -> Self {
+        let address =
+            Pubkey::find_program_address(&[seeds::DATASET, &content_hash, owner.as_ref()], &data_market::ID).0;
         let license_mint = Pubkey::find_program_address(&[seeds::LICENSE_MINT, address.as_ref()], &data_market::ID).0;
         let escrow_vault =
             get_associated_token_address_with_program_id(&address, &payment_mint, &payment_token_program);
-        DatasetHandle { address, content_hash, license_mint, payment_mint, payment_token_program, escrow_vault }
+        DatasetHandle {
+            address,
+            owner,
+            content_hash,
+            content_hash_record: content_hash_record_address(&content_hash),
+            license_mint,
+            payment_mint,
+            payment_token_program,
+            escrow_vault,
+        }
     }
 
     pub fn license(&self, buyer: &Pubkey) -> Pubkey {
@@ -99,6 +119,7 @@ pub fn register_accounts(owner: Pubkey, dataset: &DatasetHandle) -> accounts::Re
     accounts::RegisterDataset {
         owner,
         marketplace: marketplace_address(),
+        content_hash_record: dataset.content_hash_record,
         dataset: dataset.address,
         license_mint: dataset.license_mint,
         payment_mint: dataset.payment_mint,
@@ -119,7 +140,8 @@ pub fn update_dataset(owner: Pubkey, dataset: &DatasetHandle, args: UpdateDatase
     build(accounts::UpdateDataset { owner, dataset: dataset.address }, instruction::UpdateDataset { args })
 }
 
-pub fn purchase_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::PurchaseLicense {
+/// `referrer` is the wallet of a registered front-end.
+pub fn purchase_accounts(buyer: Pubkey, dataset: &DatasetHandle, referrer: Option<Pubkey>) -> accounts::PurchaseLicense {
     accounts::PurchaseLicense {
         buyer,
         marketplace: marketplace_address(),
@@ -128,12 +150,13 @@ pub fn purchase_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::Pu
         license_mint: dataset.license_mint,
         buyer_license_account: dataset.license_account(&buyer),
         payment_mint: dataset.payment_mint,
-        buyer_payment_account: dataset.payment_account(&buyer),
+        buyer_payment_account: Some(dataset.payment_account(&buyer)),
         escrow_vault: dataset.escrow_vault,
         payment_token_program: dataset.payment_token_program,
         token_2022_program: TOKEN_2022,
         system_program: anchor_lang::system_program::ID,
         allow_list_entry: None,
+        referrer: referrer.map(|wallet| front_end_address(&wallet)),
     }
 }
 
@@ -144,12 +167,22 @@ pub fn create_license_account(payer: Pubkey, dataset: &DatasetHandle, holder: &P
 }
 
 /// What a client sends to buy: the idempotent licence-account creation, then the purchase.
-pub fn purchase_instructions(buyer: Pubkey, dataset: &DatasetHandle, args: PurchaseLicenseArgs) -> Vec<Instruction> {
-    vec![create_license_account(buyer, dataset, &buyer), purchase_license(buyer, dataset, args)]
+pub fn purchase_instructions(
+    buyer: Pubkey,
+    dataset: &DatasetHandle,
+    args: PurchaseLicenseArgs,
+    referrer: Option<Pubkey>,
+) -> Vec<Instruction> {
+    vec![create_license_account(buyer, dataset, &buyer), purchase_license(buyer, dataset, args, referrer)]
 }
 
-pub fn purchase_license(buyer: Pubkey, dataset: &DatasetHandle, args: PurchaseLicenseArgs) -> Instruction {
-    build(purchase_accounts(buyer, dataset), instruction::PurchaseLicense { args })
+pub fn purchase_license(
+    buyer: Pubkey,
+    dataset: &DatasetHandle,
+    args: PurchaseLicenseArgs,
+    referrer: Option<Pubkey>,
+) -> Instruction {
+    build(purchase_accounts(buyer, dataset, referrer), instruction::PurchaseLicense { args })
 }
 
 pub fn renew_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::RenewLicense {
@@ -159,7 +192,7 @@ pub fn renew_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::Renew
         dataset: dataset.address,
         license: dataset.license(&buyer),
         payment_mint: dataset.payment_mint,
-        buyer_payment_account: dataset.payment_account(&buyer),
+        buyer_payment_account: Some(dataset.payment_account(&buyer)),
         escrow_vault: dataset.escrow_vault,
         payment_token_program: dataset.payment_token_program,
     }
@@ -189,7 +222,7 @@ pub fn refund_accounts(caller: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) 
         license_mint: dataset.license_mint,
         buyer_license_account: dataset.license_account(buyer),
         payment_mint: dataset.payment_mint,
-        buyer_payment_account: dataset.payment_account(buyer),
+        buyer_payment_account: Some(dataset.payment_account(buyer)),
         escrow_vault: dataset.escrow_vault,
         payment_token_program: dataset.payment_token_program,
         token_2022_program: TOKEN_2022,
@@ -322,7 +355,7 @@ pub fn buy_credits_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts:
         license_mint: dataset.license_mint,
         buyer_license_account: dataset.license_account(&buyer),
         payment_mint: dataset.payment_mint,
-        buyer_payment_account: dataset.payment_account(&buyer),
+        buyer_payment_account: Some(dataset.payment_account(&buyer)),
         escrow_vault: dataset.escrow_vault,
         payment_token_program: dataset.payment_token_program,
         token_2022_program: TOKEN_2022,
@@ -406,7 +439,7 @@ pub fn rule_dispute_accounts(arbiter: Pubkey, dataset: &DatasetHandle, buyer: &P
         license_mint: dataset.license_mint,
         buyer_license_account: dataset.license_account(buyer),
         payment_mint: dataset.payment_mint,
-        buyer_payment_account: dataset.payment_account(buyer),
+        buyer_payment_account: Some(dataset.payment_account(buyer)),
         escrow_vault: dataset.escrow_vault,
         payment_token_program: dataset.payment_token_program,
         token_2022_program: TOKEN_2022,
@@ -422,11 +455,19 @@ pub fn close_dispute(buyer: Pubkey, dataset: &DatasetHandle) -> Instruction {
     build(accounts::CloseDispute { buyer, license, dispute: dispute_address(&license) }, instruction::CloseDispute {})
 }
 
+pub fn close_license_accounts(buyer: Pubkey, dataset: &DatasetHandle) -> accounts::CloseLicense {
+    accounts::CloseLicense {
+        buyer,
+        dataset: dataset.address,
+        license: dataset.license(&buyer),
+        license_mint: dataset.license_mint,
+        buyer_license_account: dataset.license_account(&buyer),
+        token_2022_program: TOKEN_2022,
+    }
+}
+
 pub fn close_license(buyer: Pubkey, dataset: &DatasetHandle) -> Instruction {
-    build(
-        accounts::CloseLicense { buyer, dataset: dataset.address, license: dataset.license(&buyer) },
-        instruction::CloseLicense {},
-    )
+    build(close_license_accounts(buyer, dataset), instruction::CloseLicense {})
 }
 
 pub fn close_dataset(owner: Pubkey, dataset: &DatasetHandle) -> Instruction {
@@ -440,5 +481,55 @@ pub fn close_dataset(owner: Pubkey, dataset: &DatasetHandle) -> Instruction {
             payment_token_program: dataset.payment_token_program,
         },
         instruction::CloseDataset {},
+    )
+}
+
+pub fn register_front_end(authority: Pubkey, wallet: Pubkey) -> Instruction {
+    build(
+        accounts::RegisterFrontEnd {
+            authority,
+            marketplace: marketplace_address(),
+            front_end: front_end_address(&wallet),
+            system_program: anchor_lang::system_program::ID,
+        },
+        instruction::RegisterFrontEnd { wallet },
+    )
+}
+
+pub fn remove_front_end(authority: Pubkey, wallet: &Pubkey) -> Instruction {
+    build(
+        accounts::RemoveFrontEnd { authority, marketplace: marketplace_address(), front_end: front_end_address(wallet) },
+        instruction::RemoveFrontEnd {},
+    )
+}
+
+pub fn forfeit_referral_fee(caller: Pubkey, dataset: &DatasetHandle, buyer: &Pubkey) -> Instruction {
+    build(
+        accounts::ForfeitReferralFee { caller, dataset: dataset.address, license: dataset.license(buyer) },
+        instruction::ForfeitReferralFee {},
+    )
+}
+
+pub fn close_usage_receipt(holder: Pubkey, license: Pubkey, receipt: Pubkey) -> Instruction {
+    build(accounts::CloseUsageReceipt { holder, receipt, license }, instruction::CloseUsageReceipt {})
+}
+
+pub fn close_review(reviewer: Pubkey, dataset: &DatasetHandle) -> Instruction {
+    let license = dataset.license(&reviewer);
+    build(
+        accounts::CloseReview { reviewer, review: review_address(&license), dataset: dataset.address },
+        instruction::CloseReview {},
+    )
+}
+
+pub fn release_content_hash(authority: Pubkey, dataset: &DatasetHandle, claimant: Pubkey) -> Instruction {
+    build(
+        accounts::ReleaseContentHash {
+            authority,
+            marketplace: marketplace_address(),
+            content_hash_record: dataset.content_hash_record,
+            dataset: dataset.address,
+        },
+        instruction::ReleaseContentHash { claimant },
     )
 }

@@ -86,8 +86,8 @@ pub fn dataset_args(label: &str, recipients: Vec<Recipient>) -> RegisterDatasetA
     }
 }
 
-pub fn purchase_args(max_price: u64, referrer: Option<Pubkey>) -> PurchaseLicenseArgs {
-    PurchaseLicenseArgs { max_price, buyer_encryption_key: BUYER_KEY, referrer, credits: 1 }
+pub fn purchase_args(max_price: u64) -> PurchaseLicenseArgs {
+    PurchaseLicenseArgs { max_price, buyer_encryption_key: BUYER_KEY, credits: 1 }
 }
 
 impl World {
@@ -113,12 +113,13 @@ impl World {
         World { market, operator, treasury, arbiter, usdc }
     }
 
-    pub fn handle(&self, label: &str) -> DatasetHandle {
-        DatasetHandle::derive(content_hash(label), self.usdc.mint, self.usdc.token_program)
+    pub fn handle(&self, label: &str, owner: &Pubkey) -> DatasetHandle {
+        DatasetHandle::derive(content_hash(label), *owner, self.usdc.mint, self.usdc.token_program)
     }
 
     pub fn try_register(&mut self, owner: &Keypair, args: RegisterDatasetArgs) -> (DatasetHandle, TxResult) {
-        let dataset = DatasetHandle::derive(args.content_hash, self.usdc.mint, self.usdc.token_program);
+        let dataset =
+            DatasetHandle::derive(args.content_hash, owner.pubkey(), self.usdc.mint, self.usdc.token_program);
         let result = self.send(&[register_dataset(owner.pubkey(), &dataset, args)], &[owner]);
         (dataset, result)
     }
@@ -143,9 +144,21 @@ impl World {
         buyer
     }
 
+    /// Buys at any price; a `referrer` is registered as a front-end first if it is not yet.
     pub fn buy(&mut self, dataset: &DatasetHandle, buyer: &Keypair, referrer: Option<Pubkey>) -> TxResult {
-        let instructions = purchase_instructions(buyer.pubkey(), dataset, purchase_args(u64::MAX, referrer));
+        if let Some(wallet) = referrer {
+            self.ensure_front_end(&wallet);
+        }
+        let instructions = purchase_instructions(buyer.pubkey(), dataset, purchase_args(u64::MAX), referrer);
         self.send(&instructions, &[buyer])
+    }
+
+    /// The operator registers `wallet` as a front-end (once).
+    pub fn ensure_front_end(&mut self, wallet: &Pubkey) {
+        if !self.exists(&front_end_address(wallet)) {
+            let operator = self.operator.insecure_clone();
+            self.send(&[register_front_end(operator.pubkey(), *wallet)], &[&operator]).succeeds();
+        }
     }
 
     pub fn deliver(&mut self, dataset: &DatasetHandle, deliverer: &Keypair, buyer: &Pubkey) -> TxResult {

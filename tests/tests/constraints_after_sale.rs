@@ -60,11 +60,11 @@ fn fund(w: &mut World, owner: &Pubkey, amount: u64) {
 }
 
 fn metered_args(credits: u32, max_price: u64) -> PurchaseLicenseArgs {
-    PurchaseLicenseArgs { credits, ..purchase_args(max_price, None) }
+    PurchaseLicenseArgs { credits, ..purchase_args(max_price) }
 }
 
 fn buy_with(w: &mut World, d: &DatasetHandle, buyer: &Keypair, args: PurchaseLicenseArgs) -> TxResult {
-    w.send(&purchase_instructions(buyer.pubkey(), d, args), &[buyer])
+    w.send(&purchase_instructions(buyer.pubkey(), d, args, None), &[buyer])
 }
 
 /// Sends a purchase built from (possibly substituted) accounts, behind the licence-account creation.
@@ -75,7 +75,7 @@ fn buy_from(
     accounts: data_market::accounts::PurchaseLicense,
 ) -> TxResult {
     let create = create_license_account(buyer.pubkey(), d, &buyer.pubkey());
-    let ix = build(accounts, instruction::PurchaseLicense { args: purchase_args(u64::MAX, None) });
+    let ix = build(accounts, instruction::PurchaseLicense { args: purchase_args(u64::MAX) });
     w.send(&[create, ix], &[buyer])
 }
 
@@ -847,13 +847,13 @@ fn buy_credits_rejects_substituted_accounts(backend: Backend) {
             "another payment mint",
             Box::new(|a| {
                 a.payment_mint = fake.mint;
-                a.buyer_payment_account = fake_account;
+                a.buyer_payment_account = Some(fake_account);
             }),
             ErrorCode::ConstraintHasOne,
         ),
         (
             "payment account of another mint",
-            Box::new(|a| a.buyer_payment_account = fake_account),
+            Box::new(|a| a.buyer_payment_account = Some(fake_account)),
             ErrorCode::ConstraintTokenMint,
         ),
         (
@@ -878,7 +878,7 @@ fn buy_credits_rejects_substituted_accounts(backend: Backend) {
     // program, OwnerMismatch) keeps a buyer from paying out of someone else's funded account
     fund(&mut w, &neighbour.pubkey(), PRICE);
     let mut accounts = buy_credits_accounts(me, &d);
-    accounts.buyer_payment_account = d.payment_account(&neighbour.pubkey());
+    accounts.buyer_payment_account = Some(d.payment_account(&neighbour.pubkey()));
     top_up_with(&mut w, &buyer, accounts, 1).fails_with_code(TOKEN_OWNER_MISMATCH);
     assert_eq!(w.balance(&d.payment_account(&neighbour.pubkey())), PRICE);
     assert_unchanged(&w, &before);
@@ -892,13 +892,9 @@ fn top_up_is_claimable_at_once(backend: Backend) {
     let Shop { mut w, owner, d } = metered_shop(backend);
     let referrer = w.wallet();
     let buyer = w.buyer(2 * PRICE);
-    buy_with(
-        &mut w,
-        &d,
-        &buyer,
-        PurchaseLicenseArgs { credits: 2, ..purchase_args(2 * PRICE, Some(referrer.pubkey())) },
-    )
-    .succeeds();
+    w.ensure_front_end(&referrer.pubkey());
+    let args = PurchaseLicenseArgs { credits: 2, ..purchase_args(2 * PRICE) };
+    w.send(&purchase_instructions(buyer.pubkey(), &d, args, Some(referrer.pubkey())), &[&buyer]).succeeds();
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
     w.warp(i64::from(DISPUTE_WINDOW));
     w.settle(&d, &buyer.pubkey()).succeeds();
@@ -1018,7 +1014,7 @@ fn allow(w: &mut World, owner: &Keypair, d: &DatasetHandle, buyer: &Pubkey) -> T
 }
 
 fn purchase_with_entry(w: &mut World, d: &DatasetHandle, buyer: &Keypair, entry: Option<Pubkey>) -> TxResult {
-    let mut accounts = purchase_accounts(buyer.pubkey(), d);
+    let mut accounts = purchase_accounts(buyer.pubkey(), d, None);
     accounts.allow_list_entry = entry;
     buy_from(w, buyer, d, accounts)
 }
@@ -1358,7 +1354,7 @@ fn register_version(
     previous: Option<Pubkey>,
 ) -> (DatasetHandle, TxResult) {
     let args = dataset_args(label, single_owner(&owner.pubkey()));
-    let d = DatasetHandle::derive(args.content_hash, w.usdc.mint, w.usdc.token_program);
+    let d = DatasetHandle::derive(args.content_hash, owner.pubkey(), w.usdc.mint, w.usdc.token_program);
     let mut accounts = register_accounts(owner.pubkey(), &d);
     accounts.previous_version = previous;
     let result = w.send(&[build(accounts, instruction::RegisterDataset { args })], &[owner]);
@@ -1447,7 +1443,7 @@ fn review_requires_a_delivered_license(backend: Backend) {
     assert_unchanged(&w, &before);
     let happy = settled(&mut w, &d, &owner, None);
     review(&mut w, &d, &happy, 5).succeeds();
-    assert_eq!(w.dataset(&d.address).ratings.count, 2);
+    assert_eq!(w.dataset(&d.address).ratings.paid.count, 2);
 }
 
 /// check_rating -> InvalidRating on submit and on update: 0 and 6 are refused, 1 and 5 accepted.
@@ -1505,7 +1501,7 @@ fn second_review_of_a_license_fails(backend: Backend) {
     review(&mut w, &d, &buyer, 1).fails_with(MarketError::ReviewAlreadyExists);
     assert_unchanged(&w, &before);
     let ratings = w.dataset(&d.address).ratings;
-    assert_eq!((ratings.count, ratings.sum), (1, 4));
+    assert_eq!((ratings.paid.count, ratings.paid.sum), (1, 4));
 }
 
 /// create_pda_account on the review: lamports sent to the review address beforehand do not block it.
@@ -1553,7 +1549,7 @@ fn ratings_follow_submissions_and_edits(backend: Backend) {
     let reviewers: Vec<Keypair> = (0..3).map(|_| delivered(&mut w, &d, &owner, None)).collect();
     let ratings = |w: &World| {
         let r = w.dataset(&d.address).ratings;
-        (r.count, r.sum)
+        (r.paid.count, r.paid.sum)
     };
     assert_eq!(ratings(&w), (0, 0));
     review(&mut w, &d, &reviewers[0], 5).succeeds();
@@ -1625,19 +1621,19 @@ fn review_of_a_license_refunded_by_ruling_cannot_be_edited(backend: Backend) {
     assert_eq!(w.license(&d.license(&buyer.pubkey())).state, LicenseState::Refunded);
     let address = review_address(&d.license(&buyer.pubkey()));
     let ratings = w.dataset(&d.address).ratings;
-    assert_eq!((ratings.count, ratings.sum), (2, 2 + 4));
+    assert_eq!((ratings.paid.count, ratings.paid.sum), (2, 2 + 4));
     let before = snapshot(&w, &[d.address, d.license(&buyer.pubkey()), address]);
     for rating in [5, 2, 1] {
         edit_review(&mut w, &d, &buyer, rating).fails_with(MarketError::LicenseVoid);
     }
     assert_unchanged(&w, &before);
     let ratings = w.dataset(&d.address).ratings;
-    assert_eq!((ratings.count, ratings.sum), (2, 2 + 4));
+    assert_eq!((ratings.paid.count, ratings.paid.sum), (2, 2 + 4));
     assert_eq!(w.account::<Review>(&address).rating, 2);
     // the other licence's review still edits
     edit_review(&mut w, &d, &kept, 5).succeeds();
     let ratings = w.dataset(&d.address).ratings;
-    assert_eq!((ratings.count, ratings.sum), (2, 2 + 5));
+    assert_eq!((ratings.paid.count, ratings.paid.sum), (2, 2 + 5));
 }
 
 /// The review of a licence refunded by a ruling stays frozen when the buyer closes that licence and
@@ -1669,7 +1665,7 @@ fn review_of_a_refunded_license_stays_frozen_after_buying_again(backend: Backend
     );
     assert_unchanged(&w, &before);
     let ratings = w.dataset(&d.address).ratings;
-    assert_eq!((ratings.count, ratings.sum), (1, 1));
+    assert_eq!((ratings.paid.count, ratings.paid.sum), (1, 1));
 }
 
 /// has_one = license on update_review's review (and has_one = dataset on the licence): the licence
@@ -1703,7 +1699,7 @@ fn review_edit_rejects_another_license(backend: Backend) {
     }
     assert_unchanged(&w, &before);
     let ratings = w.dataset(&d.address).ratings;
-    assert_eq!((ratings.count, ratings.sum), (2, 1 + 4));
+    assert_eq!((ratings.paid.count, ratings.paid.sum), (2, 1 + 4));
     // through its own (void) licence the edit is refused by name
     edit_review(&mut w, &d, &buyer, 5).fails_with(MarketError::LicenseVoid);
     assert_unchanged(&w, &before);
@@ -1831,8 +1827,9 @@ fn dispute_rejects_license_of_another_dataset_and_foreign_address(backend: Backe
     assert_unchanged(&w, &before);
 }
 
-/// A Disputed licence is frozen: settle and renew fail with LicenseDisputed, deliver and refund with
-/// LicenseNotPending; using the data and reviewing remain possible.
+/// A Disputed licence is frozen: settle, renew and recording a use fail with LicenseDisputed (the
+/// buyer cannot keep using data whose purchase it asks to have refunded), deliver and refund with
+/// LicenseNotPending; reviewing remains possible.
 fn disputed_license_is_frozen(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let buyer = delivered(&mut w, &d, &owner, None);
@@ -1845,10 +1842,13 @@ fn disputed_license_is_frozen(backend: Backend) {
     renew(&mut w, &d, &buyer).fails_with(MarketError::LicenseDisputed);
     w.deliver(&d, &owner, &buyer.pubkey()).fails_with(MarketError::LicenseNotPending);
     w.refund(&d, &buyer.pubkey()).fails_with(MarketError::LicenseNotPending);
+    record(&mut w, &d, &buyer, UsagePurpose::Evaluation, MODEL_A).fails_with(MarketError::LicenseDisputed);
     assert_unchanged(&w, &before);
-    record(&mut w, &d, &buyer, UsagePurpose::Evaluation, MODEL_A).succeeds();
     review(&mut w, &d, &buyer, 1).succeeds();
     assert_eq!(w.license(&license).state, LicenseState::Disputed);
+    // a Release ruling lifts the freeze
+    rule(&mut w, &d, &buyer.pubkey(), Ruling::Release).succeeds();
+    record(&mut w, &d, &buyer, UsagePurpose::Evaluation, MODEL_A).succeeds();
 }
 
 /// dataset.open_disputes counts disputes opened and not yet ruled.
@@ -2123,12 +2123,12 @@ fn rule_rejects_substituted_accounts(backend: Backend) {
     let cases: Vec<(&str, Box<dyn Fn(&mut data_market::accounts::RuleDispute)>, ErrorCode)> = vec![
         (
             "refund to the arbiter",
-            Box::new(|a| a.buyer_payment_account = arbiter_account),
+            Box::new(|a| a.buyer_payment_account = Some(arbiter_account)),
             ErrorCode::ConstraintTokenOwner,
         ),
         (
             "refund to another buyer",
-            Box::new(|a| a.buyer_payment_account = d.payment_account(&second.pubkey())),
+            Box::new(|a| a.buyer_payment_account = Some(d.payment_account(&second.pubkey()))),
             ErrorCode::ConstraintTokenOwner,
         ),
         (
@@ -2263,8 +2263,9 @@ fn close_license_refused_while_anything_is_owed(backend: Backend) {
     assert!(!w.exists(&d.license(&ruled.pubkey())));
 }
 
-/// has_one = buyer @ NotLicenseBuyer and has_one = dataset on close_license: nobody else takes a
-/// licence's rent, and a licence of another dataset cannot lower this dataset's outstanding count.
+/// has_one = buyer @ NotLicenseBuyer and address = license.dataset @ WrongDataset on close_license:
+/// nobody else takes a licence's rent, and a licence of another dataset cannot lower this dataset's
+/// outstanding count.
 fn close_license_only_by_its_buyer_through_its_dataset(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let other = dataset_of(&mut w, &owner, "other", |_| {});
@@ -2282,16 +2283,16 @@ fn close_license_only_by_its_buyer_through_its_dataset(backend: Backend) {
     let before = snapshot(&w, &[d.address, other.address, license, foreign]);
     for impostor in [&stranger, &owner] {
         let ix = build(
-            data_market::accounts::CloseLicense { buyer: impostor.pubkey(), dataset: d.address, license },
+            data_market::accounts::CloseLicense { buyer: impostor.pubkey(), ..close_license_accounts(buyer.pubkey(), &d) },
             instruction::CloseLicense {},
         );
         w.send(&[ix], &[impostor]).fails_with(MarketError::NotLicenseBuyer);
     }
     let ix = build(
-        data_market::accounts::CloseLicense { buyer: buyer.pubkey(), dataset: d.address, license: foreign },
+        data_market::accounts::CloseLicense { license: foreign, ..close_license_accounts(buyer.pubkey(), &d) },
         instruction::CloseLicense {},
     );
-    w.send(&[ix], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintHasOne);
+    w.send(&[ix], &[&buyer]).fails_with(MarketError::WrongDataset);
     assert_unchanged(&w, &before);
     close_own_license(&mut w, &d, &buyer).succeeds();
     assert_eq!(w.dataset(&d.address).licenses_outstanding, 0);
@@ -2439,20 +2440,41 @@ fn close_dataset_requires_retirement(backend: Backend) {
     assert!(!w.exists(&revoked.address));
 }
 
-/// licenses_outstanding == 0 in close_dataset: a retired dataset whose money is all paid out stays
-/// while a licence of it is still open.
-fn close_dataset_waits_for_outstanding_licenses(backend: Backend) {
+/// licenses_pending == 0 in close_dataset: a retired dataset whose money is all paid out stays while
+/// a licence still waits for its key (or a refund); a settled licence that owes nothing does not hold
+/// it: the dataset closes, and the buyer still closes its licence afterwards, burning its token and
+/// getting the licence's rent back.
+fn close_dataset_waits_for_pending_licenses_only(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
-    let buyer = settled(&mut w, &d, &owner, None);
+    let kept = settled(&mut w, &d, &owner, None);
+    let waiting = w.buyer(PRICE);
+    w.buy(&d, &waiting, None).succeeds();
     w.claim(&d, &owner).succeeds();
     w.sweep(&d).succeeds();
     set_state(&mut w, &owner, &d, DatasetState::Retired).succeeds();
-    assert_eq!(ledger(&w, &d).total().unwrap(), 0);
+    assert_eq!(w.dataset(&d.address).licenses_pending, 1);
     let before = snapshot(&w, &[d.address, d.escrow_vault]);
     close_ds(&mut w, &owner, &d).fails_with(MarketError::DatasetStillInUse);
     assert_unchanged(&w, &before);
-    close_own_license(&mut w, &d, &buyer).succeeds();
+    // the key never comes: refunded, the waiting licence no longer holds the dataset
+    w.warp(i64::from(DELIVERY_WINDOW) + 1);
+    w.refund(&d, &waiting.pubkey()).succeeds();
+    assert_eq!(w.dataset(&d.address).licenses_pending, 0);
+    assert_eq!(w.dataset(&d.address).licenses_outstanding, 1);
     close_ds(&mut w, &owner, &d).succeeds();
+    assert!(!w.exists(&d.address));
+
+    // the settled licence outlives its dataset and still closes: rent back, token burned
+    let license = d.license(&kept.pubkey());
+    let rent = w.lamports(&license);
+    let lamports_before = w.lamports(&kept.pubkey());
+    let payer = w.wallet();
+    w.send(&[close_license(kept.pubkey(), &d)], &[&payer, &kept]).succeeds();
+    assert!(!w.exists(&license));
+    assert_eq!(w.lamports(&kept.pubkey()), lamports_before + rent);
+    assert_eq!(w.balance(&d.license_account(&kept.pubkey())), 0);
+    assert_eq!(w.mint_supply(&d.license_mint), 0);
+    close_own_license(&mut w, &d, &waiting).succeeds();
 }
 
 /// ledger.total() == 0 in close_dataset: unclaimed revenue or unswept protocol fees keep a retired
@@ -2691,7 +2713,7 @@ fn everything_due(backend: Backend) -> Due {
     set_state(&mut w, &owner, &to_close, DatasetState::Retired).succeeds();
     w.payment_account_of(&owner.pubkey());
     let previous = w.register(&owner, "v1");
-    let successor = DatasetHandle::derive(content_hash("v2"), w.usdc.mint, w.usdc.token_program);
+    let successor = DatasetHandle::derive(content_hash("v2"), owner.pubkey(), w.usdc.mint, w.usdc.token_program);
     let mut register = register_accounts(owner.pubkey(), &successor);
     register.previous_version = Some(previous.address);
     let arbiter = w.arbiter.insecure_clone();
@@ -2870,7 +2892,7 @@ on_both_backends!(
     license_bought_again_in_the_same_second_can_record_use,
     closed_license_cannot_be_revived_in_one_transaction,
     close_dataset_requires_retirement,
-    close_dataset_waits_for_outstanding_licenses,
+    close_dataset_waits_for_pending_licenses_only,
     close_dataset_waits_for_every_payout,
     close_dataset_rejects_stranger_and_substituted_accounts,
     closed_dataset_pays_rent_and_stray_tokens_to_owner,

@@ -13,7 +13,7 @@ use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
 use anchor_spl::token_2022::spl_token_2022::state::Mint as MintState;
 use anchor_spl::token_2022_extensions::spl_token_metadata_interface::state::TokenMetadata;
 use data_market::constants::{
-    LICENSE_NAME_MAX_LEN, LICENSE_SYMBOL, MAX_CID_LEN, MAX_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS,
+    LICENSE_SYMBOL, MAX_CID_LEN, MAX_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS,
     MAX_LICENSE_DURATION_SECS, MAX_METADATA_URI_LEN, MAX_PROTOCOL_FEE_BPS, MAX_RECIPIENTS, MAX_TAGS, MAX_TITLE_LEN,
     MIN_DELIVERY_WINDOW_SECS, MIN_DISPUTE_WINDOW_SECS, TAG_LEN,
 };
@@ -106,8 +106,8 @@ fn send_register(
     w.send(&[ix], &[owner])
 }
 
-fn handle_for(label: &str, mint: &PaymentMint) -> DatasetHandle {
-    DatasetHandle::derive(content_hash(label), mint.mint, mint.token_program)
+fn handle_for(label: &str, owner: &Keypair, mint: &PaymentMint) -> DatasetHandle {
+    DatasetHandle::derive(content_hash(label), owner.pubkey(), mint.mint, mint.token_program)
 }
 
 fn recipients(count: usize, first: &Pubkey) -> Vec<Recipient> {
@@ -648,7 +648,7 @@ fn register_rejects_a_content_hash_already_registered(backend: Backend) {
 
     // same hash, other payment mint (so another escrow vault address)
     let other_mint = w.create_mint(TOKEN_2022, 6, MintExtra::None);
-    let other = DatasetHandle::derive(content_hash("dup"), other_mint.mint, TOKEN_2022);
+    let other = DatasetHandle::derive(content_hash("dup"), rival.pubkey(), other_mint.mint, TOKEN_2022);
     w.send(&[register_dataset(rival.pubkey(), &other, rival_args)], &[&rival])
         .fails_with(MarketError::ContentHashAlreadyRegistered);
     assert!(!w.exists(&other.escrow_vault));
@@ -841,7 +841,7 @@ fn register_rejects_a_payment_mint_with_a_transfer_fee(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     let mint = w.create_mint(TOKEN_2022, 6, MintExtra::TransferFee);
-    let d = handle_for("fee-mint", &mint);
+    let d = handle_for("fee-mint", &owner, &mint);
     let ix = register_dataset(owner.pubkey(), &d, owner_args("fee-mint", &owner));
     w.send(&[ix], &[&owner]).fails_with(MarketError::UnsupportedPaymentMint);
     assert_not_registered(&w, &d);
@@ -853,7 +853,7 @@ fn register_rejects_a_payment_mint_with_a_close_authority(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     let mint = w.create_mint(TOKEN_2022, 6, MintExtra::MintCloseAuthority);
-    let d = handle_for("close-mint", &mint);
+    let d = handle_for("close-mint", &owner, &mint);
     let ix = register_dataset(owner.pubkey(), &d, owner_args("close-mint", &owner));
     w.send(&[ix], &[&owner]).fails_with(MarketError::UnsupportedPaymentMint);
     assert_not_registered(&w, &d);
@@ -865,7 +865,7 @@ fn register_rejects_a_licence_mint_as_payment_mint(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     let first = w.register(&owner, "first");
-    let d = DatasetHandle::derive(content_hash("second"), first.license_mint, TOKEN_2022);
+    let d = DatasetHandle::derive(content_hash("second"), owner.pubkey(), first.license_mint, TOKEN_2022);
     let ix = register_dataset(owner.pubkey(), &d, owner_args("second", &owner));
     w.send(&[ix], &[&owner]).fails_with(MarketError::UnsupportedPaymentMint);
     assert_not_registered(&w, &d);
@@ -877,13 +877,13 @@ fn register_rejects_a_payment_mint_of_another_token_program(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     // SPL Token mint passed with Token-2022 as its program
-    let d = DatasetHandle::derive(content_hash("wrong-program"), w.usdc.mint, TOKEN_2022);
+    let d = DatasetHandle::derive(content_hash("wrong-program"), owner.pubkey(), w.usdc.mint, TOKEN_2022);
     let ix = register_dataset(owner.pubkey(), &d, owner_args("wrong-program", &owner));
     w.send(&[ix], &[&owner]).fails_with_anchor(AnchorError::ConstraintMintTokenProgram);
     assert_not_registered(&w, &d);
     // Token-2022 TransferFee mint passed with SPL Token as its program
     let fee_mint = w.create_mint(TOKEN_2022, 6, MintExtra::TransferFee);
-    let d = DatasetHandle::derive(content_hash("disguised"), fee_mint.mint, TOKEN);
+    let d = DatasetHandle::derive(content_hash("disguised"), owner.pubkey(), fee_mint.mint, TOKEN);
     let ix = register_dataset(owner.pubkey(), &d, owner_args("disguised", &owner));
     w.send(&[ix], &[&owner]).fails_with_anchor(AnchorError::ConstraintMintTokenProgram);
     assert_not_registered(&w, &d);
@@ -898,7 +898,7 @@ fn register_requires_the_owner_signature(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     let payer = w.wallet();
-    let d = w.handle("unsigned");
+    let d = w.handle("unsigned", &owner.pubkey());
     let ix = without_signature(register_dataset(owner.pubkey(), &d, owner_args("unsigned", &owner)), &owner.pubkey());
     w.send(&[ix], &[&payer]).fails_with_anchor(AnchorError::AccountNotSigner);
     assert_not_registered(&w, &d);
@@ -908,8 +908,8 @@ fn register_requires_the_owner_signature(backend: Backend) {
 fn register_rejects_a_substituted_dataset_address(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
-    let d = w.handle("real");
-    let other = w.handle("other");
+    let d = w.handle("real", &owner.pubkey());
+    let other = w.handle("other", &owner.pubkey());
     for substitute in [Pubkey::new_unique(), other.address] {
         let mut accounts = register_accounts(owner.pubkey(), &d);
         accounts.dataset = substitute;
@@ -927,8 +927,8 @@ fn register_rejects_a_substituted_dataset_address(backend: Backend) {
 fn register_rejects_a_substituted_licence_mint_address(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
-    let d = w.handle("real-mint");
-    let other = w.handle("other-mint");
+    let d = w.handle("real-mint", &owner.pubkey());
+    let other = w.handle("other-mint", &owner.pubkey());
     let keyed = Keypair::new();
     for substitute in [Pubkey::new_unique(), other.license_mint, keyed.pubkey()] {
         let mut accounts = register_accounts(owner.pubkey(), &d);
@@ -951,7 +951,7 @@ fn register_rejects_a_substituted_marketplace(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     let decoy = w.register(&owner, "decoy");
-    let d = w.handle("substituted-config");
+    let d = w.handle("substituted-config", &owner.pubkey());
     for (substitute, error) in [
         (decoy.address, AnchorError::AccountDiscriminatorMismatch),
         (Pubkey::new_unique(), AnchorError::AccountNotInitialized),
@@ -968,11 +968,11 @@ fn register_rejects_a_substituted_marketplace(backend: Backend) {
 fn register_rejects_a_wrong_escrow_vault(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
-    let d = w.handle("vault");
+    let d = w.handle("vault", &owner.pubkey());
     let owners_account = w.payment_account_of(&owner.pubkey());
     let owners_before = snapshot(&w, &owners_account);
     let other_mint_vault =
-        DatasetHandle::derive(content_hash("vault"), w.create_mint(TOKEN, 6, MintExtra::None).mint, TOKEN).escrow_vault;
+        DatasetHandle::derive(content_hash("vault"), owner.pubkey(), w.create_mint(TOKEN, 6, MintExtra::None).mint, TOKEN).escrow_vault;
     for substitute in [Pubkey::new_unique(), owners_account, d.payment_account(&owner.pubkey()), other_mint_vault] {
         let mut accounts = register_accounts(owner.pubkey(), &d);
         accounts.escrow_vault = substitute;
@@ -987,7 +987,7 @@ fn register_rejects_a_wrong_escrow_vault(backend: Backend) {
 fn register_rejects_substituted_programs(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
-    let d = w.handle("programs");
+    let d = w.handle("programs", &owner.pubkey());
     let substitutions: [(&str, fn(&mut accounts::RegisterDataset)); 4] = [
         ("payment_token_program", |a| a.payment_token_program = anchor_lang::system_program::ID),
         ("token_2022_program", |a| a.token_2022_program = TOKEN),
@@ -1012,7 +1012,7 @@ fn register_rejects_substituted_programs(backend: Backend) {
 fn registration_is_not_blocked_by_a_pre_funded_dataset_address(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
-    let d = w.handle("prefunded-dataset");
+    let d = w.handle("prefunded-dataset", &owner.pubkey());
     // less than the dataset's rent: the handler tops the balance up
     let dust = w.svm.minimum_balance_for_rent_exemption(0);
     w.svm.airdrop(&d.address, dust).unwrap();
@@ -1031,7 +1031,7 @@ fn registration_is_not_blocked_by_a_pre_funded_dataset_address(backend: Backend)
 fn registration_is_not_blocked_by_a_pre_funded_licence_mint_address(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
-    let d = w.handle("prefunded-mint");
+    let d = w.handle("prefunded-mint", &owner.pubkey());
     w.svm.airdrop(&d.license_mint, 10 * SOL).unwrap();
     w.register(&owner, "prefunded-mint");
     let account = w.svm.get_account(&d.license_mint).unwrap();
@@ -1048,13 +1048,13 @@ fn registration_is_not_blocked_by_a_pre_funded_licence_mint_address(backend: Bac
 fn registration_is_not_blocked_by_a_pre_funded_or_pre_created_escrow_vault(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
-    let funded = w.handle("prefunded-vault");
+    let funded = w.handle("prefunded-vault", &owner.pubkey());
     let dust = w.svm.minimum_balance_for_rent_exemption(0);
     w.svm.airdrop(&funded.escrow_vault, dust).unwrap();
     w.register(&owner, "prefunded-vault");
     assert_eq!(w.token_account_state(&funded.escrow_vault).owner, funded.address);
 
-    let created = w.handle("precreated-vault");
+    let created = w.handle("precreated-vault", &owner.pubkey());
     let (mint, program) = (w.usdc.mint, w.usdc.token_program);
     assert_eq!(w.token_account(&created.address, &mint, &program), created.escrow_vault);
     w.register(&owner, "precreated-vault");
@@ -1096,32 +1096,30 @@ fn register_builds_the_licence_mint_as_documented(backend: Backend) {
     assert_eq!(w.dataset(&d.address).license_mint, d.license_mint);
 }
 
-/// license_token_name: the on-mint name is "License: <title>" cut to 32 bytes on a character boundary.
-fn licence_token_name_is_the_title_cut_to_32_bytes(backend: Backend) {
+/// license_token_name: the on-mint name is "License: " and the whole title, whatever its length
+/// (up to MAX_TITLE_LEN bytes), so two datasets whose titles share a long prefix stay told apart.
+fn licence_token_name_carries_the_whole_title(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     let mut args = owner_args("long-title", &owner);
     args.title = "A very long dataset title that does not fit".into();
     let d = w.register_with(&owner, args);
     let name = licence_metadata(&w, &d.license_mint).name;
-    assert_eq!(name, "License: A very long dataset tit");
-    assert_eq!(name.len(), LICENSE_NAME_MAX_LEN);
+    assert_eq!(name, "License: A very long dataset title that does not fit");
     let data = mint_data(&w, &d.license_mint);
     assert!(data.windows(name.len()).any(|window| window == name.as_bytes()));
 
-    // a two-byte character straddling byte 32 is dropped whole
-    let mut args = owner_args("accent", &owner);
-    args.title = format!("{}é tail", "a".repeat(LICENSE_NAME_MAX_LEN - 9 - 1));
-    let d = w.register_with(&owner, args);
-    let name = licence_metadata(&w, &d.license_mint).name;
-    assert_eq!(name, format!("License: {}", "a".repeat(LICENSE_NAME_MAX_LEN - 9 - 1)));
-    assert_eq!(name.len(), LICENSE_NAME_MAX_LEN - 1);
+    // same 32-byte prefix, different tail: different names
+    let mut args = owner_args("long-title-2", &owner);
+    args.title = "A very long dataset title that does not fit either".into();
+    let other = w.register_with(&owner, args);
+    assert_ne!(licence_metadata(&w, &other.license_mint).name, name);
 
-    // the longest title still fits the funded mint
+    // the longest title (multi-byte characters) still fits the funded mint
     let mut args = owner_args("max-title", &owner);
     args.title = "é".repeat(MAX_TITLE_LEN / 2);
     let d = w.register_with(&owner, args);
-    assert_eq!(licence_metadata(&w, &d.license_mint).name, format!("License: {}", "é".repeat(11)));
+    assert_eq!(licence_metadata(&w, &d.license_mint).name, format!("License: {}", "é".repeat(MAX_TITLE_LEN / 2)));
 }
 
 /// terms.transferable == false -> NonTransferable licence mint: the licence token cannot change hands.
@@ -1257,12 +1255,12 @@ fn raised_price_above_a_buyers_maximum_fails_the_purchase(backend: Backend) {
     assert_eq!(state.state, DatasetState::Active);
     assert_eq!(state.delivery_delegate, Pubkey::default());
 
-    let ixs = purchase_instructions(buyer.pubkey(), &d, purchase_args(PRICE, None));
+    let ixs = purchase_instructions(buyer.pubkey(), &d, purchase_args(PRICE), None);
     w.send(&ixs, &[&buyer]).fails_with(MarketError::PriceAboveMax);
     assert!(!w.exists(&d.license(&buyer.pubkey())));
     assert_eq!(w.balance(&d.payment_account(&buyer.pubkey())), 2 * PRICE);
 
-    let ixs = purchase_instructions(buyer.pubkey(), &d, purchase_args(PRICE + 1, None));
+    let ixs = purchase_instructions(buyer.pubkey(), &d, purchase_args(PRICE + 1), None);
     w.send(&ixs, &[&buyer]).succeeds();
     assert_eq!(w.balance(&d.escrow_vault), PRICE + 1);
     assert_eq!(w.license(&d.license(&buyer.pubkey())).price_paid, PRICE + 1);
@@ -1348,7 +1346,7 @@ on_both_backends!(
     registration_is_not_blocked_by_a_pre_funded_licence_mint_address,
     registration_is_not_blocked_by_a_pre_funded_or_pre_created_escrow_vault,
     register_builds_the_licence_mint_as_documented,
-    licence_token_name_is_the_title_cut_to_32_bytes,
+    licence_token_name_carries_the_whole_title,
     non_transferable_terms_make_the_licence_token_non_transferable,
     transferable_terms_let_the_licence_token_change_hands,
     update_dataset_rejects_a_stranger,

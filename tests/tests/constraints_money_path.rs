@@ -98,12 +98,8 @@ fn send_purchase(w: &mut World, buyer: &Keypair, d: &DatasetHandle, purchase: In
     w.send(&[create, purchase], &[buyer])
 }
 
-fn purchase_ix(
-    accounts: data_market::accounts::PurchaseLicense,
-    max_price: u64,
-    referrer: Option<Pubkey>,
-) -> Instruction {
-    build(accounts, instruction::PurchaseLicense { args: purchase_args(max_price, referrer) })
+fn purchase_ix(accounts: data_market::accounts::PurchaseLicense, max_price: u64) -> Instruction {
+    build(accounts, instruction::PurchaseLicense { args: purchase_args(max_price) })
 }
 
 fn fee_of(amount: u64, bps: u16) -> u64 {
@@ -144,16 +140,16 @@ fn purchase_rejected_while_dataset_paused(backend: Backend) {
 fn purchase_rejected_above_buyer_max_price(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let buyer = w.buyer(2 * PRICE);
-    let too_low = purchase_license(buyer.pubkey(), &d, purchase_args(PRICE - 1, None));
+    let too_low = purchase_license(buyer.pubkey(), &d, purchase_args(PRICE - 1), None);
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
     send_purchase(&mut w, &buyer, &d, too_low).fails_with(MarketError::PriceAboveMax);
     assert_unchanged(&w, &before);
 
     set_dataset(&mut w, &owner, &d, UpdateDatasetArgs { price: Some(PRICE + 1), ..Default::default() });
-    let stale = purchase_license(buyer.pubkey(), &d, purchase_args(PRICE, None));
+    let stale = purchase_license(buyer.pubkey(), &d, purchase_args(PRICE), None);
     send_purchase(&mut w, &buyer, &d, stale).fails_with(MarketError::PriceAboveMax);
 
-    let exact = purchase_license(buyer.pubkey(), &d, purchase_args(PRICE + 1, None));
+    let exact = purchase_license(buyer.pubkey(), &d, purchase_args(PRICE + 1), None);
     send_purchase(&mut w, &buyer, &d, exact).succeeds();
     assert_eq!(w.license(&d.license(&buyer.pubkey())).price_paid, PRICE + 1);
     assert_eq!(w.balance(&d.payment_account(&buyer.pubkey())), PRICE - 1);
@@ -183,9 +179,9 @@ fn purchase_rejected_when_supply_exhausted(backend: Backend) {
 fn purchase_rejects_all_zero_encryption_key(backend: Backend) {
     let Shop { mut w, d, .. } = shop(backend);
     let buyer = w.buyer(PRICE);
-    let mut args = purchase_args(PRICE, None);
+    let mut args = purchase_args(PRICE);
     args.buyer_encryption_key = [0; 32];
-    let ix = purchase_license(buyer.pubkey(), &d, args);
+    let ix = purchase_license(buyer.pubkey(), &d, args, None);
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
     send_purchase(&mut w, &buyer, &d, ix).fails_with(MarketError::InvalidEncryptionKey);
     assert_unchanged(&w, &before);
@@ -206,11 +202,11 @@ fn purchase_rejects_substituted_payment_mint(backend: Backend) {
     let buyer = w.buyer(PRICE);
     let fake = w.create_mint(TOKEN, 6, MintExtra::None);
     let fake_account = w.fund(&fake, &buyer.pubkey(), PRICE);
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.payment_mint = fake.mint;
-    accounts.buyer_payment_account = fake_account;
+    accounts.buyer_payment_account = Some(fake_account);
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), vec![fake_account]].concat());
-    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE, None))
+    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE))
         .fails_with_anchor(ErrorCode::ConstraintHasOne);
     assert_unchanged(&w, &before);
 }
@@ -221,11 +217,11 @@ fn purchase_rejects_substituted_license_mint(backend: Backend) {
     let buyer = w.buyer(PRICE);
     let fake = w.create_mint(TOKEN_2022, 0, MintExtra::None);
     let fake_license_account = w.token_account(&buyer.pubkey(), &fake.mint, &TOKEN_2022);
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.license_mint = fake.mint;
     accounts.buyer_license_account = fake_license_account;
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), vec![fake_license_account, fake.mint]].concat());
-    w.send(&[purchase_ix(accounts, PRICE, None)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintHasOne);
+    w.send(&[purchase_ix(accounts, PRICE)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintHasOne);
     assert_unchanged(&w, &before);
 }
 
@@ -235,10 +231,10 @@ fn purchase_rejects_substituted_escrow_vault(backend: Backend) {
     let buyer = w.buyer(PRICE);
     let (mint, program) = (w.usdc.mint, w.usdc.token_program);
     let own_vault = loose_token_account(&mut w, &buyer.pubkey(), &mint, &program);
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.escrow_vault = own_vault;
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), vec![own_vault]].concat());
-    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE, None))
+    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE))
         .fails_with_anchor(ErrorCode::ConstraintHasOne);
     assert_unchanged(&w, &before);
     assert_eq!(w.balance(&d.payment_account(&buyer.pubkey())), PRICE);
@@ -250,10 +246,10 @@ fn purchase_rejects_payment_account_of_other_mint(backend: Backend) {
     let buyer = w.buyer(PRICE);
     let other = w.create_mint(TOKEN, 6, MintExtra::None);
     let other_account = w.fund(&other, &buyer.pubkey(), PRICE);
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
-    accounts.buyer_payment_account = other_account;
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
+    accounts.buyer_payment_account = Some(other_account);
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), vec![other_account]].concat());
-    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE, None))
+    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE))
         .fails_with_anchor(ErrorCode::ConstraintTokenMint);
     assert_unchanged(&w, &before);
 }
@@ -262,10 +258,10 @@ fn purchase_rejects_payment_account_of_other_mint(backend: Backend) {
 fn purchase_rejects_wrong_payment_token_program(backend: Backend) {
     let Shop { mut w, d, .. } = shop(backend);
     let buyer = w.buyer(PRICE);
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.payment_token_program = TOKEN_2022;
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
-    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE, None))
+    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE))
         .fails_with_anchor(ErrorCode::ConstraintTokenTokenProgram);
     assert_unchanged(&w, &before);
 }
@@ -275,10 +271,10 @@ fn purchase_rejects_vault_as_payment_account(backend: Backend) {
     let Shop { mut w, d, .. } = shop(backend);
     let paid = bought(&mut w, &d, None); // the vault holds money
     let buyer = w.buyer(PRICE);
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
-    accounts.buyer_payment_account = d.escrow_vault;
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
+    accounts.buyer_payment_account = Some(d.escrow_vault);
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
-    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE, None))
+    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE))
         .fails_with_anchor(ErrorCode::ConstraintDuplicateMutableAccount);
     assert_unchanged(&w, &before);
     assert_eq!(w.balance(&d.escrow_vault), PRICE);
@@ -290,11 +286,11 @@ fn purchase_rejects_someone_elses_payment_account(backend: Backend) {
     let Shop { mut w, d, .. } = shop(backend);
     let victim = w.buyer(PRICE);
     let thief = w.buyer(0);
-    let mut accounts = purchase_accounts(thief.pubkey(), &d);
-    accounts.buyer_payment_account = d.payment_account(&victim.pubkey());
+    let mut accounts = purchase_accounts(thief.pubkey(), &d, None);
+    accounts.buyer_payment_account = Some(d.payment_account(&victim.pubkey()));
     let before =
         snapshot(&w, &[sale_accounts(&d, &thief.pubkey()), vec![d.payment_account(&victim.pubkey())]].concat());
-    send_purchase(&mut w, &thief, &d, purchase_ix(accounts, PRICE, None)).fails_with_code(TOKEN_OWNER_MISMATCH);
+    send_purchase(&mut w, &thief, &d, purchase_ix(accounts, PRICE)).fails_with_code(TOKEN_OWNER_MISMATCH);
     assert_unchanged(&w, &before);
     assert_eq!(w.balance(&d.payment_account(&victim.pubkey())), PRICE);
 }
@@ -348,18 +344,18 @@ fn purchase_rejects_license_pda_of_another_buyer(backend: Backend) {
     let Shop { mut w, d, .. } = shop(backend);
     let victim = bought(&mut w, &d, None);
     let attacker = w.buyer(PRICE);
-    let mut accounts = purchase_accounts(attacker.pubkey(), &d);
+    let mut accounts = purchase_accounts(attacker.pubkey(), &d, None);
     accounts.license = d.license(&victim.pubkey());
     let before = snapshot(&w, &[sale_accounts(&d, &attacker.pubkey()), sale_accounts(&d, &victim.pubkey())].concat());
-    send_purchase(&mut w, &attacker, &d, purchase_ix(accounts, PRICE, None))
+    send_purchase(&mut w, &attacker, &d, purchase_ix(accounts, PRICE))
         .fails_with_anchor(ErrorCode::ConstraintSeeds);
     assert_unchanged(&w, &before);
 
     // also when the target address is still empty
     let later = w.buyer(PRICE);
-    let mut accounts = purchase_accounts(attacker.pubkey(), &d);
+    let mut accounts = purchase_accounts(attacker.pubkey(), &d, None);
     accounts.license = d.license(&later.pubkey());
-    send_purchase(&mut w, &attacker, &d, purchase_ix(accounts, PRICE, None))
+    send_purchase(&mut w, &attacker, &d, purchase_ix(accounts, PRICE))
         .fails_with_anchor(ErrorCode::ConstraintSeeds);
     assert!(!w.exists(&d.license(&later.pubkey())));
 }
@@ -377,27 +373,27 @@ fn purchase_license_account_must_be_the_buyers_of_this_mint(backend: Backend) {
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), vec![d.license_account(&other.pubkey())]].concat());
 
     // another holder's licence token account
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.buyer_license_account = d.license_account(&other.pubkey());
-    w.send(&[purchase_ix(accounts, PRICE, None)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintTokenOwner);
+    w.send(&[purchase_ix(accounts, PRICE)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintTokenOwner);
 
     // the buyer's licence account of another dataset's licence mint
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.buyer_license_account = other_dataset.license_account(&buyer.pubkey());
-    w.send(&[purchase_ix(accounts, PRICE, None)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintTokenMint);
+    w.send(&[purchase_ix(accounts, PRICE)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintTokenMint);
 
     // no account at all: nothing creates it implicitly
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.buyer_license_account = Keypair::new().pubkey();
-    w.send(&[purchase_ix(accounts, PRICE, None)], &[&buyer]).fails_with_anchor(ErrorCode::AccountNotInitialized);
+    w.send(&[purchase_ix(accounts, PRICE)], &[&buyer]).fails_with_anchor(ErrorCode::AccountNotInitialized);
     assert_unchanged(&w, &before);
     assert_eq!(w.balance(&d.license_account(&other.pubkey())), 1);
 
     // a non-associated licence account of the buyer is accepted, and receives the token
     let loose = loose_token_account(&mut w, &buyer.pubkey(), &d.license_mint, &TOKEN_2022);
-    let mut accounts = purchase_accounts(buyer.pubkey(), &d);
+    let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.buyer_license_account = loose;
-    w.send(&[purchase_ix(accounts, PRICE, None)], &[&buyer]).succeeds();
+    w.send(&[purchase_ix(accounts, PRICE)], &[&buyer]).succeeds();
     assert_eq!(w.balance(&loose), 1);
     assert_eq!(w.balance(&own_ata), 0);
     w.assert_conserved(&d);
@@ -421,7 +417,8 @@ fn free_dataset_is_bought_without_moving_tokens(backend: Backend) {
     let Shop { mut w, owner, d } = shop_with(backend, |args| args.price = 0);
     let buyer = w.buyer(0);
     let referrer = w.wallet();
-    let ix = purchase_license(buyer.pubkey(), &d, purchase_args(0, Some(referrer.pubkey())));
+    w.ensure_front_end(&referrer.pubkey());
+    let ix = purchase_license(buyer.pubkey(), &d, purchase_args(0), Some(referrer.pubkey()));
     send_purchase(&mut w, &buyer, &d, ix).succeeds();
     assert_eq!(w.balance(&d.escrow_vault), 0);
     assert_eq!(w.balance(&d.license_account(&buyer.pubkey())), 1);
@@ -609,11 +606,11 @@ fn renew_rejects_substituted_accounts(backend: Backend) {
 
     let mut accounts = renew_accounts(buyer.pubkey(), &d);
     accounts.payment_mint = fake.mint;
-    accounts.buyer_payment_account = fake_account;
+    accounts.buyer_payment_account = Some(fake_account);
     w.send(&[renew(accounts)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintHasOne);
 
     let mut accounts = renew_accounts(buyer.pubkey(), &d);
-    accounts.buyer_payment_account = fake_account;
+    accounts.buyer_payment_account = Some(fake_account);
     w.send(&[renew(accounts)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintTokenMint);
 
     let mut accounts = renew_accounts(buyer.pubkey(), &d);
@@ -621,7 +618,7 @@ fn renew_rejects_substituted_accounts(backend: Backend) {
     w.send(&[renew(accounts)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintTokenTokenProgram);
 
     let mut accounts = renew_accounts(buyer.pubkey(), &d);
-    accounts.buyer_payment_account = d.escrow_vault;
+    accounts.buyer_payment_account = Some(d.escrow_vault);
     w.send(&[renew(accounts)], &[&buyer]).fails_with_anchor(ErrorCode::ConstraintDuplicateMutableAccount);
 
     assert_unchanged(&w, &before);
@@ -857,7 +854,7 @@ fn refund_to_account_not_owned_by_buyer_fails(backend: Backend) {
     let caller = w.wallet();
     let caller_account = w.payment_account_of(&caller.pubkey());
     let mut accounts = refund_accounts(caller.pubkey(), &d, &buyer.pubkey());
-    accounts.buyer_payment_account = caller_account;
+    accounts.buyer_payment_account = Some(caller_account);
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), vec![caller_account]].concat());
     w.send(&[build(accounts, instruction::RefundLicense {})], &[&caller])
         .fails_with_anchor(ErrorCode::ConstraintTokenOwner);
@@ -866,7 +863,7 @@ fn refund_to_account_not_owned_by_buyer_fails(backend: Backend) {
     let (mint, program) = (w.usdc.mint, w.usdc.token_program);
     let loose = loose_token_account(&mut w, &buyer.pubkey(), &mint, &program);
     let mut accounts = refund_accounts(caller.pubkey(), &d, &buyer.pubkey());
-    accounts.buyer_payment_account = loose;
+    accounts.buyer_payment_account = Some(loose);
     w.send(&[build(accounts, instruction::RefundLicense {})], &[&caller]).succeeds();
     assert_eq!(w.balance(&loose), PRICE);
 }
@@ -989,7 +986,7 @@ fn refund_rejects_substituted_vault_and_mints(backend: Backend) {
 
     let mut accounts = refund_accounts(caller.pubkey(), &d, &buyer.pubkey());
     accounts.payment_mint = fake_payment.mint;
-    accounts.buyer_payment_account = fake_payment_account;
+    accounts.buyer_payment_account = Some(fake_payment_account);
     w.send(&[refund(accounts)], &[&caller]).fails_with_anchor(ErrorCode::ConstraintHasOne);
 
     let mut accounts = refund_accounts(caller.pubkey(), &d, &buyer.pubkey());
@@ -997,7 +994,7 @@ fn refund_rejects_substituted_vault_and_mints(backend: Backend) {
     w.send(&[refund(accounts)], &[&caller]).fails_with_anchor(ErrorCode::ConstraintHasOne);
 
     let mut accounts = refund_accounts(caller.pubkey(), &d, &buyer.pubkey());
-    accounts.buyer_payment_account = fake_payment_account;
+    accounts.buyer_payment_account = Some(fake_payment_account);
     w.send(&[refund(accounts)], &[&caller]).fails_with_anchor(ErrorCode::ConstraintTokenMint);
 
     let mut accounts = refund_accounts(caller.pubkey(), &d, &buyer.pubkey());
@@ -1268,7 +1265,7 @@ fn referral_claim_pays_once(backend: Backend) {
     claim_referral(&mut w, &d, &referrer, &first.pubkey()).succeeds();
     let fee = fee_of(PRICE, REFERRAL_FEE_BPS);
     assert_eq!(w.balance(&d.payment_account(&referrer.pubkey())), fee);
-    assert!(w.license(&d.license(&first.pubkey())).referral_fee_claimed);
+    assert!(w.license(&d.license(&first.pubkey())).referral_fee_resolved);
     let before = snapshot(&w, &[d.address, d.escrow_vault, d.license(&first.pubkey())]);
     claim_referral(&mut w, &d, &referrer, &first.pubkey()).fails_with(MarketError::NothingToClaim);
     assert_unchanged(&w, &before);
@@ -1475,9 +1472,9 @@ fn accounts_of_another_type_are_refused(backend: Backend) {
     w.send(&[ix], &[&caller]).fails_with_anchor(ErrorCode::AccountOwnedByWrongProgram);
     // a dataset as the marketplace
     let newcomer = w.buyer(PRICE);
-    let mut accounts = purchase_accounts(newcomer.pubkey(), &d);
+    let mut accounts = purchase_accounts(newcomer.pubkey(), &d, None);
     accounts.marketplace = d.address;
-    send_purchase(&mut w, &newcomer, &d, purchase_ix(accounts, PRICE, None))
+    send_purchase(&mut w, &newcomer, &d, purchase_ix(accounts, PRICE))
         .fails_with_anchor(ErrorCode::AccountDiscriminatorMismatch);
     // a dataset as the licence
     let ix = build(
@@ -1523,7 +1520,7 @@ fn everything_due(backend: Backend) -> Due {
     w.payment_account_of(&owner.pubkey());
     w.payment_account_of(&referrer.pubkey());
     let cases = vec![
-        ("purchase", purchase_license(newcomer.pubkey(), &d, purchase_args(PRICE, None)), newcomer),
+        ("purchase", purchase_license(newcomer.pubkey(), &d, purchase_args(PRICE), None), newcomer),
         ("renew", renew_license(referred.pubkey(), &d, PRICE), referred.insecure_clone()),
         ("deliver", deliver_key(owner.pubkey(), &d, &to_deliver.pubkey(), SEALED_KEY), owner.insecure_clone()),
         ("refund", refund_license(caller.pubkey(), &d, &unpaid.pubkey()), caller.insecure_clone()),

@@ -218,9 +218,10 @@ impl Life {
             let open: u64 = mine.iter().filter(|l| is_open(l.state)).map(|l| l.price_paid).sum();
             let unused: u64 = mine
                 .iter()
-                .filter(|l| l.state != LicenseState::Refunded)
+                .filter(|l| l.state != LicenseState::Refunded && !l.closed)
                 .map(|l| if ds.metered { l.credits - l.usage } else { l.credits })
                 .sum();
+            // closing a licence burns what it had left
             assert_eq!(w.mint_supply(&ds.h.license_mint), unused, "dataset {i}: licence supply != unused credits");
             if ds.closed {
                 assert!(!w.exists(&ds.h.address) && !w.exists(&ds.h.escrow_vault), "dataset {i} is closed");
@@ -256,13 +257,13 @@ impl Life {
         args: data_market::instructions::RegisterDatasetArgs,
         mint: &PaymentMint,
     ) -> usize {
-        let h = DatasetHandle::derive(args.content_hash, mint.mint, mint.token_program);
+        let h = DatasetHandle::derive(args.content_hash, owner.pubkey(), mint.mint, mint.token_program);
         let (metered, allow_list) = (args.terms.metered, args.allow_list_enabled);
         let o = owner.pubkey();
         self.ok(
             &[register_dataset(o, &h, args)],
             &[owner],
-            &[(o, h.address), (o, h.license_mint), (o, h.escrow_vault)],
+            &[(o, h.content_hash_record), (o, h.address), (o, h.license_mint), (o, h.escrow_vault)],
             &[],
         );
         self.ds.push(Ds { h, mint: mint_copy(mint), metered, allow_list, closed: false });
@@ -287,11 +288,11 @@ impl Life {
     fn purchase_ixs(&self, ds: usize, buyer: &Pubkey, referrer: Option<Pubkey>, credits: u32) -> Vec<Instruction> {
         let h = &self.ds[ds].h;
         let price = self.w.dataset(&h.address).price;
-        let mut accounts = purchase_accounts(*buyer, h);
+        let mut accounts = purchase_accounts(*buyer, h, referrer);
         if self.ds[ds].allow_list {
             accounts.allow_list_entry = Some(allow_list_entry_address(h, buyer));
         }
-        let args = PurchaseLicenseArgs { credits, ..purchase_args(price * u64::from(credits), referrer) };
+        let args = PurchaseLicenseArgs { credits, ..purchase_args(price * u64::from(credits)) };
         vec![create_license_account(*buyer, h, buyer), build(accounts, instruction::PurchaseLicense { args })]
     }
 
@@ -677,6 +678,10 @@ fn marketplace_life(backend: Backend) {
     life.allow(F, &owner, &b5.pubkey());
 
     // --- t0: purchases ------------------------------------------------------------------------
+    // the referrer is a front-end the operator registered
+    let front_end = front_end_address(&referrer.pubkey());
+    let register_referrer = register_front_end(operator.pubkey(), referrer.pubkey());
+    life.ok(&[register_referrer], &[&operator], &[(operator.pubkey(), front_end)], &[]);
     let r = Some(referrer.pubkey());
     life.buy(C, b1, r, 1);
     life.buy(C, b2, r, 1);
@@ -689,7 +694,7 @@ fn marketplace_life(backend: Backend) {
     let fh = life.h(F);
     // without an entry to show, a buyer not on the allow-list is refused
     let mut ixs = life.purchase_ixs(F, &b3.pubkey(), None, 1);
-    ixs[1] = purchase_license(b3.pubkey(), &fh, purchase_args(0, None));
+    ixs[1] = purchase_license(b3.pubkey(), &fh, purchase_args(0), None);
     let watched = [fh.address, fh.license(&b3.pubkey()), fh.license_mint, fh.license_account(&b3.pubkey())];
     life.refused(&ixs, &[b3], MarketError::NotOnAllowList, &watched);
 
@@ -715,10 +720,18 @@ fn marketplace_life(backend: Backend) {
     life.set_protocol_fee(&operator, RAISED_PROTOCOL_FEE_BPS);
     life.buy(C, b5, None, 1); // at the raised fee
 
-    // --- t0 + 1d: a dispute, usage during it, a late delivery, a top-up refused before settlement -
+    // --- t0 + 1d: a dispute freezing usage, a late delivery, a top-up refused before settlement --
     life.w.warp(DAY - HOUR);
     life.dispute(C, b4);
-    life.record(C, b4, None, MODEL_B, UsagePurpose::Training); // a dispute does not suspend the licence
+    let ch = life.h(C);
+    let l4 = life.w.license(&ch.license(&b4.pubkey()));
+    let frozen_use = record_usage(
+        record_usage_accounts(b4.pubkey(), &ch, l4.serial, l4.usage_count, None),
+        RecordUsageArgs { purpose: UsagePurpose::Training, model_hash: MODEL_B, run_id: [4; 32] },
+    );
+    let frozen_receipt = receipt_address(&ch.license(&b4.pubkey()), l4.serial, l4.usage_count);
+    let b4_watch = [ch.address, ch.license(&b4.pubkey()), ch.license_account(&b4.pubkey()), frozen_receipt];
+    life.refused(&[frozen_use], &[b4], MarketError::LicenseDisputed, &b4_watch);
     life.deliver(C, &owner, b5);
     // b1's metered licence is still open to a dispute: no credits before it settles
     let mh = life.h(M);
@@ -785,6 +798,7 @@ fn marketplace_life(backend: Backend) {
     assert_eq!((l4.refunded_amount, l4.protocol_fee, l4.referral_fee), (back, share(released, PROTOCOL_FEE_BPS), 0));
     let record4: data_market::state::Dispute = life.w.account(&dispute_address(&ch.license(&b4.pubkey())));
     assert_eq!(record4.ruling, Some(Ruling::Split { buyer_bps: SPLIT_BUYER_BPS }));
+    life.record(C, b4, None, MODEL_B, UsagePurpose::Training); // ruled: the licence is usable again
 
     // --- t0 + 1h + 3d: the first deliveries' dispute windows close -----------------------------
     life.w.warp(HOUR + 3 * DAY - (2 * DAY + 1));
@@ -804,9 +818,9 @@ fn marketplace_life(backend: Backend) {
         &[wh.address, wh.license(&b5.pubkey())],
     );
     let expires = life.w.license(&ch.license(&b1.pubkey())).expires_at;
-    assert_eq!(expires, t0 + 30 * DAY);
+    assert_eq!(expires, t0 + HOUR + 30 * DAY); // the term runs from delivery
     life.renew(C, b1); // at the raised fee
-    assert_eq!(life.w.license(&ch.license(&b1.pubkey())).expires_at, t0 + 60 * DAY);
+    assert_eq!(life.w.license(&ch.license(&b1.pubkey())).expires_at, t0 + HOUR + 60 * DAY);
 
     // every recipient claims
     let mut got: HashMap<(usize, Pubkey), u64> = HashMap::new();
@@ -877,9 +891,10 @@ fn marketplace_life(backend: Backend) {
     assert_eq!(c.usage_by_purpose, [2, 0, 0, 0, 1]);
     assert_eq!(m.usage_by_purpose, [0, 2, 1, 0, 0]);
     assert_eq!(f.usage_by_purpose, [0, 0, 0, 1, 0]);
-    assert_eq!((c.ratings.count, c.ratings.sum), (2, 5 + 1));
-    assert_eq!((m.ratings.count, m.ratings.sum), (2, 4 + 5));
-    assert_eq!((f.ratings.count, f.ratings.sum), (1, 3));
+    // reviews of paid licences and of free ones are kept apart
+    assert_eq!((c.ratings.paid.count, c.ratings.paid.sum, c.ratings.free.count), (2, 5 + 1, 0));
+    assert_eq!((m.ratings.paid.count, m.ratings.paid.sum, m.ratings.free.count), (2, 4 + 5, 0));
+    assert_eq!((f.ratings.free.count, f.ratings.free.sum, f.ratings.paid.count), (1, 3, 0));
     assert_eq!(c.licenses_sold, 5);
 
     // --- Closes --------------------------------------------------------------------------------
@@ -966,13 +981,21 @@ fn marketplace_life(backend: Backend) {
             (*name, life.rent.created.iter().filter(|c| c.payer == *wallet).map(|c| w.lamports(&c.account)).sum())
         })
         .collect();
-    // what stays locked: M and the two licence mints for their owners; licence token accounts,
-    // receipts, reviews and M's licences for the buyers; nothing for payees and the keeper
+    // what stays locked: M, the licence mints and the content-hash records (a hash stays taken) for
+    // their owners; the front-end record for the operator; licence token accounts, receipts, reviews
+    // and M's licences for the buyers; nothing for payees and the keeper
     let rent_of = |a: &Pubkey| w.lamports(a);
-    let owner_locked = rent_of(&ch.license_mint) + rent_of(&fh.license_mint);
+    let owner_locked = rent_of(&ch.license_mint)
+        + rent_of(&fh.license_mint)
+        + rent_of(&ch.content_hash_record)
+        + rent_of(&fh.content_hash_record);
     assert_eq!(locked[0], ("owner", owner_locked));
-    assert_eq!(locked[1].1, rent_of(&mh.address) + rent_of(&mh.license_mint) + rent_of(&mh.escrow_vault));
-    for (name, amount) in &locked[2..9] {
+    assert_eq!(
+        locked[1].1,
+        rent_of(&mh.address) + rent_of(&mh.license_mint) + rent_of(&mh.escrow_vault) + rent_of(&mh.content_hash_record)
+    );
+    assert_eq!(locked[7], ("operator", rent_of(&front_end)));
+    for (name, amount) in locked[2..7].iter().chain(&locked[8..9]) {
         assert_eq!(*amount, 0, "{name} has rent locked");
     }
     let b4_locked = rent_of(&ch.license_account(&b4.pubkey())) + rent_of(&review_address(&ch.license(&b4.pubkey())));

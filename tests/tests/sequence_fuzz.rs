@@ -1,9 +1,11 @@
 //! Property tests of instruction sequences against the real program, on both backends. A small
 //! deterministic generator (splitmix64, one seed per sequence) draws operations — buy, deliver,
 //! refund, open dispute, rule (Refund / Release / Split), settle, claim revenue, claim referral,
-//! sweep, renew, buy credits, record usage, close licence, close dispute, change the protocol fee,
-//! warp the clock across the delivery, dispute and expiry windows — over a small pool of buyers and
-//! two datasets (one unmetered with three recipients and a supply cap, one metered with two).
+//! sweep, renew, buy credits, record usage, close licence (and buy again), close dispute, forfeit an
+//! unclaimed referral fee, change the protocol fee, warp the clock across the delivery, dispute,
+//! expiry and referral-claim windows — over a small pool of buyers and two datasets (one unmetered
+//! with three recipients and a supply cap, one metered with two). Referrers are registered
+//! front-ends; buyer 0 is one too, so its own referral reaches the self-referral check.
 //!
 //! The test keeps a reference model of the marketplace written from the program's documented rules.
 //! Before each operation the model predicts its outcome: accepted, or refused with a named error.
@@ -22,6 +24,7 @@ use std::time::Instant;
 
 use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::Pubkey;
+use data_market::constants::REFERRAL_CLAIM_WINDOW_SECS;
 use data_market::domain::lifecycle::LicenseState;
 use data_market::errors::MarketError;
 use data_market::instructions::{PurchaseLicenseArgs, RecordUsageArgs, UpdateMarketplaceArgs};
@@ -98,7 +101,8 @@ fn sequence_seed(i: usize) -> u64 {
 enum Referral {
     None,
     Referrer(usize),
-    /// The buyer names itself: refused.
+    /// The buyer names itself: refused (as a self-referral for buyer 0, a registered front-end; as
+    /// an unregistered front-end for the others).
     OwnPurchase,
 }
 
@@ -172,6 +176,10 @@ enum Op {
         b: usize,
         d: usize,
     },
+    ForfeitReferral {
+        b: usize,
+        d: usize,
+    },
     SetProtocolFee {
         bps: u16,
     },
@@ -180,7 +188,7 @@ enum Op {
     },
 }
 
-const KINDS: [&str; 16] = [
+const KINDS: [&str; 17] = [
     "buy",
     "deliver",
     "refund",
@@ -195,6 +203,7 @@ const KINDS: [&str; 16] = [
     "record_usage",
     "close_license",
     "close_dispute",
+    "forfeit_referral",
     "set_protocol_fee",
     "warp",
 ];
@@ -216,8 +225,9 @@ impl Op {
             Op::RecordUsage { .. } => 11,
             Op::CloseLicense { .. } => 12,
             Op::CloseDispute { .. } => 13,
-            Op::SetProtocolFee { .. } => 14,
-            Op::Warp { .. } => 15,
+            Op::ForfeitReferral { .. } => 14,
+            Op::SetProtocolFee { .. } => 15,
+            Op::Warp { .. } => 16,
         }
     }
 
@@ -234,7 +244,8 @@ impl Op {
             | Op::BuyCredits { b, d, .. }
             | Op::RecordUsage { b, d, .. }
             | Op::CloseLicense { b, d }
-            | Op::CloseDispute { b, d } => Some((b, d)),
+            | Op::CloseDispute { b, d }
+            | Op::ForfeitReferral { b, d } => Some((b, d)),
             _ => None,
         }
     }
@@ -245,7 +256,7 @@ impl Op {
 /// uniform, to exercise refusals. The draw depends only on the seed and the history (the model is
 /// deterministic), so a seed replays exactly.
 fn generate(rng: &mut Rng, model: &Model, now: i64) -> Op {
-    const WEIGHTS: [u64; 16] = [9, 9, 5, 6, 6, 8, 8, 6, 3, 4, 4, 9, 6, 5, 2, 10];
+    const WEIGHTS: [u64; 17] = [9, 9, 5, 6, 6, 8, 8, 3, 3, 4, 4, 9, 6, 5, 5, 2, 10];
     let delivery = i64::from(DELIVERY_WINDOW);
     let dispute = i64::from(DISPUTE_WINDOW);
     for attempt in 0.. {
@@ -320,7 +331,7 @@ fn generate(rng: &mut Rng, model: &Model, now: i64) -> Op {
                     Some(Op::Claim { who: rng.index(5), d: rng.index(2) })
                 }
             }
-            7 => target(rng, &|_, l| l.state == LicenseState::Settled && l.referral_fee > 0 && !l.referral_claimed)
+            7 => target(rng, &|_, l| l.state == LicenseState::Settled && l.referral_fee > 0 && !l.referral_resolved)
                 .map(|(b, d)| {
                     let referrer = model.ds[d].lics[b].as_ref().map(|l| l.referrer);
                     let r = match model.referrers.iter().position(|k| Some(*k) == referrer) {
@@ -342,12 +353,19 @@ fn generate(rng: &mut Rng, model: &Model, now: i64) -> Op {
             12 => target(rng, &|_, l| {
                 !l.has_dispute
                     && (l.state == LicenseState::Refunded
-                        || (l.state == LicenseState::Settled && (l.referral_fee == 0 || l.referral_claimed)))
+                        || (l.state == LicenseState::Settled && (l.referral_fee == 0 || l.referral_resolved)))
             })
             .map(|(b, d)| Op::CloseLicense { b, d }),
             13 => target(rng, &|_, l| l.has_dispute && l.state != LicenseState::Disputed)
                 .map(|(b, d)| Op::CloseDispute { b, d }),
-            14 => Some(Op::SetProtocolFee { bps: if rng.chance(5) { 1_001 } else { rng.below(1_001) as u16 } }),
+            14 => target(rng, &|_, l| {
+                l.state == LicenseState::Settled
+                    && l.referral_fee > 0
+                    && !l.referral_resolved
+                    && now >= l.settled_at + REFERRAL_CLAIM_WINDOW_SECS
+            })
+            .map(|(b, d)| Op::ForfeitReferral { b, d }),
+            15 => Some(Op::SetProtocolFee { bps: if rng.chance(5) { 1_001 } else { rng.below(1_001) as u16 } }),
             _ => {
                 let secs = match rng.below(100) {
                     0..=9 => 1,
@@ -358,7 +376,8 @@ fn generate(rng: &mut Rng, model: &Model, now: i64) -> Op {
                     57..=64 => dispute - 1,
                     65..=74 => dispute,
                     75..=84 => dispute + 1,
-                    85..=96 => rng.below(4 * DAY as u64) as i64,
+                    85..=90 => rng.below(4 * DAY as u64) as i64,
+                    91..=97 => REFERRAL_CLAIM_WINDOW_SECS,
                     _ => DURATION_1 + DAY,
                 };
                 Some(Op::Warp { secs })
@@ -431,10 +450,11 @@ struct MLicense {
     has_dispute: bool,
     /// The dataset's sale number of the purchase (its receipts' address seed).
     serial: u64,
-    referral_claimed: bool,
+    referral_resolved: bool,
     bought_at: i64,
     delivered_at: i64,
     expires_at: i64,
+    settled_at: i64,
     renewals: u32,
 }
 
@@ -453,10 +473,11 @@ impl MLicense {
             usage: l.usage_count,
             has_dispute: l.has_dispute,
             serial: l.serial,
-            referral_claimed: l.referral_fee_claimed,
+            referral_resolved: l.referral_fee_resolved,
             bought_at: l.bought_at,
             delivered_at: l.delivered_at,
             expires_at: l.expires_at,
+            settled_at: l.settled_at,
             renewals: l.renewals,
         }
     }
@@ -466,6 +487,7 @@ impl MLicense {
         match self.state {
             LicenseState::AwaitingKey => return Err(Mk(E::LicenseNotDelivered)),
             LicenseState::Refunded => return Err(Mk(E::LicenseVoid)),
+            LicenseState::Disputed => return Err(Mk(E::LicenseDisputed)),
             _ => {}
         }
         if self.expires_at != 0 && now >= self.expires_at {
@@ -493,7 +515,7 @@ struct MDataset {
     open_disputes: u32,
     usage: [u64; 5],
     lics: Vec<Option<MLicense>>,
-    /// Licences closed so far (their tokens stay with the buyer unless they were refunded).
+    /// Licences closed so far (closing burned whatever tokens they still had).
     closed: Vec<MLicense>,
     /// The licence's dispute record, if it exists: whether it is ruled.
     disputes: Vec<Option<bool>>,
@@ -526,6 +548,8 @@ struct Model {
     /// The generator's view of the payees (see Actors::claimant) and referrers.
     claimants: Vec<Pubkey>,
     referrers: Vec<Pubkey>,
+    /// Wallets registered as front-ends (the referrers and buyer 0).
+    front_ends: Vec<Pubkey>,
 }
 
 impl Model {
@@ -549,6 +573,15 @@ impl Model {
             Op::Buy { b, d, referral, credits, max_price_short } => {
                 let buyer = a.buyers[b].pubkey();
                 let (protocol_bps, max_referral) = (self.protocol_bps, self.max_referral_bps);
+                let referrer = match referral {
+                    Referral::None => None,
+                    Referral::Referrer(i) => Some(a.referrers[i].pubkey()),
+                    Referral::OwnPurchase => Some(buyer),
+                };
+                // the front-end account is checked before anything else
+                if referrer.is_some_and(|wallet| !self.front_ends.contains(&wallet)) {
+                    return Err(NOT_INITIALIZED);
+                }
                 let ds = &mut self.ds[d];
                 if ds.lics[b].is_some() {
                     return Err(Mk(E::LicenseAlreadyExists));
@@ -564,11 +597,6 @@ impl Model {
                 if ds.max_supply != 0 && ds.outstanding >= ds.max_supply {
                     return Err(Mk(E::SupplyExhausted));
                 }
-                let referrer = match referral {
-                    Referral::None => None,
-                    Referral::Referrer(i) => Some(a.referrers[i].pubkey()),
-                    Referral::OwnPurchase => Some(buyer),
-                };
                 if referrer == Some(buyer) {
                     return Err(Mk(E::SelfReferral));
                 }
@@ -592,15 +620,18 @@ impl Model {
                     usage: 0,
                     has_dispute: false,
                     serial,
-                    referral_claimed: false,
+                    referral_resolved: false,
                     bought_at: now,
                     delivered_at: 0,
-                    expires_at: if ds.duration == 0 { 0 } else { now + ds.duration },
+                    // the term starts at delivery
+                    expires_at: 0,
+                    settled_at: 0,
                     renewals: 0,
                 });
                 self.charge(buyer, total);
             }
             Op::Deliver { b, d, impostor } => {
+                let duration = self.ds[d].duration;
                 let lic = self.ds[d].lics[b].as_mut().ok_or(NOT_INITIALIZED)?;
                 if impostor {
                     return Err(Mk(E::NotDeliveryAuthority));
@@ -613,6 +644,7 @@ impl Model {
                 }
                 lic.state = LicenseState::Delivered;
                 lic.delivered_at = now;
+                lic.expires_at = if duration == 0 { 0 } else { now + duration };
             }
             Op::Refund { b, d } => {
                 let ds = &mut self.ds[d];
@@ -646,6 +678,7 @@ impl Model {
                     LicenseState::Disputed => return Err(Mk(E::LicenseDisputed)),
                 }
                 lic.state = LicenseState::Settled;
+                lic.settled_at = now;
                 let fees = Fees { gross: lic.price_paid, protocol: lic.protocol_fee, referral: lic.referral_fee };
                 ds.escrowed -= fees.gross;
                 ds.accrue(fees);
@@ -694,6 +727,9 @@ impl Model {
                     ds.outstanding -= 1;
                 }
                 lic.state = state;
+                if state == LicenseState::Settled {
+                    lic.settled_at = now;
+                }
                 lic.refunded = refund;
                 lic.protocol_fee = released.protocol;
                 lic.referral_fee = released.referral;
@@ -723,10 +759,10 @@ impl Model {
                 if lic.state != LicenseState::Settled {
                     return Err(Mk(E::LicenseNotSettled));
                 }
-                if lic.referral_claimed || lic.referral_fee == 0 {
+                if lic.referral_resolved || lic.referral_fee == 0 {
                     return Err(Mk(E::NothingToClaim));
                 }
-                lic.referral_claimed = true;
+                lic.referral_resolved = true;
                 let fee = lic.referral_fee;
                 ds.referral_owed -= fee;
                 self.pay(referrer, fee);
@@ -793,6 +829,9 @@ impl Model {
                 if ds.tokens[b] == 0 {
                     return Err(Mk(if ds.metered { E::NoCreditsLeft } else { E::LicenseTokenNotHeld }));
                 }
+                if ds.metered && lic.usage >= lic.credits {
+                    return Err(Mk(E::NoCreditsLeft));
+                }
                 if ds.metered {
                     ds.tokens[b] -= 1;
                 }
@@ -804,13 +843,19 @@ impl Model {
                 let lic = ds.lics[b].as_ref().ok_or(NOT_INITIALIZED)?;
                 let nothing_owed = match lic.state {
                     LicenseState::Refunded => true,
-                    LicenseState::Settled => lic.referral_fee == 0 || lic.referral_claimed,
+                    LicenseState::Settled => lic.referral_fee == 0 || lic.referral_resolved,
                     _ => false,
                 };
                 if !nothing_owed || lic.has_dispute {
                     return Err(Mk(E::LicenseStillOwed));
                 }
                 if lic.state != LicenseState::Refunded {
+                    // the tokens this licence still carries are burned: none can serve a later one
+                    let left = if ds.metered { lic.credits.saturating_sub(lic.usage) } else { lic.credits };
+                    if ds.tokens[b] < left {
+                        return Err(Mk(E::LicenseTokenNotHeld));
+                    }
+                    ds.tokens[b] -= left;
                     ds.outstanding -= 1;
                 }
                 ds.closed.extend(ds.lics[b].take());
@@ -824,6 +869,24 @@ impl Model {
                 }
                 lic.has_dispute = false;
                 ds.disputes[b] = None;
+            }
+            Op::ForfeitReferral { b, d } => {
+                let ds = &mut self.ds[d];
+                let lic = ds.lics[b].as_mut().ok_or(NOT_INITIALIZED)?;
+                if lic.state != LicenseState::Settled {
+                    return Err(Mk(E::LicenseNotSettled));
+                }
+                if lic.referral_fee == 0 || lic.referral_resolved {
+                    return Err(Mk(E::ReferralFeeResolved));
+                }
+                if now < lic.settled_at + REFERRAL_CLAIM_WINDOW_SECS {
+                    return Err(Mk(E::ReferralClaimWindowOpen));
+                }
+                lic.referral_resolved = true;
+                let fee = lic.referral_fee;
+                // the recipients get it, split as a sale's net is
+                ds.referral_owed -= fee;
+                ds.accrue(Fees { gross: fee, protocol: 0, referral: 0 });
             }
             Op::SetProtocolFee { bps } => {
                 if bps > 1_000 {
@@ -962,6 +1025,11 @@ fn setup(backend: Backend) -> Run {
         });
         hs.push(w.register_with(&owner, args));
     }
+    // the referrers and buyer 0 are registered front-ends
+    let front_ends: Vec<Pubkey> = a.referrers.iter().chain(&a.buyers[..1]).map(|k| k.pubkey()).collect();
+    for wallet in &front_ends {
+        w.ensure_front_end(wallet);
+    }
     // every party has its payment account, so claims can be refused only by the program's rules
     for party in a.parties() {
         w.payment_account_of(&party);
@@ -982,6 +1050,7 @@ fn setup(backend: Backend) -> Run {
         paid_out: 0,
         claimants: (0..5).map(|who| a.claimant(who)).collect(),
         referrers: a.referrers.iter().map(|r| r.pubkey()).collect(),
+        front_ends,
     };
     Run { w, a, hs, model }
 }
@@ -1003,8 +1072,8 @@ impl Run {
                     Referral::OwnPurchase => Some(buyer.pubkey()),
                 };
                 let max_price = if max_price_short { total.saturating_sub(1) } else { u64::MAX };
-                let args = PurchaseLicenseArgs { max_price, buyer_encryption_key: BUYER_KEY, referrer, credits };
-                purchase_instructions(buyer.pubkey(), &self.hs[d], args)
+                let args = PurchaseLicenseArgs { max_price, buyer_encryption_key: BUYER_KEY, credits };
+                purchase_instructions(buyer.pubkey(), &self.hs[d], args, referrer)
             }
             Op::Deliver { b, d, impostor } => {
                 let deliverer = if impostor { &a.owners[1 - d] } else { &a.owners[d] };
@@ -1071,6 +1140,7 @@ impl Run {
                 signers.push(&a.buyers[b]);
                 vec![close_dispute(a.buyers[b].pubkey(), &self.hs[d])]
             }
+            Op::ForfeitReferral { b, d } => vec![forfeit_referral_fee(payer, &self.hs[d], &a.buyers[b].pubkey())],
             Op::SetProtocolFee { bps } => {
                 signers.push(&a.operator);
                 let args = UpdateMarketplaceArgs { protocol_fee_bps: Some(bps), ..Default::default() };
@@ -1214,13 +1284,12 @@ impl Run {
             }
             let supply = w.mint_supply(&h.license_mint);
             assert_eq!(supply, ds.tokens.iter().sum::<u64>(), "dataset {d}: licence supply");
-            // independently of how tokens move: the supply is the unused credits of every licence
-            // not refunded (open or closed); a refunded licence keeps none of its own
+            // independently of how tokens move: the supply is the unused credits of every open
+            // licence not refunded; a refunded or closed licence keeps none of its own
             let unused: i128 = ds
                 .lics
                 .iter()
                 .flatten()
-                .chain(&ds.closed)
                 .map(|l| {
                     let left = i128::from(l.credits) - if ds.metered { i128::from(l.usage) } else { 0 };
                     if l.state == LicenseState::Refunded {
@@ -1263,8 +1332,8 @@ impl Run {
 struct Stats {
     sequences: usize,
     ops: usize,
-    accepted: [usize; 16],
-    rejected: [usize; 16],
+    accepted: [usize; 17],
+    rejected: [usize; 17],
 }
 
 impl Stats {
@@ -1556,8 +1625,8 @@ fn refund_ruling_repays_topped_up_credits(backend: Backend) {
     let buyer = w.buyer(5 * CREDIT_PRICE_1);
     let license = d.license(&buyer.pubkey());
     let paying = d.payment_account(&buyer.pubkey());
-    let purchase = PurchaseLicenseArgs { credits: 3, ..purchase_args(3 * CREDIT_PRICE_1, None) };
-    w.send(&purchase_instructions(buyer.pubkey(), &d, purchase), &[&buyer]).succeeds();
+    let purchase = PurchaseLicenseArgs { credits: 3, ..purchase_args(3 * CREDIT_PRICE_1) };
+    w.send(&purchase_instructions(buyer.pubkey(), &d, purchase, None), &[&buyer]).succeeds();
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
     let top_up = buy_credits(buyer.pubkey(), &d, 2, 2 * CREDIT_PRICE_1);
     let watched = [d.address, license, d.escrow_vault, d.license_mint, paying];
@@ -1585,8 +1654,8 @@ fn refund_ruling_repays_topped_up_credits(backend: Backend) {
     // settled first: the top-up goes through, and no dispute (hence no ruling) can follow it
     let topper = w.buyer(5 * CREDIT_PRICE_1);
     let topped = d.license(&topper.pubkey());
-    let purchase = PurchaseLicenseArgs { credits: 3, ..purchase_args(3 * CREDIT_PRICE_1, None) };
-    w.send(&purchase_instructions(topper.pubkey(), &d, purchase), &[&topper]).succeeds();
+    let purchase = PurchaseLicenseArgs { credits: 3, ..purchase_args(3 * CREDIT_PRICE_1) };
+    w.send(&purchase_instructions(topper.pubkey(), &d, purchase, None), &[&topper]).succeeds();
     w.deliver(&d, &owner, &topper.pubkey()).succeeds();
     w.warp(i64::from(DISPUTE_WINDOW));
     // the window has closed but nobody settled yet: still Delivered, still refused

@@ -146,7 +146,7 @@ fn main() {
         Recipient { wallet: contributors[1].pubkey(), bps: 1_500 },
     ];
     let args = dataset_args("benchmark corpus", recipients);
-    let d = bench.world.handle("benchmark corpus");
+    let d = bench.world.handle("benchmark corpus", &owner.pubkey());
     for (key, name) in [
         (d.address, "dataset"),
         (d.license_mint, "license mint"),
@@ -164,7 +164,13 @@ fn main() {
     let new_buyer = bench.world.buyer(PRICE * 2);
     label_buyer(&mut bench, &d, &new_buyer.pubkey(), "buyer");
     // a new buyer's transaction also creates its licence token account
-    let purchase = purchase_instructions(new_buyer.pubkey(), &d, purchase_args(PRICE, Some(referrer.pubkey())));
+    bench.measure(
+        "register_front_end",
+        OTHER_TARGET,
+        register_front_end(successor.pubkey(), referrer.pubkey()),
+        &[&successor],
+    );
+    let purchase = purchase_instructions(new_buyer.pubkey(), &d, purchase_args(PRICE), Some(referrer.pubkey()));
     bench.measure_transaction("purchase_license (new buyer)", NEW_BUYER_TARGET, purchase, &[&new_buyer]);
 
     // a returning buyer already has the account (the client checks and skips its creation)
@@ -172,7 +178,7 @@ fn main() {
     let create = create_license_account(returning.pubkey(), &d, &returning.pubkey());
     bench.world.send(&[create], &[&returning]).succeeds();
     label_buyer(&mut bench, &d, &returning.pubkey(), "returning buyer");
-    let purchase = purchase_license(returning.pubkey(), &d, purchase_args(PRICE, None));
+    let purchase = purchase_license(returning.pubkey(), &d, purchase_args(PRICE), None);
     bench.measure("purchase_license (returning buyer)", RETURNING_BUYER_TARGET, purchase, &[&returning]);
 
     bench.measure(
@@ -256,9 +262,9 @@ fn after_sale(bench: &mut Bench, d: &DatasetHandle, owner: &Keypair, buyer: &Key
     ] {
         bench.label(key, name);
     }
-    let mut purchase = purchase_args(u64::MAX, None);
+    let mut purchase = purchase_args(u64::MAX);
     purchase.credits = 10;
-    let ixs = purchase_instructions(metered_buyer.pubkey(), &m, purchase);
+    let ixs = purchase_instructions(metered_buyer.pubkey(), &m, purchase, None);
     bench.measure_transaction("purchase_license (10 credits, new buyer)", NEW_BUYER_TARGET, ixs, &[&metered_buyer]);
     bench.world.deliver(&m, owner, &metered_buyer.pubkey()).succeeds();
     let license = bench.world.license(&m.license(&metered_buyer.pubkey()));
@@ -314,7 +320,7 @@ fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(Stri
     let transferable = w.register_with(&owner, args);
     row(w, "license mint (transferable, metadata)", &transferable.license_mint);
     let mint22 = w.create_mint(TOKEN_2022, 6, market_tests::tokens::MintExtra::None);
-    let d22 = DatasetHandle::derive(content_hash("token-2022"), mint22.mint, TOKEN_2022);
+    let d22 = DatasetHandle::derive(content_hash("token-2022"), owner.pubkey(), mint22.mint, TOKEN_2022);
     let ix = register_dataset(owner.pubkey(), &d22, dataset_args("token-2022", single_owner(&owner.pubkey())));
     w.send(&[ix], &[&owner]).succeeds();
     row(w, "escrow vault (Token-2022)", &d22.escrow_vault);
