@@ -225,3 +225,15 @@ impl NamedCode for TxResult {
         }
     }
 }
+
+/// The events of type `T` a successful transaction emitted (Anchor's `Program data:` log lines).
+pub fn events_of<T: anchor_lang::Event + AnchorDeserialize>(meta: &TransactionMetadata) -> Vec<T> {
+    use base64::Engine;
+    meta.logs
+        .iter()
+        .filter_map(|line| line.strip_prefix("Program data: "))
+        .filter_map(|data| base64::engine::general_purpose::STANDARD.decode(data).ok())
+        .filter(|bytes| bytes.starts_with(T::DISCRIMINATOR))
+        .map(|bytes| T::try_from_slice(&bytes[T::DISCRIMINATOR.len()..]).expect("event decodes"))
+        .collect()
+}

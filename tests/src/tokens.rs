@@ -28,6 +28,8 @@ pub enum MintExtra {
     None,
     TransferFee,
     MintCloseAuthority,
+    /// A freeze authority (as USDC has): the issuer could freeze any account of the mint.
+    FreezeAuthority,
 }
 
 impl Market {
@@ -35,7 +37,7 @@ impl Market {
         let authority = self.wallet();
         let mint = self.keypair();
         let extensions: Vec<ExtensionType> = match extra {
-            MintExtra::None => vec![],
+            MintExtra::None | MintExtra::FreezeAuthority => vec![],
             MintExtra::TransferFee => vec![ExtensionType::TransferFeeConfig],
             MintExtra::MintCloseAuthority => vec![ExtensionType::MintCloseAuthority],
         };
@@ -52,7 +54,7 @@ impl Market {
             &token_program,
         )];
         match extra {
-            MintExtra::None => {}
+            MintExtra::None | MintExtra::FreezeAuthority => {}
             MintExtra::TransferFee => instructions.push(
                 transfer_fee::instruction::initialize_transfer_fee_config(
                     &token_program,
@@ -69,8 +71,16 @@ impl Market {
                     .unwrap(),
             ),
         }
+        let freeze_authority = (extra == MintExtra::FreezeAuthority).then(|| authority.pubkey());
         instructions.push(
-            token_ix::initialize_mint2(&token_program, &mint.pubkey(), &authority.pubkey(), None, decimals).unwrap(),
+            token_ix::initialize_mint2(
+                &token_program,
+                &mint.pubkey(),
+                &authority.pubkey(),
+                freeze_authority.as_ref(),
+                decimals,
+            )
+            .unwrap(),
         );
         self.send(&instructions, &[&authority, &mint]).succeeds();
         PaymentMint { mint: mint.pubkey(), token_program, decimals, authority }

@@ -7,15 +7,16 @@ pub const MAX_PROTOCOL_FEE_BPS: u16 = 1_000;
 /// Hard cap on the referral fee a dataset may offer front-ends (and on the operator's cap).
 pub const MAX_REFERRAL_FEE_BPS: u16 = 2_000;
 
-/// Revenue recipients of one dataset (the owner and co-contributors).
-pub const MAX_RECIPIENTS: usize = 8;
+/// Revenue recipients of one dataset (the owner and co-contributors); bounded with the text fields
+/// below so a registration with every field at its maximum fits one legacy transaction.
+pub const MAX_RECIPIENTS: usize = 5;
 /// Tags per dataset and bytes per tag (UTF-8, stored zero-padded at a fixed offset for memcmp filters).
 pub const MAX_TAGS: usize = 5;
 pub const TAG_LEN: usize = 32;
 pub const MAX_TITLE_LEN: usize = 64;
-/// Long enough for `ipfs://<CIDv1>` or a gateway URL; bounded so a registration with every field at
-/// its maximum still fits one legacy transaction (1,232 bytes).
-pub const MAX_METADATA_URI_LEN: usize = 128;
+/// Long enough for `ipfs://<CIDv1>/<file name>` (a CIDv1 is 59 characters); bounded so a registration
+/// with every field at its maximum still fits one legacy transaction (1,232 bytes).
+pub const MAX_METADATA_URI_LEN: usize = 96;
 /// A CIDv1 in base32 is 59 characters, a CIDv0 46.
 pub const MAX_CID_LEN: usize = 64;
 

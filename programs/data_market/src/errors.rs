@@ -39,7 +39,7 @@ pub enum MarketError {
     DeliveryWindowOutOfBounds,
     #[msg("Dispute window is out of bounds")]
     DisputeWindowOutOfBounds,
-    #[msg("The split needs between 1 and 8 recipients")]
+    #[msg("The split needs between 1 and 5 recipients")]
     InvalidRecipientCount,
     #[msg("Split basis points must sum to 10,000")]
     SplitNotFullyAllocated,
@@ -169,6 +169,8 @@ pub enum MarketError {
     NotHashClaimant,
     #[msg("Only a revoked dataset's content hash can be released")]
     DatasetNotRevoked,
-    #[msg("The account does not match the licence's dataset")]
+    #[msg("The account is not the dataset the licence or review belongs to")]
     WrongDataset,
+    #[msg("The account is not the licence the receipt belongs to")]
+    WrongLicense,
 }

@@ -13,7 +13,7 @@ pub struct CloseUsageReceipt<'info> {
     #[account(mut, has_one = holder @ MarketError::NotLicenseBuyer, close = holder)]
     pub receipt: Box<Account<'info, UsageReceipt>>,
     /// CHECK: the receipt's licence (address checked), which may already be closed.
-    #[account(address = receipt.license @ MarketError::WrongDataset)]
+    #[account(address = receipt.license @ MarketError::WrongLicense)]
     pub license: UncheckedAccount<'info>,
 }
 
