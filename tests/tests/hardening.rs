@@ -316,6 +316,92 @@ fn dataset_of(w: &mut World, owner: &Keypair, label: &str) -> DatasetHandle {
     w.register_with(owner, dataset_args(label, single_owner(&owner.pubkey())))
 }
 
+/// has_one = dataset on forfeit_referral_fee; seeds = [LICENSE_MINT, license.dataset], token::mint
+/// and token::authority = buyer on close_license: a licence cannot be forfeited through another
+/// dataset's ledger, nor closed by burning another dataset's or another holder's tokens.
+fn forfeit_and_close_reject_substituted_accounts(backend: Backend) {
+    let Shop { mut w, owner, d } = shop(backend);
+    let other = dataset_of(&mut w, &owner, "other");
+    let front_end = w.wallet();
+    let buyer = w.buyer(2 * PRICE);
+    let neighbour = settled(&mut w, &d, &owner, None);
+    for dataset in [&d, &other] {
+        w.buy(dataset, &buyer, Some(front_end.pubkey())).succeeds();
+        w.deliver(dataset, &owner, &buyer.pubkey()).succeeds();
+    }
+    w.warp(i64::from(DISPUTE_WINDOW));
+    for dataset in [&d, &other] {
+        w.settle(dataset, &buyer.pubkey()).succeeds();
+    }
+    w.warp(REFERRAL_CLAIM_WINDOW_SECS);
+    let keeper = w.wallet();
+    let before = snapshot(&w, &[d.address, other.address, d.license(&buyer.pubkey())]);
+    let crossed = build(
+        data_market::accounts::ForfeitReferralFee {
+            caller: keeper.pubkey(),
+            dataset: other.address,
+            license: d.license(&buyer.pubkey()),
+        },
+        instruction::ForfeitReferralFee {},
+    );
+    w.send(&[crossed], &[&keeper]).fails_with_anchor(ErrorCode::ConstraintHasOne);
+    assert_unchanged(&w, &before);
+    w.send(&[forfeit_referral_fee(keeper.pubkey(), &d, &buyer.pubkey())], &[&keeper]).succeeds();
+
+    let close_with = |accounts: data_market::accounts::CloseLicense| build(accounts, instruction::CloseLicense {});
+    let base = || close_license_accounts(buyer.pubkey(), &d);
+    let before = snapshot(&w, &[d.address, d.license(&buyer.pubkey()), d.license_account(&buyer.pubkey())]);
+    let cases = [
+        (data_market::accounts::CloseLicense { license_mint: other.license_mint, ..base() }, ErrorCode::ConstraintSeeds),
+        (
+            data_market::accounts::CloseLicense { buyer_license_account: other.license_account(&buyer.pubkey()), ..base() },
+            ErrorCode::ConstraintTokenMint,
+        ),
+        (
+            data_market::accounts::CloseLicense {
+                buyer_license_account: d.license_account(&neighbour.pubkey()),
+                ..base()
+            },
+            ErrorCode::ConstraintTokenOwner,
+        ),
+    ];
+    for (accounts, error) in cases {
+        w.send(&[close_with(accounts)], &[&buyer]).fails_with_anchor(error);
+    }
+    assert_unchanged(&w, &before);
+    w.send(&[close_license(buyer.pubkey(), &d)], &[&buyer]).succeeds();
+    assert_eq!(w.balance(&d.license_account(&neighbour.pubkey())), 1);
+    assert_eq!(w.balance(&other.license_account(&buyer.pubkey())), 1);
+}
+
+/// seeds = [FRONT_END, wallet] on register_front_end and Account<FrontEnd> on remove_front_end: a
+/// registration sits at its wallet's address, and only a front-end record can be removed.
+fn front_end_records_sit_at_their_wallet_address(backend: Backend) {
+    let Shop { mut w, d, .. } = shop(backend);
+    let op = operator(&w);
+    let wallet = w.wallet();
+    let mut accounts = data_market::accounts::RegisterFrontEnd {
+        authority: op.pubkey(),
+        marketplace: marketplace_address(),
+        front_end: front_end_address(&Pubkey::new_unique()),
+        system_program: anchor_lang::system_program::ID,
+    };
+    let ix = build(accounts.clone(), instruction::RegisterFrontEnd { wallet: wallet.pubkey() });
+    w.send(&[ix], &[&op]).fails_with_anchor(ErrorCode::ConstraintSeeds);
+    accounts.front_end = front_end_address(&wallet.pubkey());
+    w.send(&[build(accounts, instruction::RegisterFrontEnd { wallet: wallet.pubkey() })], &[&op]).succeeds();
+    let not_a_front_end = build(
+        data_market::accounts::RemoveFrontEnd {
+            authority: op.pubkey(),
+            marketplace: marketplace_address(),
+            front_end: d.address,
+        },
+        instruction::RemoveFrontEnd {},
+    );
+    w.send(&[not_a_front_end], &[&op]).fails_with_anchor(ErrorCode::AccountDiscriminatorMismatch);
+    assert!(w.exists(&d.address));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Terms and payments
 // ---------------------------------------------------------------------------------------------
@@ -486,6 +572,8 @@ on_both_backends!(
     receipts_close_only_once_their_licence_ends,
     receipts_of_a_closed_licence_close,
     reviews_close_and_leave_the_rating,
+    forfeit_and_close_reject_substituted_accounts,
+    front_end_records_sit_at_their_wallet_address,
     a_short_licence_delivered_late_lasts_its_whole_term,
     a_free_licence_needs_no_payment_account,
     paid_and_free_ratings_are_kept_apart,
