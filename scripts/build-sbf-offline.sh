@@ -74,7 +74,7 @@ build() {
      -Zlockfile-path --config "resolver.lockfile-path=\"$target_dir/Cargo.lock\"" \
      --config "patch.crates-io.solana-compiler-builtins.path=\"$H/vendor/solana-compiler-builtins\"" \
      --config "patch.crates-io.solana-zk-sdk.path=\"$H/vendor/solana-zk-sdk\"" \
-     --config 'profile.release.overflow-checks=false' --config 'profile.release.opt-level="z"')
+     --config 'profile.release.overflow-checks=false' --config 'profile.release.opt-level="s"')
   # sbpf-linker writes target/deploy/<crate>.so relative to rustc's working directory
   local built=$root/programs/data_market/target/deploy/data_market.so
   if [ -f "$built" ]; then

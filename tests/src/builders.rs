@@ -533,3 +533,14 @@ pub fn release_content_hash(authority: Pubkey, dataset: &DatasetHandle, claimant
         instruction::ReleaseContentHash { claimant },
     )
 }
+
+/// The compute-unit limit and price instructions a client puts in front of every transaction, at
+/// their largest encodings.
+pub fn compute_budget_instructions() -> [Instruction; 2] {
+    let program = Pubkey::from_str_const("ComputeBudget111111111111111111111111111111");
+    let mut limit = vec![2u8];
+    limit.extend(1_400_000u32.to_le_bytes());
+    let mut price = vec![3u8];
+    price.extend(u64::MAX.to_le_bytes());
+    [Instruction::new_with_bytes(program, &limit, vec![]), Instruction::new_with_bytes(program, &price, vec![])]
+}

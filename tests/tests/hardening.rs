@@ -542,7 +542,8 @@ fn a_squatted_content_hash_is_released_to_its_owner(backend: Backend) {
 // ---------------------------------------------------------------------------------------------
 
 /// Every bound on register_dataset's inputs together still fits one packet: the longest title,
-/// metadata URI and CID, every tag at full length, the most recipients and a previous version.
+/// metadata URI and CID, every tag at full length, the most recipients and a previous version,
+/// behind the compute-budget instructions clients add.
 fn the_largest_registration_fits_a_packet(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
@@ -558,7 +559,8 @@ fn the_largest_registration_fits_a_packet(backend: Backend) {
     let mut accounts = register_accounts(owner.pubkey(), &d);
     accounts.previous_version = Some(previous.address);
     let ix = build(accounts, instruction::RegisterDataset { args });
-    let tx = w.transaction(&[ix.clone()], &[&owner]);
+    let [limit, price] = compute_budget_instructions();
+    let tx = w.transaction(&[limit, price, ix.clone()], &[&owner]);
     let size = bincode::serialize(&tx).unwrap().len();
     assert!(size <= PACKET_DATA_SIZE, "the largest registration is {size} bytes (limit {PACKET_DATA_SIZE})");
     w.send(&[ix], &[&owner]).succeeds();

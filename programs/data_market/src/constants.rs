@@ -12,7 +12,7 @@ pub const MAX_REFERRAL_FEE_BPS: u16 = 2_000;
 pub const MAX_RECIPIENTS: usize = 5;
 /// Tags per dataset and bytes per tag (UTF-8, stored zero-padded at a fixed offset for memcmp filters).
 pub const MAX_TAGS: usize = 5;
-pub const TAG_LEN: usize = 32;
+pub const TAG_LEN: usize = 24;
 pub const MAX_TITLE_LEN: usize = 64;
 /// Long enough for `ipfs://<CIDv1>/<file name>` (a CIDv1 is 59 characters); bounded so a registration
 /// with every field at its maximum still fits one legacy transaction (1,232 bytes).

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Space;
+use data_market::instruction;
 use data_market::instructions::*;
 use data_market::state::{AllowListEntry, DatasetState, Dispute, DisputeReason, Recipient, Ruling, UsagePurpose};
 use market_tests::tokens::TOKEN_2022;
@@ -33,21 +34,28 @@ struct Measurement {
 }
 
 /// Compute units the program spent itself: its total minus what the programs it invoked consumed
-/// (the CPI overhead charged to the caller stays in its own figure).
+/// (the CPI overhead charged to the caller stays in its own figure). Programs invoked by other
+/// top-level instructions of the transaction (the licence-account creation) do not count.
 fn own_compute_units(logs: &[String]) -> u64 {
     let program = data_market::ID.to_string();
     let mut depth = 0usize;
+    let mut inside = false;
     let mut total = 0u64;
     let mut children = 0u64;
     for line in logs {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
-            ["Program", _, "invoke", _] => depth += 1,
+            ["Program", id, "invoke", _] => {
+                depth += 1;
+                if depth == 1 {
+                    inside = *id == program;
+                }
+            }
             ["Program", id, "consumed", n, "of", ..] => {
                 let n: u64 = n.parse().unwrap_or(0);
                 if depth == 1 && *id == program {
                     total = n;
-                } else if depth == 2 {
+                } else if depth == 2 && inside {
                     children += n;
                 }
             }
@@ -213,9 +221,175 @@ fn main() {
 
     after_sale(&mut bench, &d, &owner, &new_buyer, &successor);
     bench.world.assert_conserved(&d);
+    closes(&mut bench, &successor);
 
+    let spread = purchase_spread(&mut bench, &d);
     let rent = rent_table(&mut bench, &d, &new_buyer.pubkey());
-    report(&bench.results, &rent);
+    let sizes = max_sizes(&mut bench.world);
+    report(&bench.results, &spread, &rent, &sizes);
+}
+
+/// The instructions that give rent back or resolve what nobody claims: a forfeited referral fee, a
+/// receipt and a review reclaimed, a front-end removed, a squatted hash released.
+fn closes(bench: &mut Bench, operator: &Keypair) {
+    let owner = bench.world.wallet();
+    let mut args = dataset_args("closing corpus", single_owner(&owner.pubkey()));
+    args.terms.duration_secs = DAY as u64;
+    let d = bench.world.register_with(&owner, args);
+    let front_end = bench.world.wallet();
+    let buyer = bench.world.buyer(PRICE);
+    // the marketplace authority moved to `operator` above
+    bench.world.send(&[register_front_end(operator.pubkey(), front_end.pubkey())], &[operator]).succeeds();
+    bench.world.buy(&d, &buyer, Some(front_end.pubkey())).succeeds();
+    bench.world.deliver(&d, &owner, &buyer.pubkey()).succeeds();
+    let license = bench.world.license(&d.license(&buyer.pubkey()));
+    let accounts = record_usage_accounts(buyer.pubkey(), &d, license.serial, license.usage_count, None);
+    let receipt = accounts.receipt;
+    let usage = RecordUsageArgs { purpose: UsagePurpose::Evaluation, model_hash: [0x5e; 32], run_id: [5; 32] };
+    bench.world.send(&[record_usage(accounts, usage)], &[&buyer]).succeeds();
+    let review = ReviewArgs { rating: 3, text_hash: [2; 32], uri: "ipfs://bafkreireview".into() };
+    bench.world.send(&[submit_review(buyer.pubkey(), &d, review)], &[&buyer]).succeeds();
+    bench.world.warp(DISPUTE_WINDOW as i64);
+    bench.world.settle(&d, &buyer.pubkey()).succeeds();
+    bench.world.warp(data_market::constants::REFERRAL_CLAIM_WINDOW_SECS);
+    let keeper = bench.world.wallet();
+    let forfeit = forfeit_referral_fee(keeper.pubkey(), &d, &buyer.pubkey());
+    bench.measure("forfeit_referral_fee", OTHER_TARGET, forfeit, &[&keeper]);
+    let close = close_usage_receipt(buyer.pubkey(), d.license(&buyer.pubkey()), receipt);
+    bench.measure("close_usage_receipt", OTHER_TARGET, close, &[&buyer]);
+    bench.measure("close_review", OTHER_TARGET, close_review(buyer.pubkey(), &d), &[&buyer]);
+    let remove = remove_front_end(operator.pubkey(), &front_end.pubkey());
+    bench.measure("remove_front_end", OTHER_TARGET, remove, &[operator]);
+    bench.world.send(&[revoke_dataset(operator.pubkey(), &d, 451)], &[operator]).succeeds();
+    let release = release_content_hash(operator.pubkey(), &d, bench.world.wallet().pubkey());
+    bench.measure("release_content_hash", OTHER_TARGET, release, &[operator]);
+}
+
+/// Compute units of one purchase across many buyer keys (each key needs a different number of
+/// bump candidates for its licence address): (label, own CU per buyer, total CU per buyer, target).
+type Spread = Vec<(&'static str, Vec<u64>, Vec<u64>, u64)>;
+
+const SPREAD_BUYERS: usize = 48;
+
+fn purchase_spread(bench: &mut Bench, d: &DatasetHandle) -> Spread {
+    let mut new = (Vec::new(), Vec::new());
+    let mut returning = (Vec::new(), Vec::new());
+    for i in 0..SPREAD_BUYERS {
+        let buyer = bench.world.buyer(PRICE);
+        let returning_buyer = i % 2 == 1;
+        let instructions = if returning_buyer {
+            let create = create_license_account(buyer.pubkey(), d, &buyer.pubkey());
+            bench.world.send(&[create], &[&buyer]).succeeds();
+            vec![purchase_license(buyer.pubkey(), d, purchase_args(PRICE), None)]
+        } else {
+            purchase_instructions(buyer.pubkey(), d, purchase_args(PRICE), None)
+        };
+        let meta = bench.world.send(&instructions, &[&buyer]).succeeds();
+        let into = if returning_buyer { &mut returning } else { &mut new };
+        into.0.push(own_compute_units(&meta.logs));
+        into.1.push(meta.compute_units_consumed);
+    }
+    vec![
+        ("purchase_license, new buyers", new.0, new.1, NEW_BUYER_TARGET),
+        ("purchase_license, returning buyers", returning.0, returning.1, RETURNING_BUYER_TARGET),
+    ]
+}
+
+/// The largest transaction a client sends for every instruction: every optional account present,
+/// every bounded input at its maximum, and the two compute-budget instructions the client adds.
+fn max_sizes(w: &mut World) -> Vec<(&'static str, usize)> {
+    use data_market::constants::*;
+    let budget = compute_budget_instructions();
+    let [a, b, c] = [Keypair::new(), Keypair::new(), Keypair::new()];
+    let (pa, pb) = (a.pubkey(), b.pubkey());
+    let owner = pa;
+    let d = DatasetHandle::derive([7; 32], owner, Pubkey::new_unique(), anchor_spl::token::ID);
+    let previous = DatasetHandle::derive([8; 32], owner, d.payment_mint, anchor_spl::token::ID);
+    let text = |n: usize| "x".repeat(n);
+
+    let mut recipients = vec![Recipient { wallet: owner, bps: 10_000 - (MAX_RECIPIENTS as u16 - 1) }];
+    recipients.extend((1..MAX_RECIPIENTS).map(|_| Recipient { wallet: Pubkey::new_unique(), bps: 1 }));
+    let mut register_args = dataset_args("largest", recipients);
+    register_args.title = text(MAX_TITLE_LEN);
+    register_args.metadata_uri = text(MAX_METADATA_URI_LEN);
+    register_args.ciphertext_cid = text(MAX_CID_LEN);
+    register_args.tags = (0..MAX_TAGS).map(|_| text(TAG_LEN)).collect();
+    let mut register = register_accounts(owner, &d);
+    register.previous_version = Some(previous.address);
+
+    let mut purchase = purchase_accounts(pb, &d, Some(c.pubkey()));
+    purchase.allow_list_entry = Some(allow_list_entry_address(&d, &pb));
+    let review = ReviewArgs { rating: 5, text_hash: [1; 32], uri: text(MAX_REVIEW_URI_LEN) };
+    let usage = RecordUsageArgs { purpose: UsagePurpose::Training, model_hash: [1; 32], run_id: [1; 32] };
+    let marketplace_update = UpdateMarketplaceArgs {
+        treasury: Some(pa),
+        arbiter: Some(pa),
+        protocol_fee_bps: Some(1),
+        max_referral_fee_bps: Some(1),
+        purchases_paused: Some(true),
+    };
+    let dataset_update =
+        UpdateDatasetArgs { price: Some(1), delivery_delegate: Some(pb), allow_list_enabled: Some(true) };
+    let initialize = InitializeMarketplaceArgs { treasury: pa, arbiter: pa, protocol_fee_bps: 1, max_referral_fee_bps: 1 };
+    let license = d.license(&pb);
+    let cases: Vec<(&'static str, Vec<Instruction>, Vec<&Keypair>)> = vec![
+        ("initialize_marketplace", vec![initialize_marketplace(pa, initialize)], vec![&a]),
+        ("update_marketplace", vec![update_marketplace(pa, marketplace_update)], vec![&a]),
+        ("propose_authority", vec![propose_authority(pa, pb)], vec![&a]),
+        ("accept_authority", vec![accept_authority(pb)], vec![&b]),
+        ("register_dataset", vec![build(register, instruction::RegisterDataset { args: register_args })], vec![&a]),
+        ("update_dataset", vec![update_dataset(owner, &d, dataset_update)], vec![&a]),
+        ("set_dataset_state", vec![set_dataset_state(owner, &d, DatasetState::Retired)], vec![&a]),
+        ("revoke_dataset", vec![revoke_dataset(pa, &d, u16::MAX)], vec![&a]),
+        ("add_to_allow_list", vec![add_to_allow_list(owner, &d, pb)], vec![&a]),
+        ("remove_from_allow_list", vec![remove_from_allow_list(owner, &d, &pb)], vec![&a]),
+        ("register_front_end", vec![register_front_end(pa, pb)], vec![&a]),
+        ("remove_front_end", vec![remove_front_end(pa, &pb)], vec![&a]),
+        (
+            "purchase_license (+ licence account)",
+            vec![
+                create_license_account(pb, &d, &pb),
+                build(purchase, instruction::PurchaseLicense { args: purchase_args(u64::MAX) }),
+            ],
+            vec![&b],
+        ),
+        ("renew_license", vec![renew_license(pb, &d, u64::MAX)], vec![&b]),
+        ("buy_credits", vec![buy_credits(pb, &d, MAX_CREDITS_PER_PURCHASE, u64::MAX)], vec![&b]),
+        ("deliver_key", vec![deliver_key(owner, &d, &pb, [9; SEALED_KEY_LEN])], vec![&a]),
+        ("refund_license", vec![refund_license(pa, &d, &pb)], vec![&a]),
+        ("settle_license", vec![settle_license(pa, &d, &pb)], vec![&a]),
+        ("claim_revenue", vec![claim_revenue(owner, &d)], vec![&a]),
+        ("claim_referral_fee", vec![claim_referral_fee(pa, &d, &pb)], vec![&a]),
+        ("forfeit_referral_fee", vec![forfeit_referral_fee(pa, &d, &pb)], vec![&a]),
+        ("sweep_protocol_fees", vec![sweep_protocol_fees(pa, &d, &pa)], vec![&a]),
+        (
+            "record_usage (attested)",
+            vec![record_usage(record_usage_accounts(pb, &d, u64::MAX, u64::MAX, Some(pa)), usage)],
+            vec![&b, &a],
+        ),
+        ("close_usage_receipt", vec![close_usage_receipt(pb, license, receipt_address(&license, 0, 0))], vec![&b]),
+        ("submit_review", vec![submit_review(pb, &d, review.clone())], vec![&b]),
+        ("update_review", vec![update_review(pb, &d, review)], vec![&b]),
+        ("close_review", vec![close_review(pb, &d)], vec![&b]),
+        (
+            "open_dispute",
+            vec![open_dispute(pb, &d, DisputeReason::Other, &text(MAX_EVIDENCE_URI_LEN))],
+            vec![&b],
+        ),
+        ("rule_dispute", vec![rule_dispute(pa, &d, &pb, Ruling::Split { buyer_bps: 1 })], vec![&a]),
+        ("close_dispute", vec![close_dispute(pb, &d)], vec![&b]),
+        ("close_license", vec![close_license(pb, &d)], vec![&b]),
+        ("close_dataset", vec![close_dataset(owner, &d)], vec![&a]),
+        ("release_content_hash", vec![release_content_hash(pa, &d, pb)], vec![&a]),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, instructions, signers)| {
+            let all: Vec<Instruction> = budget.iter().cloned().chain(instructions).collect();
+            let tx = w.transaction(&all, &signers);
+            (name, bincode::serialize(&tx).expect("serialize").len())
+        })
+        .collect()
 }
 
 /// Usage, reviews, allow-lists, disputes, credits and the dataset lifecycle.
@@ -333,12 +507,21 @@ fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(Stri
     rows
 }
 
-fn report(results: &[Measurement], rent: &[(String, usize, u64)]) {
+/// The largest transaction the network accepts.
+const PACKET_DATA_SIZE: usize = 1232;
+
+fn stats(values: &[u64]) -> (u64, u64, u64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    (sorted[0], sorted[sorted.len() / 2], sorted[sorted.len() - 1])
+}
+
+fn report(results: &[Measurement], spread: &Spread, rent: &[(String, usize, u64)], sizes: &[(&'static str, usize)]) {
     println!(
         "{:<42} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8}  ",
         "instruction", "cu", "own_cu", "target", "tx_bytes", "accounts", "writable", "signers"
     );
-    let mut over = Vec::new();
+    let mut over: Vec<&str> = Vec::new();
     for m in results {
         let flag = if m.cu > m.target { "  OVER TARGET" } else { "" };
         if m.cu > m.target {
@@ -351,6 +534,32 @@ fn report(results: &[Measurement], rent: &[(String, usize, u64)]) {
     }
     for m in results.iter().filter(|m| m.name.starts_with("purchase_license")) {
         println!("writable in {}: {}", m.name, m.writable_accounts.join(", "));
+    }
+    println!();
+    println!(
+        "{:<42} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10} {:>8}",
+        "purchase over buyer keys", "buyers", "own_min", "own_med", "own_max", "total_min", "total_max", "target"
+    );
+    for (name, own, total, target) in spread {
+        let ((own_min, own_med, own_max), (total_min, _, total_max)) = (stats(own), stats(total));
+        let flag = if total_max > *target { "  OVER TARGET" } else { "" };
+        if total_max > *target {
+            over.push(name);
+        }
+        println!(
+            "{name:<42} {:>8} {own_min:>8} {own_med:>8} {own_max:>10} {total_min:>10} {total_max:>10} {target:>8}{flag}",
+            own.len()
+        );
+    }
+    println!();
+    println!("{:<42} {:>9} {:>8}", "largest transaction (with compute budget)", "tx_bytes", "limit");
+    let mut oversized = Vec::new();
+    for (name, bytes) in sizes {
+        let flag = if *bytes > PACKET_DATA_SIZE { "  TOO LARGE" } else { "" };
+        if *bytes > PACKET_DATA_SIZE {
+            oversized.push(*name);
+        }
+        println!("{name:<42} {bytes:>9} {PACKET_DATA_SIZE:>8}{flag}");
     }
     println!();
     println!("{:<44} {:>7} {:>14}", "account", "bytes", "rent_lamports");
@@ -377,12 +586,32 @@ fn report(results: &[Measurement], rent: &[(String, usize, u64)]) {
         .collect();
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&out).expect("create target/bench");
-    let report =
-        json!({ "backend": "sbf", "program": sbf_program_path_string(), "instructions": instructions, "rent": rent });
+    let spread: serde_json::Map<String, Value> = spread
+        .iter()
+        .map(|(name, own, total, target)| {
+            let ((own_min, own_median, own_max), (total_min, total_median, total_max)) = (stats(own), stats(total));
+            (
+                name.to_string(),
+                json!({ "buyers": own.len(), "own_cu": { "min": own_min, "median": own_median, "max": own_max },
+                        "cu": { "min": total_min, "median": total_median, "max": total_max }, "target_cu": target }),
+            )
+        })
+        .collect();
+    let sizes: serde_json::Map<String, Value> =
+        sizes.iter().map(|(name, bytes)| (name.to_string(), json!(bytes))).collect();
+    let report = json!({
+        "backend": "sbf", "program": sbf_program_path_string(), "instructions": instructions,
+        "purchase_over_buyer_keys": spread, "largest_tx_bytes": sizes, "rent": rent,
+    });
     std::fs::write(out.join("cu.json"), serde_json::to_string_pretty(&report).unwrap()).expect("write cu.json");
     println!("\nwrote target/bench/cu.json");
     if !over.is_empty() {
         eprintln!("over compute-unit target: {}", over.join(", "));
+    }
+    if !oversized.is_empty() {
+        eprintln!("larger than a packet: {}", oversized.join(", "));
+    }
+    if !over.is_empty() || !oversized.is_empty() {
         std::process::exit(1);
     }
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AllowListChanged;
-use crate::pda::create_program_account;
+use crate::pda::{self, create_program_account};
 use crate::state::{seeds, AllowListEntry, Dataset};
 
 #[derive(Accounts)]
@@ -13,9 +13,9 @@ pub struct AddToAllowList<'info> {
     pub owner: Signer<'info>,
     #[account(mut, has_one = owner @ MarketError::NotDatasetOwner)]
     pub dataset: Box<Account<'info, Dataset>>,
-    /// CHECK: the buyer's entry PDA (address checked by the seeds). Created in the handler, so
+    /// CHECK: the buyer's entry PDA (address checked against its seeds by pda::canonical_bump). Created in the handler, so
     /// lamports sent to the address beforehand cannot block it.
-    #[account(mut, seeds = [seeds::ALLOW_LIST, dataset.key().as_ref(), buyer.as_ref()], bump)]
+    #[account(mut)]
     pub entry: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
@@ -26,8 +26,9 @@ impl<'info> AddToAllowList<'info> {
         let accounts = ctx.accounts;
         require_keys_neq!(*accounts.entry.owner, crate::ID, MarketError::AlreadyAllowListed);
         let dataset = accounts.dataset.key();
-        let entry_seeds: [&[u8]; 4] = [seeds::ALLOW_LIST, dataset.as_ref(), buyer.as_ref(), &[ctx.bumps.entry]];
-        let entry = AllowListEntry { dataset, buyer, bump: ctx.bumps.entry };
+        let bump = pda::canonical_bump(&accounts.entry.key(), &[seeds::ALLOW_LIST, dataset.as_ref(), buyer.as_ref()])?;
+        let entry_seeds: [&[u8]; 4] = [seeds::ALLOW_LIST, dataset.as_ref(), buyer.as_ref(), &[bump]];
+        let entry = AllowListEntry { dataset, buyer, bump };
         create_program_account(
             &accounts.owner.to_account_info(),
             &accounts.entry.to_account_info(),

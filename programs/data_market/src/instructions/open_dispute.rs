@@ -5,7 +5,7 @@ use crate::domain::disputes::{self, DisputeReason};
 use crate::domain::validation::bounded_text;
 use crate::errors::MarketError;
 use crate::events::DisputeOpened;
-use crate::pda::create_program_account;
+use crate::pda::{self, create_program_account};
 use crate::state::{seeds, Dataset, Dispute, License};
 
 #[derive(Accounts)]
@@ -18,8 +18,8 @@ pub struct OpenDispute<'info> {
     pub dataset: Box<Account<'info, Dataset>>,
     #[account(mut, has_one = dataset, has_one = buyer @ MarketError::NotLicenseBuyer)]
     pub license: Box<Account<'info, License>>,
-    /// CHECK: the licence's dispute PDA (address checked by the seeds; created in the handler).
-    #[account(mut, seeds = [seeds::DISPUTE, license.key().as_ref()], bump)]
+    /// CHECK: the licence's dispute PDA (address checked against its seeds by pda::canonical_bump; created in the handler).
+    #[account(mut)]
     pub dispute: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
@@ -38,7 +38,8 @@ impl<'info> OpenDispute<'info> {
         )?;
         bounded_text(&evidence_uri, MAX_EVIDENCE_URI_LEN, MarketError::InvalidEvidenceUri)?;
         let license_key = accounts.license.key();
-        let dispute_seeds: [&[u8]; 3] = [seeds::DISPUTE, license_key.as_ref(), &[ctx.bumps.dispute]];
+        let bump = pda::canonical_bump(&accounts.dispute.key(), &[seeds::DISPUTE, license_key.as_ref()])?;
+        let dispute_seeds: [&[u8]; 3] = [seeds::DISPUTE, license_key.as_ref(), &[bump]];
         let dispute = Dispute {
             license: license_key,
             dataset: accounts.dataset.key(),
@@ -47,7 +48,7 @@ impl<'info> OpenDispute<'info> {
             opened_at: now,
             ruling: None,
             ruled_at: 0,
-            bump: ctx.bumps.dispute,
+            bump,
             evidence_uri,
         };
         create_program_account(

@@ -8,7 +8,7 @@ use crate::domain::validation::non_zero;
 use crate::domain::{listing, metering};
 use crate::errors::MarketError;
 use crate::events::LicensePurchased;
-use crate::pda::create_program_account;
+use crate::pda::{self, create_program_account};
 use crate::state::{seeds, AllowListEntry, Dataset, FrontEnd, License, Marketplace};
 use crate::{license_token, vault};
 
@@ -34,10 +34,10 @@ pub struct PurchaseLicense<'info> {
     /// The dataset: its payment mint, licence mint and vault are bound to it by has_one.
     #[account(mut, has_one = payment_mint, has_one = license_mint, has_one = escrow_vault)]
     pub dataset: Box<Account<'info, Dataset>>,
-    /// CHECK: the buyer's licence PDA for this dataset (address checked by the seeds). Created in
-    /// the handler: lamports sent to the address beforehand cannot block the purchase, and a second
-    /// purchase fails with LicenseAlreadyExists.
-    #[account(mut, seeds = [seeds::LICENSE, dataset.key().as_ref(), buyer.key().as_ref()], bump)]
+    /// CHECK: the buyer's licence PDA for this dataset (address checked against the seeds in the
+    /// handler, by pda::canonical_bump). Created in the handler: lamports sent to the address
+    /// beforehand cannot block the purchase, and a second purchase fails with LicenseAlreadyExists.
+    #[account(mut)]
     pub license: UncheckedAccount<'info>,
     /// CHECK: the dataset's licence mint (bound by has_one on the dataset); only handed to Token-2022.
     #[account(mut)]
@@ -68,7 +68,12 @@ pub struct PurchaseLicense<'info> {
 }
 
 impl<'info> PurchaseLicense<'info> {
-    fn validate(&self, args: &PurchaseLicenseArgs) -> Result<()> {
+    /// Checks the purchase and returns the licence address's canonical bump.
+    fn validate(&self, args: &PurchaseLicenseArgs) -> Result<u8> {
+        let bump = pda::canonical_bump(
+            &self.license.key(),
+            &[seeds::LICENSE, self.dataset.key().as_ref(), self.buyer.key().as_ref()],
+        )?;
         require_keys_neq!(*self.license.owner, crate::ID, MarketError::LicenseAlreadyExists);
         require!(!self.marketplace.purchases_paused, MarketError::PurchasesPaused);
         let dataset = &self.dataset;
@@ -88,13 +93,13 @@ impl<'info> PurchaseLicense<'info> {
         if let Some(front_end) = &self.referrer {
             require_keys_neq!(front_end.wallet, self.buyer.key(), MarketError::SelfReferral);
         }
-        Ok(())
+        Ok(bump)
     }
 
     #[inline(never)]
-    #[access_control(ctx.accounts.validate(&args))]
     pub fn handler(ctx: Context<'info, Self>, args: PurchaseLicenseArgs) -> Result<()> {
         let accounts = ctx.accounts;
+        let bump = accounts.validate(&args)?;
         let now = Clock::get()?.unix_timestamp;
         let dataset = &accounts.dataset;
         let referrer = accounts.referrer.as_ref().map(|front_end| front_end.wallet).unwrap_or_default();
@@ -126,8 +131,7 @@ impl<'info> PurchaseLicense<'info> {
 
         let license_key = accounts.license.key();
         let (dataset_key, buyer_key) = (accounts.dataset.key(), accounts.buyer.key());
-        let license_seeds: [&[u8]; 4] =
-            [seeds::LICENSE, dataset_key.as_ref(), buyer_key.as_ref(), &[ctx.bumps.license]];
+        let license_seeds: [&[u8]; 4] = [seeds::LICENSE, dataset_key.as_ref(), buyer_key.as_ref(), &[bump]];
         let license = License {
             dataset: dataset_key,
             buyer: buyer_key,
@@ -152,7 +156,7 @@ impl<'info> PurchaseLicense<'info> {
             settled_at: 0,
             renewals: 0,
             sealed_key: [0; crate::constants::SEALED_KEY_LEN],
-            bump: ctx.bumps.license,
+            bump,
         };
         create_program_account(
             &accounts.buyer.to_account_info(),

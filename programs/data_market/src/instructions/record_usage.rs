@@ -7,7 +7,7 @@ use crate::domain::{lifecycle, listing};
 use crate::errors::MarketError;
 use crate::events::UsageRecorded;
 use crate::license_token;
-use crate::pda::create_program_account;
+use crate::pda::{self, create_program_account};
 use crate::state::{seeds, License, UsagePurpose, UsageReceipt, UsageView};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -39,10 +39,9 @@ pub struct RecordUsage<'info> {
     /// The holder's licence tokens: proves the licence is held (and pays metered credits).
     #[account(mut, token::mint = license_mint, token::authority = holder, token::token_program = token_2022_program)]
     pub holder_license_account: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// CHECK: the receipt PDA for the licence's next use (address checked by the seeds; created in the
+    /// CHECK: the receipt PDA for the licence's next use (address checked against its seeds by pda::canonical_bump; created in the
     /// handler so lamports sent there beforehand cannot block it).
-    #[account(mut, seeds = [seeds::RECEIPT, license.key().as_ref(), &license.serial.to_le_bytes(),
-        &license.usage_count.to_le_bytes()], bump)]
+    #[account(mut)]
     pub receipt: UncheckedAccount<'info>,
     pub token_2022_program: Program<'info, Token2022>,
     pub system_program: Program<'info, System>,
@@ -87,8 +86,10 @@ impl<'info> RecordUsage<'info> {
         let license_key = accounts.license.key();
         let index = accounts.license.usage_count;
         let (serial, index_bytes) = (accounts.license.serial.to_le_bytes(), index.to_le_bytes());
+        let bump =
+            pda::canonical_bump(&accounts.receipt.key(), &[seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes])?;
         let receipt_seeds: [&[u8]; 5] =
-            [seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes, &[ctx.bumps.receipt]];
+            [seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes, &[bump]];
         let attestor = accounts.attestor.as_ref().map(|a| a.key()).unwrap_or_default();
         let receipt = UsageReceipt {
             dataset: accounts.dataset.key(),
@@ -100,7 +101,7 @@ impl<'info> RecordUsage<'info> {
             run_id: args.run_id,
             recorded_at: Clock::get()?.unix_timestamp,
             index,
-            bump: ctx.bumps.receipt,
+            bump,
         };
         create_program_account(
             &accounts.holder.to_account_info(),

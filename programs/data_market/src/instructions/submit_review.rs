@@ -6,7 +6,7 @@ use crate::domain::reviews::check_rating;
 use crate::domain::validation::bounded_text;
 use crate::errors::MarketError;
 use crate::events::ReviewSubmitted;
-use crate::pda::create_program_account;
+use crate::pda::{self, create_program_account};
 use crate::state::{seeds, Dataset, License, Review};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -37,9 +37,9 @@ pub struct SubmitReview<'info> {
     pub dataset: Box<Account<'info, Dataset>>,
     #[account(has_one = dataset, constraint = license.buyer == reviewer.key() @ MarketError::NotReviewAuthor)]
     pub license: Box<Account<'info, License>>,
-    /// CHECK: the licence's review PDA (address checked by the seeds; created in the handler, so a
+    /// CHECK: the licence's review PDA (address checked against its seeds by pda::canonical_bump; created in the handler, so a
     /// second review fails and lamports sent there beforehand cannot block it).
-    #[account(mut, seeds = [seeds::REVIEW, license.key().as_ref()], bump)]
+    #[account(mut)]
     pub review: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
@@ -61,7 +61,8 @@ impl<'info> SubmitReview<'info> {
     pub fn handler(ctx: Context<'info, Self>, args: ReviewArgs) -> Result<()> {
         let accounts = ctx.accounts;
         let license_key = accounts.license.key();
-        let review_seeds: [&[u8]; 3] = [seeds::REVIEW, license_key.as_ref(), &[ctx.bumps.review]];
+        let bump = pda::canonical_bump(&accounts.review.key(), &[seeds::REVIEW, license_key.as_ref()])?;
+        let review_seeds: [&[u8]; 3] = [seeds::REVIEW, license_key.as_ref(), &[bump]];
         let now = Clock::get()?.unix_timestamp;
         let paid = accounts.license.price_paid > 0;
         let review = Review {
@@ -73,7 +74,7 @@ impl<'info> SubmitReview<'info> {
             text_hash: args.text_hash,
             created_at: now,
             updated_at: now,
-            bump: ctx.bumps.review,
+            bump,
             uri: args.uri,
         };
         create_program_account(
