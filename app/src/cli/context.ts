@@ -101,10 +101,11 @@ export class CliContext {
   get connection(): MarketConnection {
     if (!this.connectionValue) {
       const send = this.sendOptions();
+      const commitment = parseCommitment(this.options.commitment);
       const inner =
         this.hostConnection ??
         new RpcConnection(this.options.url, {
-          commitment: parseCommitment(this.options.commitment),
+          commitment,
           maxPriorityFeeMicroLamports:
             this.options.maxPriorityFee === undefined ? undefined : parseMicroLamports("--max-priority-fee", this.options.maxPriorityFee),
         });
