@@ -1,6 +1,6 @@
 // Getting a transaction to land on a busy cluster: the compute-unit limit and the priority fee it
 // carries, how long to wait between retries, the errors that end the attempts, and an RPC
-// transport that retries rate limits (HTTP 429, honouring Retry-After), server errors, timeouts and
+// transport that retries rate limits (HTTP 429 and 503, honouring Retry-After), server errors, timeouts and
 // dropped connections with exponential backoff. The sending loop itself is in `rpc.ts`.
 import { SolanaError, createDefaultRpcTransport, isSolanaError, SOLANA_ERROR__RPC__TRANSPORT_HTTP_ERROR, type RpcTransport } from "@solana/kit";
 
@@ -211,6 +211,7 @@ function classifyTransportError(
     if (statusCode === 429) {
       return { reason: "HTTP 429 Too Many Requests", status: 429, retryAfterMs: parseRetryAfter(headers?.get("retry-after")) };
     }
+    if (statusCode === 503) return { reason: "HTTP 503", status: 503, retryAfterMs: parseRetryAfter(headers?.get("retry-after")) };
     if (statusCode === 408 || statusCode >= 500) return { reason: `HTTP ${statusCode}`, status: statusCode };
     return undefined;
   }
