@@ -121,8 +121,9 @@ export class TransactionNotLandedError extends Error {
     readonly signatures: readonly string[],
     /** False only when every signature is known to be expired and not processed. */
     readonly mayStillLand: boolean,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

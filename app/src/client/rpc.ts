@@ -22,6 +22,7 @@ import {
   createSolanaRpcFromTransport,
   getBase64EncodedWireTransaction,
   getSignatureFromTransaction,
+  getSolanaErrorFromTransactionError,
   getU64Decoder,
   isSolanaError,
   isWritableRole,
@@ -232,7 +233,11 @@ export class RpcConnection implements MarketConnection {
         commitment: this.commitment,
       })
       .send();
-    if (value.err) throw TransactionFailedError.from(value.err, value.logs ?? null, all);
+    if (value.err) {
+      // The same error kit builds from a failed preflight (the raw one carries u64s as bigints).
+      const error = getSolanaErrorFromTransactionError(value.err);
+      throw TransactionFailedError.from(error, value.logs ?? null, all);
+    }
     const simulated = Number(value.unitsConsumed ?? 0n);
     const computeUnitLimit = computeUnitLimitFor(simulated, this.options.computeUnitMargin ?? DEFAULT_COMPUTE_UNIT_MARGIN);
     return { computeUnitLimit, limitSource: "simulation", simulatedUnits: simulated };
@@ -269,6 +274,26 @@ export class RpcConnection implements MarketConnection {
    * refusal, or TransactionNotLandedError (may still land) when the wait times out first.
    */
   private async land(
+    wire: Base64EncodedWireTransaction,
+    signature: Signature,
+    lastValidBlockHeight: bigint,
+    instructions: readonly Instruction[],
+  ): Promise<"landed" | "expired"> {
+    try {
+      return await this.waitToLand(wire, signature, lastValidBlockHeight, instructions);
+    } catch (error) {
+      if (!(error instanceof RpcUnavailableError)) throw error;
+      // Sent, then the node went away: whether it landed is unknown, so say so instead of "unreachable".
+      throw new TransactionNotLandedError(
+        `the RPC node stopped answering while ${signature} was pending (${error.message}); it may still land: check it before sending again`,
+        [signature],
+        true,
+        { cause: error },
+      );
+    }
+  }
+
+  private async waitToLand(
     wire: Base64EncodedWireTransaction,
     signature: Signature,
     lastValidBlockHeight: bigint,
@@ -362,7 +387,8 @@ export class RpcConnection implements MarketConnection {
     const details = await this.rpc
       .getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0, encoding: "json" })
       .send();
-    return TransactionFailedError.from(err, details?.meta?.logMessages ?? null, instructions);
+    const error = getSolanaErrorFromTransactionError(err as Parameters<typeof getSolanaErrorFromTransactionError>[0]);
+    return TransactionFailedError.from(error, details?.meta?.logMessages ?? null, instructions);
   }
 
   async now(): Promise<bigint> {

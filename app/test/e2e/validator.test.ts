@@ -96,7 +96,7 @@ describe("over JSON-RPC against a local validator", () => {
 
     // A program refusal comes back through preflight, explained.
     const early = await cli(operator.keypairPath, ["settle", license]);
-    assert.equal(early.code, EXIT.refused);
+    assert.equal(early.code, EXIT.refused, early.stderr);
     assert.match(early.stderr, /^error: transaction refused: .*\(DisputeWindowOpen\)\n$/);
 
     // A price raised above a second buyer's limit is refused before paying.
