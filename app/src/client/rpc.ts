@@ -137,7 +137,7 @@ export class RpcConnection implements MarketConnection {
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       onRetry: (event) => this.emit(event),
     });
-    this.rpc = createSolanaRpcFromTransport(transport) as unknown as Rpc<SolanaRpcApi>;
+    this.rpc = createSolanaRpcFromTransport(transport);
     this.reader = rpcAccountReader(this.rpc);
   }
 

@@ -42,7 +42,7 @@ interface TransactionReport {
   retries: RetryCounts;
 }
 
-describe("landing transactions through a faulty RPC node", () => {
+describe("landing transactions through a faulty RPC node", { timeout: 600_000 }, () => {
   let dir: string;
   let stack: LocalStack;
   let store: ContentStore;
@@ -101,7 +101,7 @@ describe("landing transactions through a faulty RPC node", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test("--priority-fee and --compute-unit-limit are set as given, shown in --json and --verbose, and charged", async (t) => {
+  test("--priority-fee and --compute-unit-limit are set as given, shown in --json and --verbose, and charged", { timeout: 90_000 }, async (t) => {
     proxy.set({});
     const keypair = join(dir, "buyer-0.json");
     const run = await runCliAt(proxy.url, keypair, [
@@ -119,7 +119,7 @@ describe("landing transactions through a faulty RPC node", () => {
     t.diagnostic(`fixed budget: limit ${sent.computeUnitLimit} CU, fee ${sent.priorityFeeMicroLamports} micro-lamports/CU`);
   });
 
-  test("a purchase lands although the node drops its first two sends; the limit is simulated, the fee taken from recent fees", async (t) => {
+  test("a purchase lands although the node drops its first two sends; the limit is simulated, the fee taken from recent fees", { timeout: 90_000 }, async (t) => {
     // The node reports a slot's fees once the slot is rooted: wait until the fixed-fee purchase shows.
     await waitFor(async () => {
       const fees = await stack.connection.rpc.getRecentPrioritizationFees([dataset]).send();
@@ -153,7 +153,7 @@ describe("landing transactions through a faulty RPC node", () => {
     report(t, "dropped sends", sent.retries);
   });
 
-  test("a purchase lands through answers slower than the request timeout", async (t) => {
+  test("a purchase lands through answers slower than the request timeout", { timeout: 90_000 }, async (t) => {
     proxy.set({ delay: { ms: 2_000, count: 2, methods: ["sendTransaction"] } });
     const events: LandingEvent[] = [];
     const connection = throughProxy(events, { requestTimeoutMs: 800 });
@@ -168,7 +168,7 @@ describe("landing transactions through a faulty RPC node", () => {
     report(t, "slow answers", result.retries);
   });
 
-  test("a purchase lands through HTTP 429s, waiting as long as Retry-After says", async (t) => {
+  test("a purchase lands through HTTP 429s, waiting as long as Retry-After says", { timeout: 90_000 }, async (t) => {
     proxy.set({ rateLimit: 3, retryAfterSeconds: 1 });
     const events: LandingEvent[] = [];
     const connection = throughProxy(events);
@@ -189,7 +189,7 @@ describe("landing transactions through a faulty RPC node", () => {
     report(t, "429 with Retry-After", connection.retries);
   });
 
-  test("lost confirmations: the same signed transaction is re-sent, never a second one; the tokens move once", async (t) => {
+  test("lost confirmations: the same signed transaction is re-sent, never a second one; the tokens move once", { timeout: 90_000 }, async (t) => {
     proxy.set({ loseStatuses: { count: 8 } });
     const events: LandingEvent[] = [];
     const connection = throughProxy(events);
@@ -220,7 +220,6 @@ describe("landing transactions through a faulty RPC node", () => {
         assert.equal(lossy.counts.sends.size, 1, "one signed transaction only");
         assert.equal(connection.retries.resigned, 0);
         assert.equal(events.filter((e) => e.type === "blockhash-expired").length, 0);
-        await new Promise((resolve) => setTimeout(resolve, 2_000));
         assert.equal(await usdcOf(owner), before + 3n * USDC);
         report(t, `${lossy.counts.statusesLost} lost confirmations`, connection.retries);
       } finally {
@@ -251,7 +250,16 @@ describe("landing transactions through a faulty RPC node", () => {
     });
   });
 
-  test("a node that always answers 429 ends in one clear error and exit code 6, in bounded time", async (t) => {
+  test("--commitment finalized waits until the transaction is finalized", { timeout: 90_000 }, async () => {
+    proxy.set({});
+    const run = await runCliAt(proxy.url, stack.wallets.owner.keypairPath, ["--json", "--commitment", "finalized", "dataset", "update", dataset, "--price", "4.5"]);
+    assert.equal(run.code, 0, run.stderr);
+    const { signature } = JSON.parse(run.stdout) as { signature: Signature };
+    const { value } = await stack.connection.rpc.getSignatureStatuses([signature]).send();
+    assert.equal(value[0]?.confirmationStatus, "finalized");
+  });
+
+  test("a node that always answers 429 ends in one clear error and exit code 6, in bounded time", { timeout: 90_000 }, async (t) => {
     proxy.set({ rateLimit: "always", retryAfterSeconds: 1 });
     const started = Date.now();
     const run = await runCliAt(proxy.url, join(dir, "buyer-4.json"), ["license", "buy", dataset, "--max-price", "4.5"]);
