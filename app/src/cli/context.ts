@@ -3,11 +3,12 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 
-import { address, isAddress, type Address } from "@solana/kit";
+import { address, isAddress, type Address, type Commitment, type Instruction, type TransactionSigner } from "@solana/kit";
 
 import {
   ClientError,
   DEFAULT_KEYPAIR_PATH,
+  MAX_COMPUTE_UNIT_LIMIT,
   RpcConnection,
   fetchMintInfo,
   formatAmount,
@@ -16,9 +17,12 @@ import {
   type MarketConnection,
   type MarketWallet,
   type MintInfo,
+  type SendOptions,
+  type SentTransaction,
 } from "../client/index.js";
 import { openContentStoreFromUrl, type ContentStore } from "../storage/index.js";
 import { Output, type CliStreams } from "./output.js";
+import { parseInteger } from "./parse.js";
 
 export interface GlobalOptions {
   url: string;
@@ -30,7 +34,17 @@ export interface GlobalOptions {
   ipfsPeer: string[];
   json: boolean;
   verbose: boolean;
+  /** processed, confirmed or finalized: when a transaction counts as landed, and what reads see. */
+  commitment: string;
+  /** Fixed priority fee in micro-lamports per compute unit (else chosen from recent fees). */
+  priorityFee?: string;
+  /** Highest priority fee chosen from recent fees, in micro-lamports per compute unit. */
+  maxPriorityFee?: string;
+  /** Fixed compute-unit limit (else the simulated consumption plus a margin). */
+  computeUnitLimit?: string;
 }
+
+export const COMMITMENTS: readonly Commitment[] = ["processed", "confirmed", "finalized"];
 
 export const DEFAULT_IPFS_DIRECTORY = join(homedir(), ".local", "share", "data-market", "ipfs");
 
@@ -43,6 +57,7 @@ export function defaultGlobalOptions(env: NodeJS.ProcessEnv): GlobalOptions {
     ipfsPeer: listFromEnv(env["DATA_MARKET_IPFS_PEERS"]),
     json: false,
     verbose: false,
+    commitment: "confirmed",
   };
 }
 
@@ -58,6 +73,7 @@ export class CliContext {
   readonly output: Output;
   readonly signal: AbortSignal;
   private connectionValue: MarketConnection | undefined;
+  private readonly hostConnection: MarketConnection | undefined;
   private storeValue: ContentStore | undefined;
   private walletValue: Promise<MarketWallet> | undefined;
   private readonly ownsStore: boolean;
@@ -71,15 +87,47 @@ export class CliContext {
   ) {
     this.output = new Output(streams, options.json);
     this.signal = resources.signal ?? new AbortController().signal;
-    this.connectionValue = resources.connection;
+    this.hostConnection = resources.connection;
     this.storeValue = resources.store;
     this.ownsConnection = !resources.connection;
     this.ownsStore = !resources.store;
   }
 
+  /**
+   * The connection every command uses. Each transaction sent through it carries the
+   * --compute-unit-limit and --priority-fee overrides, and what it was sent with is reported:
+   * in the --json result, and on stderr with --verbose.
+   */
   get connection(): MarketConnection {
-    this.connectionValue ??= new RpcConnection(this.options.url);
+    if (!this.connectionValue) {
+      const send = this.sendOptions();
+      const commitment = parseCommitment(this.options.commitment);
+      const inner =
+        this.hostConnection ??
+        new RpcConnection(this.options.url, {
+          commitment,
+          maxPriorityFeeMicroLamports:
+            this.options.maxPriorityFee === undefined ? undefined : parseMicroLamports("--max-priority-fee", this.options.maxPriorityFee),
+        });
+      this.connectionValue = new ReportingConnection(inner, send, (sent) => this.reportSent(sent));
+    }
     return this.connectionValue;
+  }
+
+  private sendOptions(): SendOptions {
+    return {
+      computeUnitLimit:
+        this.options.computeUnitLimit === undefined
+          ? undefined
+          : parseInteger("--compute-unit-limit", this.options.computeUnitLimit, 1, MAX_COMPUTE_UNIT_LIMIT),
+      priorityFeeMicroLamports:
+        this.options.priorityFee === undefined ? undefined : parseMicroLamports("--priority-fee", this.options.priorityFee),
+    };
+  }
+
+  private reportSent(sent: SentTransaction): void {
+    this.output.transaction(sent);
+    if (this.options.verbose) this.output.note(describeSent(sent));
   }
 
   wallet(): Promise<MarketWallet> {
@@ -118,6 +166,89 @@ export class CliContext {
 export function parseAddress(value: string, what: string): Address {
   if (!isAddress(value)) throw new ClientError("usage", `${what} "${value}" is not a valid address`);
   return address(value);
+}
+
+/** A MarketConnection that adds the CLI's send options to every transaction and reports each one sent. */
+class ReportingConnection implements MarketConnection {
+  constructor(
+    private readonly inner: MarketConnection,
+    private readonly sendOptions: SendOptions,
+    private readonly onSent: (sent: SentTransaction) => void,
+  ) {}
+
+  get label() {
+    return this.inner.label;
+  }
+  get canAdvanceTime() {
+    return this.inner.canAdvanceTime;
+  }
+  async send(feePayer: TransactionSigner, instructions: readonly Instruction[], options?: SendOptions): Promise<SentTransaction> {
+    const sent = await this.inner.send(feePayer, instructions, { ...this.sendOptions, ...options });
+    this.onSent(sent);
+    return sent;
+  }
+  getAccounts(addresses: readonly Address[]) {
+    return this.inner.getAccounts(addresses);
+  }
+  getProgramAccounts(filters: Parameters<MarketConnection["getProgramAccounts"]>[0]) {
+    return this.inner.getProgramAccounts(filters);
+  }
+  now() {
+    return this.inner.now();
+  }
+  getLamports(address: Address) {
+    return this.inner.getLamports(address);
+  }
+  airdrop(address: Address, lamports: bigint) {
+    return this.inner.airdrop(address, lamports);
+  }
+  rentExemption(space: number) {
+    return this.inner.rentExemption(space);
+  }
+  advanceTime(seconds: bigint) {
+    return this.inner.advanceTime(seconds);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** One line for --verbose: what a transaction was sent with, and the retries it took. */
+export function describeSent(sent: SentTransaction): string {
+  const parts = [`transaction ${sent.signature}`];
+  const budget = sent.budget;
+  if (budget) {
+    const limit =
+      budget.limitSource === "simulation"
+        ? `compute-unit limit ${budget.computeUnitLimit} (simulated ${budget.simulatedUnits} + 10% + 1000)`
+        : `compute-unit limit ${budget.computeUnitLimit} (--compute-unit-limit)`;
+    const fee =
+      budget.feeSource === "recent-fees"
+        ? `priority fee ${budget.priorityFeeMicroLamports} micro-lamports/CU (p75 of ${budget.nonZeroFeeSamples} non-zero of ${budget.feeSamples} recent fees${budget.feeCapped ? ", capped" : ""})`
+        : `priority fee ${budget.priorityFeeMicroLamports} micro-lamports/CU (--priority-fee)`;
+    parts.push(limit, fee);
+  } else {
+    parts.push("no compute budget");
+  }
+  if (sent.computeUnits !== undefined) parts.push(`consumed ${sent.computeUnits} CU`);
+  if (sent.retries) {
+    const r = sent.retries;
+    parts.push(`retries: ${r.rpc} RPC (${r.rateLimited} rate-limited, ${r.timedOut} timed out), ${r.rebroadcasts} re-sent, ${r.resigned} re-signed`);
+  }
+  return parts.join("; ");
+}
+
+function parseCommitment(text: string): Commitment {
+  const value = COMMITMENTS.find((c) => c === text);
+  if (!value) throw new ClientError("usage", `--commitment must be one of ${COMMITMENTS.join(", ")}, got "${text}"`);
+  return value;
+}
+
+function parseMicroLamports(what: string, text: string): bigint {
+  if (!/^\d+$/.test(text.trim())) throw new ClientError("usage", `${what} must be a whole number of micro-lamports per compute unit, got "${text}"`);
+  const value = BigInt(text.trim());
+  if (value > 18_446_744_073_709_551_615n) throw new ClientError("usage", `${what} is too large`);
+  return value;
 }
 
 function listFromEnv(value: string | undefined): string[] {

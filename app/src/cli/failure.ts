@@ -3,7 +3,15 @@
 import { isCryptoError } from "../crypto/index.js";
 import { AccountNotFoundError, WrongAccountTypeError } from "../sdk/index.js";
 import { StorageError } from "../storage/index.js";
-import { AmountFormatError, ClientError, KeypairFileError, MetadataError, TransactionFailedError } from "../client/index.js";
+import {
+  AmountFormatError,
+  ClientError,
+  KeypairFileError,
+  MetadataError,
+  RpcUnavailableError,
+  TransactionFailedError,
+  TransactionNotLandedError,
+} from "../client/index.js";
 
 /** Exit codes (documented in app/README.md). */
 export const EXIT = {
@@ -18,7 +26,11 @@ export const EXIT = {
   verification: 4,
   /** Something to read does not exist: an account, content on IPFS. */
   notFound: 5,
-  /** The RPC node, or an IPFS peer given with --ipfs-peer, could not be reached. */
+  /**
+   * The RPC node, or an IPFS peer given with --ipfs-peer, could not be reached; or the node kept
+   * failing (rate limits, errors) after every retry; or a transaction did not land before its
+   * blockhash expired, every time it was signed.
+   */
   network: 6,
   /** Stopped by Ctrl-C (128 + SIGINT). */
   interrupted: 130,
@@ -42,6 +54,12 @@ export function describeFailure(error: unknown): Failure {
   if (error instanceof TransactionFailedError) {
     const name = error.explanation.name ? ` (${error.explanation.name})` : "";
     return { message: `transaction refused: ${error.explanation.message}${name}`, exitCode: EXIT.refused };
+  }
+  if (error instanceof RpcUnavailableError) {
+    return { message: `cannot reach the RPC node: ${error.message}`, exitCode: EXIT.network };
+  }
+  if (error instanceof TransactionNotLandedError) {
+    return { message: `transaction not landed: ${error.message}`, exitCode: EXIT.network };
   }
   if (error instanceof AmountFormatError || error instanceof KeypairFileError || error instanceof RangeError) {
     return { message: error.message, exitCode: EXIT.usage };

@@ -2,7 +2,7 @@
 // and notices on stderr. Amounts in JSON are strings (they are u64s).
 import type { Writable } from "node:stream";
 
-import type { ProgressEvent } from "../client/index.js";
+import type { ProgressEvent, SentTransaction } from "../client/index.js";
 
 export interface CliStreams {
   stdout: Writable & { isTTY?: boolean };
@@ -10,15 +10,23 @@ export interface CliStreams {
 }
 
 export class Output {
+  /** Transactions sent since the last result or event, reported with it in --json mode. */
+  private sent: SentTransaction[] = [];
+
   constructor(
     readonly streams: CliStreams,
     readonly json: boolean,
   ) {}
 
+  /** Records a transaction the command sent: its JSON result gets a `transactions` list. */
+  transaction(sent: SentTransaction): void {
+    this.sent.push(sent);
+  }
+
   /** The command's result: `human` lines, or `value` as JSON. */
   result(value: unknown, human: string | readonly string[]): void {
     if (this.json) {
-      this.streams.stdout.write(`${toJson(value)}\n`);
+      this.streams.stdout.write(`${toJson(this.withTransactions(value))}\n`);
     } else {
       const lines = typeof human === "string" ? [human] : human;
       for (const line of lines) this.streams.stdout.write(`${line}\n`);
@@ -32,8 +40,28 @@ export class Output {
 
   /** A JSON line per event in --json mode (daemons), a human line otherwise. */
   event(value: unknown, human: string): void {
-    if (this.json) this.streams.stdout.write(`${toJson(value)}\n`);
+    if (this.json) this.streams.stdout.write(`${toJson(this.withTransactions(value))}\n`);
     else this.streams.stdout.write(`${human}\n`);
+  }
+
+  /**
+   * An object result gets `transactions`: each one's signature, compute-unit limit, priority fee
+   * (micro-lamports per CU), where they came from, and the retries it took. Lists stay as they are.
+   */
+  private withTransactions(value: unknown): unknown {
+    if (this.sent.length === 0 || value === null || typeof value !== "object" || Array.isArray(value)) return value;
+    const transactions = this.sent.map((sent) => ({
+      signature: sent.signature,
+      computeUnitLimit: sent.budget?.computeUnitLimit ?? null,
+      priorityFeeMicroLamports: sent.budget?.priorityFeeMicroLamports ?? null,
+      limitSource: sent.budget?.limitSource ?? null,
+      simulatedUnits: sent.budget?.simulatedUnits ?? null,
+      feeSource: sent.budget?.feeSource ?? null,
+      computeUnitsConsumed: sent.computeUnits ?? null,
+      retries: sent.retries ?? null,
+    }));
+    this.sent = [];
+    return { ...value, transactions };
   }
 
   /** A progress listener drawing one bar per phase on stderr. */

@@ -42,8 +42,12 @@ export async function runCli(argv: readonly string[], host: CliHost): Promise<nu
       collectValues,
       defaults.ipfsPeer,
     )
+    .option("--commitment <level>", "processed, confirmed or finalized: when a transaction counts as landed", defaults.commitment)
+    .option("--priority-fee <micro-lamports>", "priority fee per compute unit (default: p75 of recent fees for the accounts written)")
+    .option("--max-priority-fee <micro-lamports>", "cap on the priority fee chosen from recent fees (default 1000000)")
+    .option("--compute-unit-limit <units>", "compute-unit limit (default: simulated consumption + 10% + 1000, at most 1400000)")
     .option("--json", "machine-readable output on stdout")
-    .option("-v, --verbose", "show stack traces of unexpected errors")
+    .option("-v, --verbose", "show each transaction's compute budget and retries, and stack traces of unexpected errors")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({

@@ -4,19 +4,47 @@
 import type { Address, Instruction, TransactionSigner } from "@solana/kit";
 
 import { type AccountReader, type ExplainedError, type ProgramAccountSource, explainError } from "../sdk/index.js";
+import type { RetryCounts } from "./landing.js";
+
+/** Per-transaction overrides of what an RPC connection would choose itself. */
+export interface SendOptions {
+  /** Compute-unit limit to set instead of the simulated consumption plus margin. */
+  computeUnitLimit?: number;
+  /** Priority fee in micro-lamports per compute unit, instead of the one chosen from recent fees. */
+  priorityFeeMicroLamports?: bigint;
+}
+
+/** The compute budget a transaction was sent with, and where each value came from. */
+export interface ComputeBudgetChoice {
+  computeUnitLimit: number;
+  limitSource: "option" | "simulation";
+  /** Units the simulation consumed (with the maximum limit), when simulated. */
+  simulatedUnits?: number;
+  priorityFeeMicroLamports: bigint;
+  feeSource: "option" | "recent-fees";
+  /** Recent per-slot fees the node reported for the written accounts, and how many were non-zero. */
+  feeSamples?: number;
+  nonZeroFeeSamples?: number;
+  /** The percentile was above the maximum fee, and the maximum was taken. */
+  feeCapped?: boolean;
+}
 
 export interface SentTransaction {
   signature: string;
   logs: readonly string[];
   /** Compute units the transaction consumed, when the backend reports them. */
   computeUnits?: bigint;
+  /** The compute-unit limit and priority fee it carried; absent when it carried none. */
+  budget?: ComputeBudgetChoice;
+  /** Retries made on the connection while this transaction was sent (RPC backends). */
+  retries?: RetryCounts;
 }
 
 export interface MarketConnection extends AccountReader, ProgramAccountSource {
   /** "embedded SVM" or the RPC URL, for messages. */
   readonly label: string;
   /** Signs with every signer attached to the instructions, sends and waits for confirmation. */
-  send(feePayer: TransactionSigner, instructions: readonly Instruction[]): Promise<SentTransaction>;
+  send(feePayer: TransactionSigner, instructions: readonly Instruction[], options?: SendOptions): Promise<SentTransaction>;
   /** The cluster's clock (Clock sysvar unix timestamp), which the program's windows are checked against. */
   now(): Promise<bigint>;
   getLamports(address: Address): Promise<bigint>;

@@ -2,6 +2,7 @@
 // embedded SVM), wallets, token set-up, and the flows that combine chain, crypto and IPFS.
 export * from "./connection.js";
 export * from "./rpc.js";
+export * from "./landing.js";
 export * from "./wallet.js";
 export * from "./keypair.js";
 export * from "./tokens.js";

@@ -24,7 +24,9 @@ import {
   findProgramDataAddress,
   matchesFilters,
 } from "../sdk/index.js";
-import { TransactionFailedError, type MarketConnection, type SentTransaction } from "./connection.js";
+import { TransactionFailedError, type MarketConnection, type SendOptions, type SentTransaction } from "./connection.js";
+import { MAX_COMPUTE_UNIT_LIMIT } from "./landing.js";
+import { withComputeBudget } from "./rpc.js";
 
 /** Where both build routes write the program. */
 export const DEFAULT_PROGRAM_SO = fileURLToPath(new URL("../../../target/deploy/data_market.so", import.meta.url));
@@ -113,15 +115,26 @@ export class SvmConnection implements MarketConnection {
     return result;
   }
 
-  async send(feePayer: TransactionSigner, instructions: readonly Instruction[]): Promise<SentTransaction> {
-    const result = await this.execute(feePayer, instructions);
+  /**
+   * Executes at once: nothing competes for block space here, so no compute budget is chosen. A
+   * limit or fee given in `options` is set as given (both, when either is), like on a cluster.
+   */
+  async send(feePayer: TransactionSigner, instructions: readonly Instruction[], options: SendOptions = {}): Promise<SentTransaction> {
+    const budgeted = options.computeUnitLimit !== undefined || options.priorityFeeMicroLamports !== undefined;
+    const limit = options.computeUnitLimit ?? MAX_COMPUTE_UNIT_LIMIT;
+    const fee = options.priorityFeeMicroLamports ?? 0n;
+    const all = budgeted ? withComputeBudget(instructions, limit, fee) : instructions;
+    const result = await this.execute(feePayer, all);
     if (result instanceof FailedTransactionMetadata) {
-      throw TransactionFailedError.from(result, result.meta().logs(), instructions);
+      throw TransactionFailedError.from(result, result.meta().logs(), all);
     }
     return {
       signature: getBase58Decoder().decode(result.signature()),
       logs: result.logs(),
       computeUnits: result.computeUnitsConsumed(),
+      budget: budgeted
+        ? { computeUnitLimit: limit, limitSource: "option", priorityFeeMicroLamports: fee, feeSource: "option" }
+        : undefined,
     };
   }
 

@@ -6,12 +6,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 
 import { address } from "@solana/kit";
 
-import { createKeypairFile, walletTokenBalance, type LoadedWallet } from "../../src/client/index.js";
+import { walletTokenBalance } from "../../src/client/index.js";
 import { runCli } from "../../src/cli/program.js";
 import { EXIT } from "../../src/cli/failure.js";
 import { runJourney } from "../../src/journey/journey.js";
@@ -19,31 +18,14 @@ import { USDC, provisionMarket } from "../../src/localnet/provision.js";
 import { startLocalStack, type LocalStack } from "../../src/localnet/stack.js";
 import { LicenseState, fetchLicense, findLicenseAddress } from "../../src/sdk/index.js";
 import { HeliaContentStore, type ContentStore } from "../../src/storage/index.js";
-
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void) {
-    this.text += chunk.toString();
-    callback();
-  }
-}
+import { Capture, party, runCliAt, waitFor } from "./helpers.js";
 
 describe("over JSON-RPC against a local validator", () => {
   let dir: string;
   let stack: LocalStack;
   let store: ContentStore;
 
-  const cli = async (keypair: string, argv: string[], signal?: AbortSignal) => {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const code = await runCli(["--url", stack.url, "--keypair", keypair, ...argv], {
-      streams: { stdout, stderr },
-      store,
-      env: {},
-      signal,
-    });
-    return { code, stdout: stdout.text, stderr: stderr.text };
-  };
+  const cli = (keypair: string, argv: string[], signal?: AbortSignal) => runCliAt(stack.url, keypair, argv, { store, signal });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "data-market-e2e-"));
@@ -114,7 +96,7 @@ describe("over JSON-RPC against a local validator", () => {
 
     // A program refusal comes back through preflight, explained.
     const early = await cli(operator.keypairPath, ["settle", license]);
-    assert.equal(early.code, EXIT.refused);
+    assert.equal(early.code, EXIT.refused, early.stderr);
     assert.match(early.stderr, /^error: transaction refused: .*\(DisputeWindowOpen\)\n$/);
 
     // A price raised above a second buyer's limit is refused before paying.
@@ -144,16 +126,3 @@ describe("over JSON-RPC against a local validator", () => {
     assert.match(stderr.text, /^error: cannot reach the RPC node: .*\n$/);
   });
 });
-
-async function party(dir: string, name: string): Promise<LoadedWallet> {
-  return createKeypairFile(join(dir, `${name}.json`));
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
