@@ -195,7 +195,7 @@ describe("the marketplace through the CLI", () => {
     const { data } = await fetchDataset(world.connection, dataset);
     assert.equal(data.ledger.escrowed, 0n);
     assert.equal(data.usageByPurpose[0], 1n);
-    assert.equal(data.ratings.count, 1);
+    assert.equal(data.ratings.paid.count, 1);
     const vault = await walletTokenBalance(world.connection, world.market.usdc, dataset);
     assert.equal(vault, 0n, "everything paid in was paid out");
   });

@@ -134,5 +134,5 @@ export class Market {
 
 /** An SPL Token mint; decimals are not needed by the helpers above. */
 function splMint(address: Address) {
-  return { address, decimals: 0, tokenProgram: TOKEN_PROGRAM_ADDRESS };
+  return { address, decimals: 0, tokenProgram: TOKEN_PROGRAM_ADDRESS, freezable: false };
 }

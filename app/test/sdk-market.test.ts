@@ -56,6 +56,16 @@ import {
   buildInitializeMarketplace,
   buildOpenDispute,
   buildPurchaseLicense,
+  buildRegisterFrontEnd,
+  buildForfeitReferralFee,
+  buildCloseUsageReceipts,
+  buildCloseReview,
+  buildRemoveFrontEnd,
+  buildReleaseContentHash,
+  fetchAllOfKind,
+  fetchMaybeDataset,
+  fetchDatasetByContentHash,
+  fetchFrontEnd,
   buildRecordUsage,
   buildRegisterDataset,
   buildRuleDispute,
@@ -202,7 +212,7 @@ describe("SDK against the compiled program (LiteSVM)", () => {
         disputeWindowSecs: Number(3n * DAY),
       }),
     );
-    datasetA = await findDatasetAddress(contentHash);
+    datasetA = await findDatasetAddress(contentHash, owner.address);
     const dataset = await fetchDataset(market.reader, datasetA);
     assert.equal(dataset.data.owner, owner.address);
     assert.equal(dataset.data.state, DatasetState.Active);
@@ -210,6 +220,20 @@ describe("SDK against the compiled program (LiteSVM)", () => {
     assert.equal(dataset.data.licenseMint, await findLicenseMintAddress(datasetA));
     assert.equal(dataset.data.escrowVault, await findEscrowVaultAddress(datasetA, usdc, TOKEN_PROGRAM_ADDRESS));
     assert.equal(datasetAverageRating(dataset.data), null);
+
+    // only a front-end the operator registered earns a referral fee
+    await assert.rejects(
+      buildPurchaseLicense(market.reader, {
+        buyer,
+        dataset: datasetA,
+        maxPrice: PRICE,
+        buyerEncryptionKey: buyerKey.publicKey,
+        referrer: referrer.address,
+      }),
+      /not a registered front-end/,
+    );
+    await market.send(operator, await buildRegisterFrontEnd({ authority: operator, wallet: referrer.address }));
+    assert.equal((await fetchFrontEnd(market.reader, referrer.address))?.data.wallet, referrer.address);
 
     // purchase, with the idempotent creation of the buyer's licence token account first
     const purchase = await buildPurchaseLicense(market.reader, {
@@ -238,7 +262,8 @@ describe("SDK against the compiled program (LiteSVM)", () => {
     assert.equal(purchased.referralFee, 500_000n);
     assert.equal(purchased.referrer, referrer.address);
     assert.equal(purchased.credits, 1n);
-    assert.equal(purchased.expiresAt, 0n);
+    // the term starts at delivery
+    assert.equal(purchased.durationSecs, BigInt(TERMS.durationSecs));
 
     let license = await fetchLicense(market.reader, licenseA);
     assert.equal(license.data.state, LicenseState.AwaitingKey);
@@ -309,7 +334,7 @@ describe("SDK against the compiled program (LiteSVM)", () => {
     assert.equal(market.balance(await marketUsdc(buyer.address)), 90n * USDC);
     license = await fetchLicense(market.reader, licenseA);
     assert.equal(license.data.state, LicenseState.Settled);
-    assert.equal(license.data.referralFeeClaimed, true);
+    assert.equal(license.data.referralFeeResolved, true);
 
     // a review from the buyer
     await market.send(buyer, await buildSubmitReview({ reviewer: buyer, dataset: datasetA, rating: 4, textHash: sha256(new TextEncoder().encode("useful")), uri: "ipfs://review" }));
@@ -342,7 +367,7 @@ describe("SDK against the compiled program (LiteSVM)", () => {
         disputeWindowSecs: Number(DAY),
       }),
     );
-    const datasetB = await findDatasetAddress(hashB);
+    const datasetB = await findDatasetAddress(hashB, contributor.address);
     await market.send(buyer, await buildPurchaseLicense(market.reader, { buyer, dataset: datasetB, maxPrice: 0, buyerEncryptionKey: buyerKey.publicKey }));
     const licenseB = await findLicenseAddress(datasetB, buyer.address);
     await market.send(
@@ -594,7 +619,7 @@ describe("SDK against the compiled program (LiteSVM)", () => {
         allowListEnabled: true,
       }),
     );
-    const datasetC = await findDatasetAddress(hashC);
+    const datasetC = await findDatasetAddress(hashC, owner.address);
     const buyC = () => buildPurchaseLicense(market.reader, { buyer: buyer4, dataset: datasetC, maxPrice: 2n * USDC, buyerEncryptionKey: key4.publicKey });
     const refused = await market.sendFailing(buyer4, await buyC());
     assert.equal(explainError(refused.result).message, "The buyer is not on this dataset's allow-list");
@@ -640,7 +665,7 @@ describe("SDK against the compiled program (LiteSVM)", () => {
         disputeWindowSecs: hour,
       }),
     );
-    const datasetD = await findDatasetAddress(hashD);
+    const datasetD = await findDatasetAddress(hashD, owner.address);
     const licenseD = await findLicenseAddress(datasetD, buyer4.address);
     const tokensD = await findLicenseTokenAccountAddress(buyer4.address, await findLicenseMintAddress(datasetD));
     await market.send(buyer4, await buildPurchaseLicense(market.reader, { buyer: buyer4, dataset: datasetD, maxPrice: 3n * USDC, credits: 3, buyerEncryptionKey: key4.publicKey }));
@@ -710,10 +735,122 @@ describe("SDK against the compiled program (LiteSVM)", () => {
         previousVersion: datasetA,
       }),
     );
-    const datasetA2 = await findDatasetAddress(hashA2);
+    const datasetA2 = await findDatasetAddress(hashA2, owner.address);
     assert.equal(eventsNamed(parseEvents(registered.logs()), "DatasetRegistered")[0]?.previousVersion, datasetA);
     assert.equal((await fetchDataset(market.reader, datasetA)).data.nextVersion, datasetA2);
     assert.equal((await fetchDataset(market.reader, datasetA2)).data.previousVersion, datasetA);
+  });
+});
+
+describe("after-sale closes, referral deadlines and moderation through the SDK", () => {
+  test("forfeit, reclaim receipts and reviews, close after the dataset, free licences, front-ends, squatting", async () => {
+    const market = await Market.start();
+    const [operator, owner, buyer, frontEnd, keeper, squatter, newcomer, mintAuthority] = (await Promise.all(
+      Array.from({ length: 8 }, () => market.wallet()),
+    )) as KeyPairSigner[];
+    await market.setUpgradeAuthority(operator!.address);
+    await market.send(
+      operator!,
+      await buildInitializeMarketplace({
+        authority: operator!,
+        treasury: operator!.address,
+        arbiter: operator!.address,
+        protocolFeeBps: PROTOCOL_FEE_BPS,
+        maxReferralFeeBps: 1_000,
+      }),
+    );
+    const usdc = await market.createMint(mintAuthority!, mintAuthority!.address, 6);
+    await market.mintTo(mintAuthority!, usdc, mintAuthority!, buyer!.address, 100n * USDC);
+    const register = async (who: KeyPairSigner, hash: Uint8Array, price: bigint) =>
+      buildRegisterDataset(market.reader, {
+        owner: who,
+        paymentMint: usdc,
+        contentHash: hash,
+        title: "Closing corpus",
+        metadataUri: "ipfs://closing",
+        ciphertextCid: "bafyclosing",
+        category: DatasetCategory.Text,
+        tags: ["closing"],
+        price,
+        terms: licenseTerms({ durationSecs: Number(DAY) }),
+        referralFeeBps: REFERRAL_FEE_BPS,
+        recipients: [{ wallet: who.address, bps: 10_000 }],
+        deliveryWindowSecs: 3_600,
+        disputeWindowSecs: 3_600,
+      });
+    const hash = sha256(random(64));
+    await market.send(owner!, await register(owner!, hash, PRICE));
+    const dataset = await findDatasetAddress(hash, owner!.address);
+
+    // a registered front-end refers the sale; the key arrives, a use and a review follow, it settles
+    await market.send(operator!, await buildRegisterFrontEnd({ authority: operator!, wallet: frontEnd!.address }));
+    const buy = { buyer: buyer!, dataset, maxPrice: PRICE, buyerEncryptionKey: bytes32(9), referrer: frontEnd!.address };
+    await market.send(buyer!, await buildPurchaseLicense(market.reader, buy));
+    const license = await findLicenseAddress(dataset, buyer!.address);
+    assert.equal((await fetchLicense(market.reader, license)).data.expiresAt, 0n, "the term starts at delivery");
+    await market.send(owner!, await buildDeliverKey(market.reader, { deliverer: owner!, license, sealedKey: random(96) }));
+    assert.equal((await fetchLicense(market.reader, license)).data.expiresAt, market.now() + DAY);
+    await market.send(
+      buyer!,
+      await buildRecordUsage(market.reader, { holder: buyer!, license, purpose: UsagePurpose.Training, modelHash: bytes32(3), runId: bytes32(4) }),
+    );
+    await market.send(buyer!, await buildSubmitReview({ reviewer: buyer!, dataset, rating: 4, textHash: bytes32(5), uri: "ipfs://r" }));
+    market.advance(3_601);
+    await market.send(keeper!, await buildSettleLicense(market.reader, { caller: keeper!, license }));
+
+    // the front-end never claims: after the claim window anyone hands its fee to the recipients
+    const early = await market.sendFailing(keeper!, await buildForfeitReferralFee(market.reader, { caller: keeper!, license }));
+    assert.equal(explainError(early.result).name, "ReferralClaimWindowOpen");
+    market.advance(90n * DAY);
+    await market.send(keeper!, await buildForfeitReferralFee(market.reader, { caller: keeper!, license }));
+    assert.equal((await fetchLicense(market.reader, license)).data.referralFeeResolved, true);
+    const ledger = (await fetchDataset(market.reader, dataset)).data.ledger;
+    assert.equal(ledger.referralFeesOwed, 0n);
+
+    // the licence has expired: its receipt and the review give their rent back
+    const receipts = await findUsageReceipts(localProgramAccountSource(market.programAccounts()), queries.receiptsByLicense(license));
+    assert.equal(receipts.length, 1);
+    await market.send(buyer!, await buildCloseUsageReceipts({ holder: buyer!, license, receipts: receipts.map((r) => r.address) }));
+    assert.equal((await fetchAllOfKind(market.reader, "UsageReceipt", [receipts[0]!.address])).length, 0);
+    await market.send(buyer!, await buildCloseReview({ reviewer: buyer!, dataset }));
+    assert.equal(datasetAverageRating((await fetchDataset(market.reader, dataset)).data), null);
+
+    // the owner empties and closes the dataset; the buyer still closes its licence afterwards
+    await market.tokenAccount(owner!, usdc, owner!.address);
+    await market.tokenAccount(operator!, usdc, operator!.address);
+    await market.send(owner!, await buildClaimRevenue(market.reader, { recipient: owner!, dataset }));
+    await market.send(owner!, await buildSweepProtocolFees(market.reader, { caller: owner!, dataset }));
+    await market.send(owner!, await buildSetDatasetState({ owner: owner!, dataset, state: DatasetState.Retired }));
+    await market.send(owner!, await buildCloseDataset(market.reader, { owner: owner!, dataset }));
+    assert.equal(await fetchMaybeDataset(market.reader, dataset), null);
+    await market.send(buyer!, await buildCloseLicense({ buyer: buyer!, dataset }));
+    const licenseMint = await findLicenseMintAddress(dataset);
+    assert.equal(market.balance(await findLicenseTokenAccountAddress(buyer!.address, licenseMint)), 0n, "burned");
+
+    // removed, the front-end can no longer be named as referrer
+    await market.send(operator!, await buildRemoveFrontEnd({ authority: operator!, wallet: frontEnd!.address }));
+    assert.equal(await fetchFrontEnd(market.reader, frontEnd!.address), null);
+
+    // a free licence for a wallet that holds no account of the payment mint
+    const freeHash = sha256(random(64));
+    await market.send(owner!, await register(owner!, freeHash, 0n));
+    const freeDataset = await findDatasetAddress(freeHash, owner!.address);
+    await market.send(
+      newcomer!,
+      await buildPurchaseLicense(market.reader, { buyer: newcomer!, dataset: freeDataset, maxPrice: 0n, buyerEncryptionKey: bytes32(8) }),
+    );
+    assert.equal((await fetchLicense(market.reader, await findLicenseAddress(freeDataset, newcomer!.address))).data.pricePaid, 0n);
+
+    // squatting: someone else registers the owner's data; the operator revokes it and releases the hash
+    const data = sha256(random(64));
+    await market.send(squatter!, await register(squatter!, data, PRICE));
+    const squatted = await findDatasetAddress(data, squatter!.address);
+    const refused = await market.sendFailing(owner!, await register(owner!, data, PRICE));
+    assert.equal(explainError(refused.result).name, "ContentHashAlreadyRegistered");
+    await market.send(operator!, await buildRevokeDataset({ authority: operator!, dataset: squatted, reason: 451 }));
+    await market.send(operator!, await buildReleaseContentHash(market.reader, { authority: operator!, dataset: squatted, claimant: owner!.address }));
+    await market.send(owner!, await register(owner!, data, PRICE));
+    assert.equal((await fetchDatasetByContentHash(market.reader, data))?.address, await findDatasetAddress(data, owner!.address));
   });
 });
 

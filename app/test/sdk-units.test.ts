@@ -29,12 +29,14 @@ import {
   UsagePurpose,
   dataSizeFilter,
   datasetAverageRating,
+  datasetFreeRating,
   datasetLedgerTotal,
   datasetTags,
   decodeEvent,
   encodeTag,
   explainError,
   explainLogs,
+  findFrontEndAddress,
   matchesFilters,
   memcmpFilter,
   parseEvents,
@@ -68,7 +70,7 @@ function licensePurchasedData(): Uint8Array {
     referralFee: 2n,
     referrer: DEFAULT_ADDRESS,
     credits: 1n,
-    expiresAt: 0n,
+    durationSecs: 0n,
   });
   return new Uint8Array([...definition.discriminator, ...payload]);
 }
@@ -109,9 +111,9 @@ describe("discovery filters", () => {
     const q = queries.datasetsByTag("nlp");
     assert.equal(q.alternatives.length, 5);
     const offsets = q.alternatives.map((filters) => filters.map((f) => ("memcmp" in f ? f.memcmp.offset : -1n)));
-    assert.deepEqual(offsets, [[0n, 74n], [0n, 106n], [0n, 138n], [0n, 170n], [0n, 202n]]);
+    assert.deepEqual(offsets, [[0n, 74n], [0n, 98n], [0n, 122n], [0n, 146n], [0n, 170n]]);
     const slot = encodeTag("nlp");
-    assert.equal(slot.length, 32);
+    assert.equal(slot.length, 24);
     assert.deepEqual([...slot.subarray(0, 4)], [110, 108, 112, 0]);
     assert.throws(() => encodeTag("x".repeat(33)), RangeError);
     assert.throws(() => queries.receiptsByModelHash(new Uint8Array(31)), RangeError);
@@ -120,11 +122,14 @@ describe("discovery filters", () => {
 
 describe("dataset helpers", () => {
   test("tags, average rating and the ledger total", () => {
-    const tags = [encodeTag("code"), new Uint8Array(32), encodeTag("rust"), new Uint8Array(32), new Uint8Array(32)];
+    const tags = [encodeTag("code"), new Uint8Array(24), encodeTag("rust"), new Uint8Array(24), new Uint8Array(24)];
     assert.deepEqual(datasetTags({ tags }), ["code", "rust"]);
-    assert.equal(datasetAverageRating({ ratings: { count: 0, sum: 0n } }), null);
-    assert.equal(datasetAverageRating({ ratings: { count: 4, sum: 14n } }), 3.5);
-    const ledger = { escrowed: 5n, claimable: [1n, 2n, 0n, 0n, 0n, 0n, 0n, 0n], referralFeesOwed: 3n, protocolFeesOwed: 4n };
+    const none = { count: 0, sum: 0n };
+    assert.equal(datasetAverageRating({ ratings: { paid: none, free: none } }), null);
+    const ratings = { paid: { count: 4, sum: 14n }, free: { count: 1, sum: 1n } };
+    assert.equal(datasetAverageRating({ ratings }), 3.5);
+    assert.equal(datasetFreeRating({ ratings }), 1);
+    const ledger = { escrowed: 5n, claimable: [1n, 2n, 0n, 0n, 0n], referralFeesOwed: 3n, protocolFeesOwed: 4n };
     assert.equal(datasetLedgerTotal({ ledger }), 15n);
   });
 });
@@ -218,7 +223,7 @@ describe("event parsing", () => {
 });
 
 describe("instruction builders fill every account", () => {
-  test("purchase prepends the licence token account creation; optional accounts default to the program id", async () => {
+  test("purchase prepends the licence token account creation; optional accounts default to the program id; a free purchase names no payment account; a referrer is its front-end record", async () => {
     const buyer = await generateKeyPairSigner();
     const keys = {
       dataset: address("11111111111111111111111111111112"),
@@ -228,10 +233,17 @@ describe("instruction builders fill every account", () => {
     const [create, purchase] = await purchaseLicenseInstructions({ buyer, keys, maxPrice: 1, buyerEncryptionKey: new Uint8Array(32).fill(1) });
     assert.equal(create!.accounts![0]!.address, buyer.address);
     assert.equal(create!.accounts![1]!.address, purchase!.accounts![5]!.address, "the buyer's licence token account");
-    assert.equal(purchase!.accounts!.length, 13);
+    assert.equal(purchase!.accounts!.length, 14);
+    assert.notEqual(purchase!.accounts![7]!.address, PROGRAM, "the buyer's payment account");
     assert.equal(purchase!.accounts![12]!.address, PROGRAM, "no allow-list entry");
+    assert.equal(purchase!.accounts![13]!.address, PROGRAM, "no referrer");
     const listed = await purchaseLicenseInstructions({ buyer, keys, maxPrice: 1, buyerEncryptionKey: new Uint8Array(32).fill(1), allowListed: true });
     assert.notEqual(listed[1]!.accounts![12]!.address, PROGRAM);
+    const [, free] = await purchaseLicenseInstructions({ buyer, keys, maxPrice: 0, buyerEncryptionKey: new Uint8Array(32).fill(1) });
+    assert.equal(free!.accounts![7]!.address, PROGRAM, "a free licence moves no tokens");
+    const frontEnd = address("11111111111111111111111111111114");
+    const [, referred] = await purchaseLicenseInstructions({ buyer, keys, maxPrice: 1, buyerEncryptionKey: new Uint8Array(32).fill(1), referrer: frontEnd });
+    assert.equal(referred!.accounts![13]!.address, await findFrontEndAddress(frontEnd));
     await assert.rejects(purchaseLicenseInstructions({ buyer, keys, maxPrice: 1, buyerEncryptionKey: new Uint8Array(31) }), RangeError);
 
     const attestor = await generateKeyPairSigner();

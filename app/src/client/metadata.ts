@@ -9,8 +9,20 @@ import type { ContentStore } from "../storage/index.js";
 
 export const METADATA_FORMAT = "data-market/dataset-metadata/v1";
 
+/** The licence token's symbol (programs/data_market/src/constants.rs, LICENSE_SYMBOL). */
+export const LICENSE_SYMBOL = "DLIC";
+
+/**
+ * The licence mint's on-chain metadata points here too, so the file also carries the fields wallets
+ * read for a token: `name`, `symbol`, `description` and (when the owner gives one) `image`.
+ */
 export interface DatasetMetadata {
   format: typeof METADATA_FORMAT;
+  /** "License: <title>", as the licence mint's on-chain name. */
+  name: string;
+  symbol: string;
+  /** URI of an image wallets show for the licence token. */
+  image?: string;
   title: string;
   description: string;
   /** The file's name when it was published (a download suggests it). */
@@ -40,6 +52,11 @@ export function decodeSealedKey(text: string): Uint8Array {
   const bytes = new Uint8Array(base64.encode(text));
   if (bytes.length !== SEALED_KEY_LEN) throw new MetadataError(`the owner's sealed key is not ${SEALED_KEY_LEN} bytes`);
   return bytes;
+}
+
+/** The licence token name the program writes on the mint (LICENSE_NAME_PREFIX + the whole title). */
+export function licenseTokenName(title: string): string {
+  return `License: ${title}`;
 }
 
 export function metadataUri(cid: string): string {

@@ -30,7 +30,7 @@ import {
   MIN_DISPUTE_WINDOW_SECS,
   TAG_LEN,
   buildRegisterDataset,
-  fetchMaybeDataset,
+  fetchContentHashRecord,
   findDatasetAddress,
   type DatasetCategory,
   type LicenseTermsArgs,
@@ -39,7 +39,14 @@ import {
 import type { ContentStore } from "../storage/index.js";
 import type { MarketConnection } from "./connection.js";
 import { ClientError } from "./errors.js";
-import { METADATA_FORMAT, encodeSealedKey, metadataUri, type DatasetMetadata } from "./metadata.js";
+import {
+  LICENSE_SYMBOL,
+  METADATA_FORMAT,
+  encodeSealedKey,
+  licenseTokenName,
+  metadataUri,
+  type DatasetMetadata,
+} from "./metadata.js";
 import { countBytes, type ProgressListener } from "./progress.js";
 import type { MarketWallet } from "./wallet.js";
 
@@ -65,6 +72,8 @@ export interface PublishInput {
   file: string;
   title: string;
   description?: string;
+  /** URI of an image wallets show for the licence token (in the metadata). */
+  image?: string;
   category: DatasetCategory;
   tags: readonly string[];
   /** Price of a licence (or of one credit when metered), in payment-mint base units. */
@@ -142,9 +151,11 @@ export async function publishDataset(
     await writeFileAtomically(ciphertextPath, encryption, { durable: false });
     const summary = await encryption.summary;
 
-    const dataset = await findDatasetAddress(summary.sha256);
-    if (await fetchMaybeDataset(connection, dataset)) {
-      throw new ClientError("refused", `this file is already registered as dataset ${dataset}`);
+    const dataset = await findDatasetAddress(summary.sha256, owner.signer.address);
+    // a content hash registers once; the operator may have released a squatted one to this owner
+    const holder = await fetchContentHashRecord(connection, summary.sha256);
+    if (holder && holder.data.claimant !== owner.signer.address) {
+      throw new ClientError("refused", `this file is already registered as dataset ${holder.data.dataset}`);
     }
 
     const ciphertextCid = await store.addFile(
@@ -159,6 +170,9 @@ export async function publishDataset(
     const ownerKeys = await owner.encryptionKeyPair();
     const metadata: DatasetMetadata = {
       format: METADATA_FORMAT,
+      name: licenseTokenName(input.title),
+      symbol: LICENSE_SYMBOL,
+      ...(input.image ? { image: input.image } : {}),
       title: input.title,
       description: input.description ?? "",
       fileName: basename(input.file),

@@ -13,13 +13,19 @@ import {
 } from "../sdk/index.js";
 import type { MarketConnection } from "./connection.js";
 
-/** Offset of `decimals` in a mint account (SPL Token and Token-2022 alike). */
+/** Offsets in a mint account (SPL Token and Token-2022 alike): `decimals`, then the freeze authority's option tag. */
 const MINT_DECIMALS_OFFSET = 44;
+const MINT_FREEZE_AUTHORITY_TAG_OFFSET = 46;
 
 export interface MintInfo {
   address: Address;
   decimals: number;
   tokenProgram: Address;
+  /**
+   * The mint has a freeze authority (USDC has one): its issuer could freeze the dataset's escrow
+   * vault and hold up payouts and refunds.
+   */
+  freezable: boolean;
 }
 
 /** Creates an SPL Token mint with `authority` as mint authority (no freeze authority). */
@@ -48,7 +54,12 @@ export async function fetchMintInfo(connection: MarketConnection, mint: Address)
   const tokenProgram = await fetchTokenProgramOfMint(connection, mint);
   const [account] = await connection.getAccounts([mint]);
   if (!account?.exists || account.data.length <= MINT_DECIMALS_OFFSET) throw new Error(`${mint} is not a mint`);
-  return { address: mint, decimals: account.data[MINT_DECIMALS_OFFSET]!, tokenProgram };
+  return {
+    address: mint,
+    decimals: account.data[MINT_DECIMALS_OFFSET]!,
+    tokenProgram,
+    freezable: account.data[MINT_FREEZE_AUTHORITY_TAG_OFFSET] === 1,
+  };
 }
 
 /** `owner`'s associated token account for `mint`, created (idempotently) when missing. */

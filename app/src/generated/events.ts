@@ -13,6 +13,8 @@ import {
   type AuthorityProposed,
   getAuthorityTransferredDecoder,
   type AuthorityTransferred,
+  getContentHashReleasedDecoder,
+  type ContentHashReleased,
   getCreditsPurchasedDecoder,
   type CreditsPurchased,
   getDatasetRegisteredDecoder,
@@ -25,6 +27,8 @@ import {
   type DisputeOpened,
   getDisputeRuledDecoder,
   type DisputeRuled,
+  getFrontEndChangedDecoder,
+  type FrontEndChanged,
   getKeyDeliveredDecoder,
   type KeyDelivered,
   getLicensePurchasedDecoder,
@@ -43,6 +47,8 @@ import {
   type ProtocolFeesSwept,
   getReferralFeeClaimedDecoder,
   type ReferralFeeClaimed,
+  getReferralFeeForfeitedDecoder,
+  type ReferralFeeForfeited,
   getRevenueClaimedDecoder,
   type RevenueClaimed,
   getReviewSubmittedDecoder,
@@ -57,12 +63,14 @@ export type DataMarketEvent =
   | { name: "AllowListChanged"; data: AllowListChanged }
   | { name: "AuthorityProposed"; data: AuthorityProposed }
   | { name: "AuthorityTransferred"; data: AuthorityTransferred }
+  | { name: "ContentHashReleased"; data: ContentHashReleased }
   | { name: "CreditsPurchased"; data: CreditsPurchased }
   | { name: "DatasetRegistered"; data: DatasetRegistered }
   | { name: "DatasetStateChanged"; data: DatasetStateChanged }
   | { name: "DatasetUpdated"; data: DatasetUpdated }
   | { name: "DisputeOpened"; data: DisputeOpened }
   | { name: "DisputeRuled"; data: DisputeRuled }
+  | { name: "FrontEndChanged"; data: FrontEndChanged }
   | { name: "KeyDelivered"; data: KeyDelivered }
   | { name: "LicensePurchased"; data: LicensePurchased }
   | { name: "LicenseRefunded"; data: LicenseRefunded }
@@ -72,6 +80,7 @@ export type DataMarketEvent =
   | { name: "MarketplaceUpdated"; data: MarketplaceUpdated }
   | { name: "ProtocolFeesSwept"; data: ProtocolFeesSwept }
   | { name: "ReferralFeeClaimed"; data: ReferralFeeClaimed }
+  | { name: "ReferralFeeForfeited"; data: ReferralFeeForfeited }
   | { name: "RevenueClaimed"; data: RevenueClaimed }
   | { name: "ReviewSubmitted"; data: ReviewSubmitted }
   | { name: "UsageRecorded"; data: UsageRecorded };
@@ -108,6 +117,11 @@ export const DATA_MARKET_EVENTS: readonly DataMarketEventDefinition[] = [
     decoder: getAuthorityTransferredDecoder(),
   },
   {
+    name: "ContentHashReleased",
+    discriminator: new Uint8Array([87, 118, 255, 180, 131, 126, 95, 64]),
+    decoder: getContentHashReleasedDecoder(),
+  },
+  {
     name: "CreditsPurchased",
     discriminator: new Uint8Array([176, 67, 39, 167, 11, 116, 222, 22]),
     decoder: getCreditsPurchasedDecoder(),
@@ -136,6 +150,11 @@ export const DATA_MARKET_EVENTS: readonly DataMarketEventDefinition[] = [
     name: "DisputeRuled",
     discriminator: new Uint8Array([20, 51, 107, 231, 74, 70, 199, 228]),
     decoder: getDisputeRuledDecoder(),
+  },
+  {
+    name: "FrontEndChanged",
+    discriminator: new Uint8Array([146, 235, 16, 160, 100, 167, 31, 243]),
+    decoder: getFrontEndChangedDecoder(),
   },
   {
     name: "KeyDelivered",
@@ -181,6 +200,11 @@ export const DATA_MARKET_EVENTS: readonly DataMarketEventDefinition[] = [
     name: "ReferralFeeClaimed",
     discriminator: new Uint8Array([10, 64, 229, 52, 186, 33, 48, 216]),
     decoder: getReferralFeeClaimedDecoder(),
+  },
+  {
+    name: "ReferralFeeForfeited",
+    discriminator: new Uint8Array([164, 158, 107, 156, 47, 146, 73, 87]),
+    decoder: getReferralFeeForfeitedDecoder(),
   },
   {
     name: "RevenueClaimed",

@@ -166,7 +166,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
       await buildSubmitReview({ reviewer: buyer.signer, dataset, rating: 5, textHash: new Uint8Array(32).fill(7), uri: "ipfs://review" }),
     );
     const reviewed = await fetchDataset(connection, dataset);
-    say(`   rating ${datasetAverageRating(reviewed.data)?.toFixed(1)} / 5 from ${reviewed.data.ratings.count} review`);
+    say(`   rating ${datasetAverageRating(reviewed.data)?.toFixed(1)} / 5 from ${reviewed.data.ratings.paid.count} paid review`);
 
     const balances = async () => ({
       buyer: await balance(buyer.signer.address),

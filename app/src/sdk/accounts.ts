@@ -22,36 +22,47 @@ import { sha256 } from "@noble/hashes/sha2.js";
 
 import {
   ALLOW_LIST_ENTRY_DISCRIMINATOR,
+  CONTENT_HASH_RECORD_DISCRIMINATOR,
   DATASET_DISCRIMINATOR,
   DISPUTE_DISCRIMINATOR,
+  FRONT_END_DISCRIMINATOR,
   LICENSE_DISCRIMINATOR,
   MARKETPLACE_DISCRIMINATOR,
   REVIEW_DISCRIMINATOR,
+  USAGE_RECEIPT_DISCRIMINATOR,
   getAllowListEntryDecoder,
+  getContentHashRecordDecoder,
   getDatasetDecoder,
   getDisputeDecoder,
+  getFrontEndDecoder,
   getLicenseDecoder,
   getMarketplaceDecoder,
   getReviewDecoder,
+  getUsageReceiptDecoder,
   type AllowListEntry,
+  type ContentHashRecord,
   type Dataset,
   type Dispute,
+  type FrontEnd,
   type License,
   type Marketplace,
   type Review,
+  type UsageReceipt,
 } from "../generated/accounts/index.js";
 import { getUsagePurposeDecoder, type Recipient, type UsagePurpose } from "../generated/types/index.js";
 import { DATA_MARKET_PROGRAM_ADDRESS, SEALED_KEY_LEN, TAG_LEN, TOKEN_ACCOUNT_AMOUNT_OFFSET } from "./constants.js";
 import {
   findAllowListEntryAddress,
-  findDatasetAddress,
+  findContentHashRecordAddress,
+  findFrontEndAddress,
   findDisputeAddress,
   findLicenseAddress,
   findMarketplaceAddress,
   findReviewAddress,
 } from "./pdas.js";
 
-export type { AllowListEntry, Dataset, Dispute, License, Marketplace, Review };
+export type { AllowListEntry, ContentHashRecord, Dataset, Dispute, FrontEnd, License, Marketplace, Review, UsageReceipt };
+export { USAGE_RECEIPT_DISCRIMINATOR, getUsageReceiptDecoder };
 
 /**
  * Where accounts are read from: an RPC node (`rpcAccountReader`) or anything else that returns
@@ -92,49 +103,6 @@ export class WrongAccountTypeError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------
-// UsageReceipt: the program creates receipts by hand (never through an Anchor `Account`), so the IDL
-// does not describe them. Layout of programs/data_market/src/state/usage_receipt.rs.
-
-/** Anchor account discriminator: sha256("account:UsageReceipt")[..8]. */
-export const USAGE_RECEIPT_DISCRIMINATOR: ReadonlyUint8Array = sha256(
-  new TextEncoder().encode("account:UsageReceipt"),
-).slice(0, 8);
-
-export interface UsageReceipt {
-  discriminator: ReadonlyUint8Array;
-  dataset: Address;
-  license: Address;
-  /** Hash of the model or artifact the data went into. */
-  modelHash: ReadonlyUint8Array;
-  /** The licence holder who recorded the use. */
-  holder: Address;
-  /** Second signer vouching for the run; the default address when none. */
-  attestor: Address;
-  purpose: UsagePurpose;
-  runId: ReadonlyUint8Array;
-  recordedAt: bigint;
-  /** Position among the licence's receipts. */
-  index: bigint;
-  bump: number;
-}
-
-export function getUsageReceiptDecoder(): Decoder<UsageReceipt> {
-  return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["dataset", getAddressDecoder()],
-    ["license", getAddressDecoder()],
-    ["modelHash", fixDecoderSize(getBytesDecoder(), 32)],
-    ["holder", getAddressDecoder()],
-    ["attestor", getAddressDecoder()],
-    ["purpose", getUsagePurposeDecoder()],
-    ["runId", fixDecoderSize(getBytesDecoder(), 32)],
-    ["recordedAt", getI64Decoder()],
-    ["index", getU64Decoder()],
-    ["bump", getU8Decoder()],
-  ]) as Decoder<UsageReceipt>;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Checking and decoding.
 
 interface AccountKind<T> {
@@ -155,6 +123,12 @@ export const ACCOUNT_KINDS = {
     discriminator: ALLOW_LIST_ENTRY_DISCRIMINATOR,
     decoder: getAllowListEntryDecoder,
   },
+  ContentHashRecord: {
+    name: "ContentHashRecord",
+    discriminator: CONTENT_HASH_RECORD_DISCRIMINATOR,
+    decoder: getContentHashRecordDecoder,
+  },
+  FrontEnd: { name: "FrontEnd", discriminator: FRONT_END_DISCRIMINATOR, decoder: getFrontEndDecoder },
 } as const satisfies Record<string, AccountKind<unknown>>;
 
 export type AccountKindName = keyof typeof ACCOUNT_KINDS;
@@ -167,6 +141,8 @@ interface DecodedAccounts {
   Review: Review;
   Dispute: Dispute;
   AllowListEntry: AllowListEntry;
+  ContentHashRecord: ContentHashRecord;
+  FrontEnd: FrontEnd;
 }
 
 type DecodedOf<K extends AccountKindName> = DecodedAccounts[K];
@@ -239,11 +215,26 @@ export async function fetchMaybeDataset(reader: AccountReader, address: Address)
   return fetchMaybe(reader, "Dataset", address);
 }
 
+/** The dataset that holds a content hash (through the hash's record), or null if none does. */
 export async function fetchDatasetByContentHash(
   reader: AccountReader,
   contentHash: ReadonlyUint8Array,
 ): Promise<Account<Dataset> | null> {
-  return fetchMaybe(reader, "Dataset", await findDatasetAddress(contentHash));
+  const record = await fetchContentHashRecord(reader, contentHash);
+  return record ? fetchMaybe(reader, "Dataset", record.data.dataset) : null;
+}
+
+/** Which dataset holds a content hash, and whom the operator released it to (if anyone). */
+export async function fetchContentHashRecord(
+  reader: AccountReader,
+  contentHash: ReadonlyUint8Array,
+): Promise<Account<ContentHashRecord> | null> {
+  return fetchMaybe(reader, "ContentHashRecord", await findContentHashRecordAddress(contentHash));
+}
+
+/** The operator's registration of a front-end wallet, or null when it is not one. */
+export async function fetchFrontEnd(reader: AccountReader, wallet: Address): Promise<Account<FrontEnd> | null> {
+  return fetchMaybe(reader, "FrontEnd", await findFrontEndAddress(wallet));
 }
 
 export async function fetchLicense(reader: AccountReader, address: Address): Promise<Account<License>> {
@@ -326,9 +317,18 @@ export function encodeTag(tag: string): Uint8Array {
 }
 
 
-/** The average review rating (1 to 5), or null when there is no review. */
+/**
+ * The average rating (1 to 5) of reviews by paying buyers, or null when there is none. Reviews of
+ * free licences are kept apart (see datasetFreeRating): free copies cannot sway a paid score.
+ */
 export function datasetAverageRating(dataset: Pick<Dataset, "ratings">): number | null {
-  const { count, sum } = dataset.ratings;
+  const { count, sum } = dataset.ratings.paid;
+  return count === 0 ? null : Number(sum) / count;
+}
+
+/** The average rating of reviews by holders of free licences, or null when there is none. */
+export function datasetFreeRating(dataset: Pick<Dataset, "ratings">): number | null {
+  const { count, sum } = dataset.ratings.free;
   return count === 0 ? null : Number(sum) / count;
 }
 

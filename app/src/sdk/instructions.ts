@@ -21,7 +21,10 @@ import {
   getCloseDatasetInstruction,
   getCloseDisputeInstruction,
   getCloseLicenseInstruction,
+  getCloseReviewInstruction,
+  getCloseUsageReceiptInstruction,
   getDeliverKeyInstruction,
+  getForfeitReferralFeeInstruction,
   getInitializeMarketplaceInstruction,
   getOpenDisputeInstruction,
   getProposeAuthorityInstruction,
@@ -29,7 +32,10 @@ import {
   getRecordUsageInstruction,
   getRefundLicenseInstruction,
   getRegisterDatasetInstruction,
+  getRegisterFrontEndInstruction,
+  getReleaseContentHashInstruction,
   getRemoveFromAllowListInstruction,
+  getRemoveFrontEndInstruction,
   getRenewLicenseInstruction,
   getRevokeDatasetInstruction,
   getRuleDisputeInstruction,
@@ -61,9 +67,11 @@ import {
 import {
   findAllowListEntryAddress,
   findAssociatedTokenAddress,
+  findContentHashRecordAddress,
   findDatasetAddress,
   findDisputeAddress,
   findEscrowVaultAddress,
+  findFrontEndAddress,
   findLicenseAddress,
   findLicenseMintAddress,
   findLicenseTokenAccountAddress,
@@ -213,7 +221,7 @@ export interface RegisterDatasetInput {
   price: bigint | number;
   terms: LicenseTermsArgs;
   referralFeeBps: number;
-  /** 1 to 8 distinct wallets whose bps sum to 10,000; the first gets rounding remainders. */
+  /** 1 to MAX_RECIPIENTS (5) distinct wallets whose bps sum to 10,000; the first gets rounding remainders. */
   recipients: readonly RecipientArgs[];
   deliveryWindowSecs: number;
   disputeWindowSecs: number;
@@ -229,10 +237,11 @@ export async function registerDatasetInstruction(input: RegisterDatasetInput): P
     const length = new TextEncoder().encode(tag).length;
     if (length === 0 || length > TAG_LEN) throw new RangeError(`tag "${tag}" must be 1 to ${TAG_LEN} bytes`);
   }
-  const dataset = await findDatasetAddress(input.contentHash);
+  const dataset = await findDatasetAddress(input.contentHash, input.owner.address);
   return getRegisterDatasetInstruction({
     owner: input.owner,
     marketplace: await findMarketplaceAddress(),
+    contentHashRecord: await findContentHashRecordAddress(input.contentHash),
     dataset,
     licenseMint: await findLicenseMintAddress(dataset),
     paymentMint: input.paymentMint,
@@ -346,11 +355,14 @@ export interface PurchaseLicenseInput {
   maxPrice: bigint | number;
   /** The buyer's X25519 public key (see src/crypto/buyer-key.ts); the content key is sealed to it. */
   buyerEncryptionKey: ReadonlyUint8Array;
-  /** The front-end that referred the sale. */
+  /** The wallet of the registered front-end that referred the sale (see registerFrontEndInstruction). */
   referrer?: Address;
   /** Credits to buy from a metered dataset; 1 (the default) otherwise. */
   credits?: number;
-  /** Defaults to the buyer's associated account for the payment mint. */
+  /**
+   * Defaults to the buyer's associated account for the payment mint; left out when `maxPrice` is 0
+   * (a free licence moves no tokens, so the buyer needs no account of the mint).
+   */
   buyerPaymentAccount?: Address;
   /** Pass the buyer's allow-list entry (needed while the dataset's allow-list is enabled). */
   allowListed?: boolean;
@@ -378,13 +390,14 @@ export async function purchaseLicenseInstructions(input: PurchaseLicenseInput): 
     licenseMint: keys.licenseMint,
     buyerLicenseAccount: await findLicenseTokenAccountAddress(buyer, keys.licenseMint),
     paymentMint: keys.paymentMint,
-    buyerPaymentAccount: input.buyerPaymentAccount ?? (await paymentAccountOf(buyer, keys)),
+    buyerPaymentAccount:
+      input.buyerPaymentAccount ?? (BigInt(input.maxPrice) === 0n ? undefined : await paymentAccountOf(buyer, keys)),
     escrowVault: keys.escrowVault,
     paymentTokenProgram: keys.paymentTokenProgram,
     allowListEntry: input.allowListed ? await findAllowListEntryAddress(keys.dataset, buyer) : undefined,
+    referrer: input.referrer ? await findFrontEndAddress(input.referrer) : undefined,
     maxPrice: input.maxPrice,
     buyerEncryptionKey: input.buyerEncryptionKey,
-    referrer: input.referrer ?? null,
     credits: input.credits ?? 1,
   });
   return [createLicenseAccount, purchase];
@@ -677,14 +690,110 @@ export async function closeDisputeInstruction(input: {
   });
 }
 
-/** The buyer closes a licence that owes nothing (settled and referral paid, or refunded). */
+/**
+ * The buyer closes a licence that owes nothing (settled with its referral fee paid or forfeited, or
+ * refunded): its rent comes back and the licence tokens it still carries are burned. Works after
+ * the dataset itself has closed.
+ */
 export async function closeLicenseInstruction(input: {
   buyer: TransactionSigner;
   dataset: Address;
 }): Promise<Instruction> {
+  const licenseMint = await findLicenseMintAddress(input.dataset);
   return getCloseLicenseInstruction({
     buyer: input.buyer,
     dataset: input.dataset,
     license: await findLicenseAddress(input.dataset, input.buyer.address),
+    licenseMint,
+    buyerLicenseAccount: await findLicenseTokenAccountAddress(input.buyer.address, licenseMint),
+  });
+}
+
+/**
+ * Anyone hands a referral fee its front-end left unclaimed for the claim window (90 days after
+ * settlement) to the dataset's recipients, so the licence can close.
+ */
+export async function forfeitReferralFeeInstruction(input: {
+  caller: TransactionSigner;
+  dataset: Address;
+  buyer: Address;
+}): Promise<Instruction> {
+  return getForfeitReferralFeeInstruction({
+    caller: input.caller,
+    dataset: input.dataset,
+    license: await findLicenseAddress(input.dataset, input.buyer),
+  });
+}
+
+/**
+ * The holder reclaims a usage receipt's rent once its licence has expired, been refunded or closed
+ * (the receipt's content stays in the transaction's UsageRecorded event).
+ */
+export async function closeUsageReceiptInstruction(input: {
+  holder: TransactionSigner;
+  license: Address;
+  receipt: Address;
+}): Promise<Instruction> {
+  return getCloseUsageReceiptInstruction({ holder: input.holder, license: input.license, receipt: input.receipt });
+}
+
+/** The author withdraws a review (its rent comes back; its rating leaves the dataset's aggregate). */
+export async function closeReviewInstruction(input: {
+  reviewer: TransactionSigner;
+  dataset: Address;
+}): Promise<Instruction> {
+  const license = await findLicenseAddress(input.dataset, input.reviewer.address);
+  return getCloseReviewInstruction({
+    reviewer: input.reviewer,
+    review: await findReviewAddress(license),
+    dataset: input.dataset,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operator moderation.
+
+/** The operator registers a front-end wallet that may be named as referrer of purchases. */
+export async function registerFrontEndInstruction(input: {
+  authority: TransactionSigner;
+  wallet: Address;
+}): Promise<Instruction> {
+  return getRegisterFrontEndInstruction({
+    authority: input.authority,
+    marketplace: await findMarketplaceAddress(),
+    frontEnd: await findFrontEndAddress(input.wallet),
+    wallet: input.wallet,
+  });
+}
+
+/** The operator removes a front-end: no new referrals; fees it already earned stay claimable. */
+export async function removeFrontEndInstruction(input: {
+  authority: TransactionSigner;
+  wallet: Address;
+}): Promise<Instruction> {
+  return getRemoveFrontEndInstruction({
+    authority: input.authority,
+    marketplace: await findMarketplaceAddress(),
+    frontEnd: await findFrontEndAddress(input.wallet),
+  });
+}
+
+/**
+ * After revoking a dataset registered by someone who does not own the data, the operator lets the
+ * rightful owner `claimant` register its content hash.
+ */
+export async function releaseContentHashInstruction(input: {
+  authority: TransactionSigner;
+  dataset: Address;
+  contentHash: ReadonlyUint8Array;
+  claimant: Address;
+}): Promise<Instruction> {
+  checkLength("contentHash", input.contentHash, 32);
+  return getReleaseContentHashInstruction({
+    authority: input.authority,
+    marketplace: await findMarketplaceAddress(),
+    contentHashRecord: await findContentHashRecordAddress(input.contentHash),
+    dataset: input.dataset,
+    claimant: input.claimant,
   });
 }

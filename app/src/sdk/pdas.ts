@@ -8,14 +8,7 @@ import {
   type ReadonlyUint8Array,
 } from "@solana/kit";
 
-import {
-  findDisputePda,
-  findEntryPda,
-  findLicenseMintPda,
-  findLicensePda,
-  findMarketplacePda,
-  findReviewPda,
-} from "../generated/pdas/index.js";
+import { findFrontEndPda, findLicenseMintPda, findMarketplacePda } from "../generated/pdas/index.js";
 import {
   ASSOCIATED_TOKEN_PROGRAM_ADDRESS,
   BPF_LOADER_UPGRADEABLE_PROGRAM_ADDRESS,
@@ -30,19 +23,38 @@ function assertHash(name: string, bytes: ReadonlyUint8Array): void {
   if (bytes.length !== 32) throw new RangeError(`${name} must be 32 bytes, got ${bytes.length}`);
 }
 
+/** A PDA of the program whose address the program checks itself (the IDL does not describe it). */
+async function derive(label: string, ...parts: (Address | ReadonlyUint8Array)[]): Promise<Address> {
+  const [pda] = await getProgramDerivedAddress({
+    programAddress: DATA_MARKET_PROGRAM_ADDRESS,
+    seeds: [text.encode(label), ...parts.map((part) => (typeof part === "string" ? addressEncoder.encode(part) : part))],
+  });
+  return pda;
+}
+
 /** ["marketplace"]: the one marketplace configuration. */
 export async function findMarketplaceAddress(): Promise<Address> {
   return (await findMarketplacePda())[0];
 }
 
-/** ["dataset", content_hash]: the dataset registered for a plaintext SHA-256. */
-export async function findDatasetAddress(contentHash: ReadonlyUint8Array): Promise<Address> {
+/** ["dataset", content_hash, owner]: the dataset an owner registered for a plaintext SHA-256. */
+export async function findDatasetAddress(contentHash: ReadonlyUint8Array, owner: Address): Promise<Address> {
   assertHash("contentHash", contentHash);
-  const [pda] = await getProgramDerivedAddress({
-    programAddress: DATA_MARKET_PROGRAM_ADDRESS,
-    seeds: [text.encode("dataset"), contentHash],
-  });
-  return pda;
+  return derive("dataset", contentHash, owner);
+}
+
+/**
+ * ["content", content_hash]: which dataset holds a content hash (a hash registers once; the operator
+ * can release a squatted one to its rightful owner).
+ */
+export async function findContentHashRecordAddress(contentHash: ReadonlyUint8Array): Promise<Address> {
+  assertHash("contentHash", contentHash);
+  return derive("content", contentHash);
+}
+
+/** ["front_end", wallet]: the operator's registration of a front-end that may refer purchases. */
+export async function findFrontEndAddress(wallet: Address): Promise<Address> {
+  return (await findFrontEndPda({ wallet }))[0];
 }
 
 /** ["license_mint", dataset]: the dataset's Token-2022 licence mint. */
@@ -52,7 +64,7 @@ export async function findLicenseMintAddress(dataset: Address): Promise<Address>
 
 /** ["license", dataset, buyer]: a buyer's licence to a dataset. */
 export async function findLicenseAddress(dataset: Address, buyer: Address): Promise<Address> {
-  return (await findLicensePda({ dataset, buyer }))[0];
+  return derive("license", dataset, buyer);
 }
 
 /**
@@ -79,17 +91,17 @@ export async function findUsageReceiptAddress(
 
 /** ["review", license]: the one review of a licence. */
 export async function findReviewAddress(license: Address): Promise<Address> {
-  return (await findReviewPda({ license }))[0];
+  return derive("review", license);
 }
 
 /** ["dispute", license]: the dispute record of a licence. */
 export async function findDisputeAddress(license: Address): Promise<Address> {
-  return (await findDisputePda({ license }))[0];
+  return derive("dispute", license);
 }
 
 /** ["allow", dataset, buyer]: the buyer's entry on a dataset's allow-list. */
 export async function findAllowListEntryAddress(dataset: Address, buyer: Address): Promise<Address> {
-  return (await findEntryPda({ dataset, buyer }))[0];
+  return derive("allow", dataset, buyer);
 }
 
 /** The associated token account of `owner` for `mint` under `tokenProgram`. */

@@ -19,6 +19,7 @@ import {
 import type { DatasetState, DisputeReason, RulingArgs, UsagePurpose } from "../generated/types/index.js";
 import {
   fetchDataset,
+  fetchFrontEnd,
   fetchLicense,
   fetchMarketplace,
   isOnAllowList,
@@ -36,7 +37,10 @@ import {
   closeDatasetInstruction,
   closeDisputeInstruction,
   closeLicenseInstruction,
+  closeReviewInstruction,
+  closeUsageReceiptInstruction,
   deliverKeyInstruction,
+  forfeitReferralFeeInstruction,
   initializeMarketplaceInstruction,
   openDisputeInstruction,
   proposeAuthorityInstruction,
@@ -44,7 +48,10 @@ import {
   recordUsageInstruction,
   refundLicenseInstruction,
   registerDatasetInstruction,
+  registerFrontEndInstruction,
+  releaseContentHashInstruction,
   removeFromAllowListInstruction,
+  removeFrontEndInstruction,
   renewLicenseInstruction,
   revokeDatasetInstruction,
   ruleDisputeInstruction,
@@ -189,6 +196,9 @@ export async function buildPurchaseLicense(
   },
 ): Promise<Instruction[]> {
   const keys = await fetchDatasetKeys(reader, input.dataset);
+  if (input.referrer && !(await fetchFrontEnd(reader, input.referrer))) {
+    throw new RangeError(`${input.referrer} is not a registered front-end: only those earn a referral fee`);
+  }
   // Without an entry the account is left out, so the program answers NotOnAllowList.
   const allowListed =
     keys.account.data.allowListEnabled && (await isOnAllowList(reader, input.dataset, input.buyer.address));
@@ -370,6 +380,59 @@ export async function buildCloseDispute(input: { buyer: TransactionSigner; datas
 
 export async function buildCloseLicense(input: { buyer: TransactionSigner; dataset: Address }): Promise<Instruction[]> {
   return [await closeLicenseInstruction(input)];
+}
+
+/** Anyone forfeits a referral fee left unclaimed past its claim window (to the dataset's recipients). */
+export async function buildForfeitReferralFee(
+  reader: AccountReader,
+  input: { caller: TransactionSigner; license: Address },
+): Promise<Instruction[]> {
+  const license = await fetchLicense(reader, input.license);
+  return [
+    await forfeitReferralFeeInstruction({ caller: input.caller, dataset: license.data.dataset, buyer: license.data.buyer }),
+  ];
+}
+
+/** The holder reclaims the rent of receipts whose licence has expired, been refunded or closed. */
+export async function buildCloseUsageReceipts(input: {
+  holder: TransactionSigner;
+  license: Address;
+  receipts: readonly Address[];
+}): Promise<Instruction[]> {
+  return Promise.all(
+    input.receipts.map((receipt) => closeUsageReceiptInstruction({ holder: input.holder, license: input.license, receipt })),
+  );
+}
+
+export async function buildCloseReview(input: { reviewer: TransactionSigner; dataset: Address }): Promise<Instruction[]> {
+  return [await closeReviewInstruction(input)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operator moderation.
+
+export async function buildRegisterFrontEnd(input: { authority: TransactionSigner; wallet: Address }): Promise<Instruction[]> {
+  return [await registerFrontEndInstruction(input)];
+}
+
+export async function buildRemoveFrontEnd(input: { authority: TransactionSigner; wallet: Address }): Promise<Instruction[]> {
+  return [await removeFrontEndInstruction(input)];
+}
+
+/** Releases the content hash of a revoked (squatted) dataset to `claimant`. */
+export async function buildReleaseContentHash(
+  reader: AccountReader,
+  input: { authority: TransactionSigner; dataset: Address; claimant: Address },
+): Promise<Instruction[]> {
+  const dataset = await fetchDataset(reader, input.dataset);
+  return [
+    await releaseContentHashInstruction({
+      authority: input.authority,
+      dataset: input.dataset,
+      contentHash: dataset.data.contentHash,
+      claimant: input.claimant,
+    }),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

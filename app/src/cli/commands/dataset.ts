@@ -20,6 +20,7 @@ import {
   buildSetDatasetState,
   buildUpdateDataset,
   datasetAverageRating,
+  datasetFreeRating,
   datasetRecipients,
   datasetTags,
   fetchDataset,
@@ -45,6 +46,7 @@ import { bpsPercent, isoTime, sendWithWallet } from "./common.js";
 interface PublishOptions {
   title: string;
   description?: string;
+  image?: string;
   price: string;
   mint: string;
   category: string;
@@ -75,6 +77,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
     .requiredOption("--price <amount>", "price of a licence (or of one credit with --metered), e.g. 10 or 2.5")
     .requiredOption("--mint <address>", "payment mint (e.g. the cluster's USDC)")
     .option("--description <text>", "longer description (in the metadata on IPFS)")
+    .option("--image <uri>", "image wallets show for the licence token (in the metadata)")
     .option("--category <category>", `one of ${Object.keys(CATEGORIES).join(", ")}`, "other")
     .option("--tag <tag>", "a tag to be found by (repeat, at most 5)", collectValues, [])
     .option("--duration <duration>", "licence validity, e.g. 30d; 0 = perpetual", "0")
@@ -95,6 +98,11 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
       const wallet = await ctx.wallet();
       const paymentMint = parseAddress(options.mint, "--mint");
       const mint = await ctx.mint(paymentMint);
+      if (mint.freezable) {
+        ctx.output.note(
+          `warning: ${paymentMint} has a freeze authority: its issuer could freeze this dataset's escrow and hold up payouts and refunds`,
+        );
+      }
       const recipients = options.recipient.map((text) => {
         const [wallet, bps] = text.split(":");
         if (!wallet || !bps) throw new ClientError("usage", `--recipient "${text}" must be <address>:<bps>`);
@@ -105,6 +113,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         file,
         title: options.title,
         description: options.description,
+        image: options.image,
         category: parseCategory(options.category),
         tags: options.tag,
         price: parseAmount(options.price, mint.decimals),
@@ -195,6 +204,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
       const metadata = await readMetadata(store, data.metadataUri, { timeoutMs: 10_000 }).catch(() => null);
       const price = await ctx.amount(data.paymentMint, data.price);
       const rating = datasetAverageRating(data);
+      const freeRating = datasetFreeRating(data);
       const usage = data.usageByPurpose.map((n, i) => `${nameOf(PURPOSES, i)} ${n}`).join(", ");
       ctx.output.result({ address, ...data, discriminator: undefined, metadata: metadata && { ...metadata, ownerSealedKey: undefined } }, [
         `${data.title}`,
@@ -212,7 +222,8 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         `  revenue        ${datasetRecipients(data).map((r) => `${r.wallet} ${bpsPercent(r.bps)}`).join(", ")}`,
         `  sales          ${data.licensesSold} sold, ${data.licensesOutstanding} outstanding, ${data.openDisputes} open disputes`,
         `  usage          ${usage}`,
-        `  rating         ${rating === null ? "no reviews" : `${rating.toFixed(2)} / 5 (${data.ratings.count} reviews)`}`,
+        `  rating         ${rating === null ? "no paid reviews" : `${rating.toFixed(2)} / 5 (${data.ratings.paid.count} paid reviews)`}` +
+          (freeRating === null ? "" : `, free licences ${freeRating.toFixed(2)} / 5 (${data.ratings.free.count})`),
         `  content        ${metadata ? `${formatBytes(metadata.plaintextBytes)}, ${metadata.fileName}` : "metadata unavailable"}`,
         `  sha256         ${Buffer.from(data.contentHash).toString("hex")}`,
         `  ciphertext     ${data.ciphertextCid}`,

@@ -1,12 +1,18 @@
-// market init / show / update: the marketplace configuration.
+// market init / show / update / front-end / release-hash: the marketplace configuration and the
+// operator's moderation.
 import type { Command } from "commander";
 
 import {
   buildInitializeMarketplace,
+  buildRegisterFrontEnd,
+  buildReleaseContentHash,
+  buildRemoveFrontEnd,
   buildUpdateMarketplace,
+  fetchFrontEnd,
   fetchMarketplace,
   findMarketplaceAddress,
 } from "../../sdk/index.js";
+import { ClientError } from "../../client/index.js";
 import { parseAddress, type CliContext } from "../context.js";
 import { parseInteger } from "../parse.js";
 import { bpsPercent, sendWithWallet } from "./common.js";
@@ -91,4 +97,48 @@ export function registerMarketCommands(program: Command, context: () => CliConte
         ctx.output.result({ signature }, `marketplace updated (${signature})`);
       },
     );
+
+  const frontEnd = market.command("front-end").description("front-ends that may refer purchases (the marketplace authority only)");
+  frontEnd
+    .command("add")
+    .description("register a front-end wallet: purchases it refers pay it the dataset's referral fee")
+    .argument("<wallet>")
+    .action(async (text: string) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const frontEndWallet = parseAddress(text, "wallet");
+      const signature = await sendWithWallet(ctx, await buildRegisterFrontEnd({ authority: wallet.signer, wallet: frontEndWallet }));
+      ctx.output.result({ wallet: frontEndWallet, signature }, `${frontEndWallet} registered as a front-end`);
+    });
+  frontEnd
+    .command("remove")
+    .description("remove a front-end: no new referrals; fees it already earned stay claimable")
+    .argument("<wallet>")
+    .action(async (text: string) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const frontEndWallet = parseAddress(text, "wallet");
+      if (!(await fetchFrontEnd(ctx.connection, frontEndWallet))) {
+        throw new ClientError("not-found", `${frontEndWallet} is not a registered front-end`);
+      }
+      const signature = await sendWithWallet(ctx, await buildRemoveFrontEnd({ authority: wallet.signer, wallet: frontEndWallet }));
+      ctx.output.result({ wallet: frontEndWallet, signature }, `${frontEndWallet} removed from the front-ends`);
+    });
+
+  market
+    .command("release-hash")
+    .description("let the rightful owner register the content of a dataset you revoked as squatted")
+    .argument("<dataset>", "the revoked dataset")
+    .requiredOption("--to <wallet>", "the owner who may now register the content")
+    .action(async (text: string, options: { to: string }) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const dataset = parseAddress(text, "dataset");
+      const claimant = parseAddress(options.to, "--to");
+      const signature = await sendWithWallet(
+        ctx,
+        await buildReleaseContentHash(ctx.connection, { authority: wallet.signer, dataset, claimant }),
+      );
+      ctx.output.result({ dataset, claimant, signature }, `the content of ${dataset} may now be registered by ${claimant}`);
+    });
 }

@@ -1,4 +1,5 @@
-// settle / claim / claim-referral / sweep / refund / close-license: moving escrowed funds out.
+// settle / claim / claim-referral / forfeit-referral / sweep / refund / close-license: moving escrowed
+// funds out.
 import type { Command } from "commander";
 
 import { walletTokenBalance } from "../../client/index.js";
@@ -6,6 +7,7 @@ import {
   buildClaimReferralFee,
   buildClaimRevenue,
   buildCloseLicense,
+  buildForfeitReferralFee,
   buildRefundLicense,
   buildSettleLicense,
   buildSweepProtocolFees,
@@ -63,6 +65,20 @@ export function registerPayoutCommands(program: Command, context: () => CliConte
     });
 
   program
+    .command("forfeit-referral")
+    .description("hand a referral fee left unclaimed 90 days after settlement to the dataset's recipients (anyone)")
+    .argument("<license>")
+    .action(async (text: string) => {
+      const ctx = context();
+      const { wallet, license, data, paymentMint } = await readLicense(ctx, text);
+      const signature = await sendWithWallet(ctx, await buildForfeitReferralFee(ctx.connection, { caller: wallet.signer, license }));
+      ctx.output.result(
+        { license, forfeited: data.referralFee, signature },
+        `referral fee ${await ctx.amount(paymentMint, data.referralFee)} handed to the dataset's recipients`,
+      );
+    });
+
+  program
     .command("sweep")
     .description("send a dataset's accrued protocol fees to the marketplace treasury (anyone)")
     .argument("<dataset>")
@@ -92,7 +108,7 @@ export function registerPayoutCommands(program: Command, context: () => CliConte
 
   program
     .command("close-license")
-    .description("close your settled or refunded licence of a dataset, returning its rent")
+    .description("close your settled or refunded licence of a dataset (even a closed one): its rent comes back, its tokens are burned")
     .argument("<dataset>")
     .action(async (text: string) => {
       const ctx = context();

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 
 import {
+  buildCloseReview,
   buildSubmitReview,
   buildUpdateReview,
   fetchReviewOfLicense,
@@ -49,6 +50,22 @@ export function registerReviewCommands(program: Command, context: () => CliConte
         { dataset, rating, updated: existing !== null, signature },
         `${existing ? "updated your review" : "reviewed"} ${dataset}: ${"★".repeat(rating)}${"☆".repeat(5 - rating)}`,
       );
+    });
+
+  review
+    .command("withdraw")
+    .description("withdraw your review of a dataset (its rent comes back, its rating leaves the average)")
+    .argument("<dataset>")
+    .action(async (text: string) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const dataset = parseAddress(text, "dataset");
+      const license = await findLicenseAddress(dataset, wallet.signer.address);
+      if (!(await fetchReviewOfLicense(ctx.connection, license))) {
+        throw new ClientError("not-found", `you have no review of ${dataset}`);
+      }
+      const signature = await sendWithWallet(ctx, await buildCloseReview({ reviewer: wallet.signer, dataset }));
+      ctx.output.result({ dataset, signature }, `review of ${dataset} withdrawn`);
     });
 
   review

@@ -1,8 +1,9 @@
-// usage record / list: on-chain receipts of what a licence was used for.
+// usage record / list / reclaim: on-chain receipts of what a licence was used for.
 import type { Command } from "commander";
 
 import { toHex } from "../../crypto/index.js";
 import {
+  buildCloseUsageReceipts,
   buildRecordUsage,
   fetchLicense,
   findLicenseAddress,
@@ -15,6 +16,9 @@ import { ClientError } from "../../client/index.js";
 import { parseAddress, type CliContext } from "../context.js";
 import { PURPOSES, nameOf, parseModelHash, parsePurpose, parseRunId } from "../parse.js";
 import { isoTime, sendWithWallet } from "./common.js";
+
+/** Receipts closed per transaction (each close names three accounts). */
+const RECEIPTS_PER_TRANSACTION = 8;
 
 export function registerUsageCommands(program: Command, context: () => CliContext): void {
   const usage = program.command("usage").description("record and list uses of licensed data");
@@ -49,6 +53,33 @@ export function registerUsageCommands(program: Command, context: () => CliContex
       ctx.output.result(
         { receipt, license, dataset, modelHash: toHex(modelHash), purpose: options.purpose, signature },
         `recorded ${options.purpose} use of ${dataset} by model ${toHex(modelHash)} (receipt ${receipt})`,
+      );
+    });
+
+  usage
+    .command("reclaim")
+    .description("close your receipts of a licence that has expired, been refunded or closed, returning their rent")
+    .argument("<license>")
+    .action(async (text: string) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const license = parseAddress(text, "licence");
+      const mine = (await findUsageReceipts(ctx.connection, queries.receiptsByLicense(license))).filter(
+        ({ data }) => data.holder === wallet.signer.address,
+      );
+      if (mine.length === 0) throw new ClientError("not-found", `you have no receipts of licence ${license}`);
+      const signatures: string[] = [];
+      for (let start = 0; start < mine.length; start += RECEIPTS_PER_TRANSACTION) {
+        const batch = mine.slice(start, start + RECEIPTS_PER_TRANSACTION).map(({ address }) => address);
+        signatures.push(
+          await sendWithWallet(ctx, await buildCloseUsageReceipts({ holder: wallet.signer, license, receipts: batch })),
+        );
+        ctx.output.note(`closed ${Math.min(start + RECEIPTS_PER_TRANSACTION, mine.length)} of ${mine.length} receipts`);
+      }
+      const lamports = mine.reduce((sum, { lamports }) => sum + BigInt(lamports), 0n);
+      ctx.output.result(
+        { license, closed: mine.length, lamports, signatures },
+        `closed ${mine.length} receipts of ${license}; ${lamports} lamports of rent back`,
       );
     });
 

@@ -61,8 +61,8 @@ import {
   getEscrowLedgerEncoder,
   getLicenseTermsDecoder,
   getLicenseTermsEncoder,
-  getRatingAggregateDecoder,
-  getRatingAggregateEncoder,
+  getRatingsDecoder,
+  getRatingsEncoder,
   getRecipientDecoder,
   getRecipientEncoder,
   type DatasetCategory,
@@ -73,8 +73,8 @@ import {
   type EscrowLedgerArgs,
   type LicenseTerms,
   type LicenseTermsArgs,
-  type RatingAggregate,
-  type RatingAggregateArgs,
+  type Ratings,
+  type RatingsArgs,
   type Recipient,
   type RecipientArgs,
 } from "../types/index.js";
@@ -125,10 +125,17 @@ export type Dataset = {
   nextVersion: Address;
   /** Recorded uses, by UsagePurpose. */
   usageByPurpose: Array<bigint>;
-  /** Review ratings: average = sum / count. */
-  ratings: RatingAggregate;
+  /** Review ratings (average = sum / count), paid and free licences apart. */
+  ratings: Ratings;
   /** Disputes opened and not yet ruled. */
   openDisputes: number;
+  /**
+   * Licences bought and not yet settled or refunded: the dataset cannot close while a buyer
+   * waits for a key, a refund or a settlement. Settled licences never block it.
+   */
+  licensesPending: number;
+  /** Allow-list entries still open (their rent is the owner's; they are removed before closing). */
+  allowListEntries: number;
   createdAt: bigint;
   updatedAt: bigint;
   bump: number;
@@ -175,10 +182,17 @@ export type DatasetArgs = {
   nextVersion: Address;
   /** Recorded uses, by UsagePurpose. */
   usageByPurpose: Array<number | bigint>;
-  /** Review ratings: average = sum / count. */
-  ratings: RatingAggregateArgs;
+  /** Review ratings (average = sum / count), paid and free licences apart. */
+  ratings: RatingsArgs;
   /** Disputes opened and not yet ruled. */
   openDisputes: number;
+  /**
+   * Licences bought and not yet settled or refunded: the dataset cannot close while a buyer
+   * waits for a key, a refund or a settlement. Settled licences never block it.
+   */
+  licensesPending: number;
+  /** Allow-list entries still open (their rent is the owner's; they are removed before closing). */
+  allowListEntries: number;
   createdAt: number | bigint;
   updatedAt: number | bigint;
   bump: number;
@@ -199,7 +213,7 @@ export function getDatasetEncoder(): Encoder<DatasetArgs> {
       ["state", getDatasetStateEncoder()],
       [
         "tags",
-        getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 5 }),
+        getArrayEncoder(fixEncoderSize(getBytesEncoder(), 24), { size: 5 }),
       ],
       ["paymentMint", getAddressEncoder()],
       ["licenseMint", getAddressEncoder()],
@@ -211,7 +225,7 @@ export function getDatasetEncoder(): Encoder<DatasetArgs> {
       ["disputeWindowSecs", getU32Encoder()],
       ["deliveryDelegate", getAddressEncoder()],
       ["recipientCount", getU8Encoder()],
-      ["recipients", getArrayEncoder(getRecipientEncoder(), { size: 8 })],
+      ["recipients", getArrayEncoder(getRecipientEncoder(), { size: 5 })],
       ["ledger", getEscrowLedgerEncoder()],
       ["licensesOutstanding", getU32Encoder()],
       ["licensesSold", getU64Encoder()],
@@ -220,8 +234,10 @@ export function getDatasetEncoder(): Encoder<DatasetArgs> {
       ["previousVersion", getAddressEncoder()],
       ["nextVersion", getAddressEncoder()],
       ["usageByPurpose", getArrayEncoder(getU64Encoder(), { size: 5 })],
-      ["ratings", getRatingAggregateEncoder()],
+      ["ratings", getRatingsEncoder()],
       ["openDisputes", getU32Encoder()],
+      ["licensesPending", getU32Encoder()],
+      ["allowListEntries", getU32Encoder()],
       ["createdAt", getI64Encoder()],
       ["updatedAt", getI64Encoder()],
       ["bump", getU8Encoder()],
@@ -247,7 +263,7 @@ export function getDatasetDecoder(): Decoder<Dataset> {
     ["state", getDatasetStateDecoder()],
     [
       "tags",
-      getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 5 }),
+      getArrayDecoder(fixDecoderSize(getBytesDecoder(), 24), { size: 5 }),
     ],
     ["paymentMint", getAddressDecoder()],
     ["licenseMint", getAddressDecoder()],
@@ -259,7 +275,7 @@ export function getDatasetDecoder(): Decoder<Dataset> {
     ["disputeWindowSecs", getU32Decoder()],
     ["deliveryDelegate", getAddressDecoder()],
     ["recipientCount", getU8Decoder()],
-    ["recipients", getArrayDecoder(getRecipientDecoder(), { size: 8 })],
+    ["recipients", getArrayDecoder(getRecipientDecoder(), { size: 5 })],
     ["ledger", getEscrowLedgerDecoder()],
     ["licensesOutstanding", getU32Decoder()],
     ["licensesSold", getU64Decoder()],
@@ -268,8 +284,10 @@ export function getDatasetDecoder(): Decoder<Dataset> {
     ["previousVersion", getAddressDecoder()],
     ["nextVersion", getAddressDecoder()],
     ["usageByPurpose", getArrayDecoder(getU64Decoder(), { size: 5 })],
-    ["ratings", getRatingAggregateDecoder()],
+    ["ratings", getRatingsDecoder()],
     ["openDisputes", getU32Decoder()],
+    ["licensesPending", getU32Decoder()],
+    ["allowListEntries", getU32Decoder()],
     ["createdAt", getI64Decoder()],
     ["updatedAt", getI64Decoder()],
     ["bump", getU8Decoder()],

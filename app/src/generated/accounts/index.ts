@@ -7,8 +7,11 @@
  */
 
 export * from "./allowListEntry.js";
+export * from "./contentHashRecord.js";
 export * from "./dataset.js";
 export * from "./dispute.js";
+export * from "./frontEnd.js";
 export * from "./license.js";
 export * from "./marketplace.js";
 export * from "./review.js";
+export * from "./usageReceipt.js";

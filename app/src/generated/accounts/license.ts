@@ -94,11 +94,14 @@ export type License = {
    * after closing a licence at the same address, so receipt addresses never repeat.
    */
   serial: bigint;
-  referralFeeClaimed: boolean;
+  /** The referral fee was paid to the referrer, or handed to the recipients after its claim window. */
+  referralFeeResolved: boolean;
   boughtAt: bigint;
   deliveredAt: bigint;
-  /** 0 = perpetual. */
+  /** Set when the key is delivered (the term starts then); 0 = perpetual or not delivered yet. */
   expiresAt: bigint;
+  /** When the escrow was settled (by time or by a ruling); starts the referrer's claim window. */
+  settledAt: bigint;
   renewals: number;
   /** Content key sealed to `buyer_encryption_key` (all zeros until delivered). */
   sealedKey: ReadonlyUint8Array;
@@ -137,11 +140,14 @@ export type LicenseArgs = {
    * after closing a licence at the same address, so receipt addresses never repeat.
    */
   serial: number | bigint;
-  referralFeeClaimed: boolean;
+  /** The referral fee was paid to the referrer, or handed to the recipients after its claim window. */
+  referralFeeResolved: boolean;
   boughtAt: number | bigint;
   deliveredAt: number | bigint;
-  /** 0 = perpetual. */
+  /** Set when the key is delivered (the term starts then); 0 = perpetual or not delivered yet. */
   expiresAt: number | bigint;
+  /** When the escrow was settled (by time or by a ruling); starts the referrer's claim window. */
+  settledAt: number | bigint;
   renewals: number;
   /** Content key sealed to `buyer_encryption_key` (all zeros until delivered). */
   sealedKey: ReadonlyUint8Array;
@@ -168,10 +174,11 @@ export function getLicenseEncoder(): FixedSizeEncoder<LicenseArgs> {
       ["usageCount", getU64Encoder()],
       ["hasDispute", getBooleanEncoder()],
       ["serial", getU64Encoder()],
-      ["referralFeeClaimed", getBooleanEncoder()],
+      ["referralFeeResolved", getBooleanEncoder()],
       ["boughtAt", getI64Encoder()],
       ["deliveredAt", getI64Encoder()],
       ["expiresAt", getI64Encoder()],
+      ["settledAt", getI64Encoder()],
       ["renewals", getU32Encoder()],
       ["sealedKey", fixEncoderSize(getBytesEncoder(), 96)],
       ["bump", getU8Encoder()],
@@ -199,10 +206,11 @@ export function getLicenseDecoder(): FixedSizeDecoder<License> {
     ["usageCount", getU64Decoder()],
     ["hasDispute", getBooleanDecoder()],
     ["serial", getU64Decoder()],
-    ["referralFeeClaimed", getBooleanDecoder()],
+    ["referralFeeResolved", getBooleanDecoder()],
     ["boughtAt", getI64Decoder()],
     ["deliveredAt", getI64Decoder()],
     ["expiresAt", getI64Decoder()],
+    ["settledAt", getI64Decoder()],
     ["renewals", getU32Decoder()],
     ["sealedKey", fixDecoderSize(getBytesDecoder(), 96)],
     ["bump", getU8Decoder()],
@@ -268,5 +276,5 @@ export async function fetchAllMaybeLicense(
 }
 
 export function getLicenseSize(): number {
-  return 324;
+  return 332;
 }

@@ -19,6 +19,8 @@ import {
   fixEncoderSize,
   getAddressDecoder,
   getAddressEncoder,
+  getBooleanDecoder,
+  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getI64Decoder,
@@ -60,6 +62,8 @@ export type Review = {
   reviewer: Address;
   /** 1 to 5. */
   rating: number;
+  /** The licence was paid for: its rating counts with paid reviews (see Ratings). */
+  paid: boolean;
   /** sha256 of the review text kept at `uri`. */
   textHash: ReadonlyUint8Array;
   createdAt: bigint;
@@ -74,6 +78,8 @@ export type ReviewArgs = {
   reviewer: Address;
   /** 1 to 5. */
   rating: number;
+  /** The licence was paid for: its rating counts with paid reviews (see Ratings). */
+  paid: boolean;
   /** sha256 of the review text kept at `uri`. */
   textHash: ReadonlyUint8Array;
   createdAt: number | bigint;
@@ -91,6 +97,7 @@ export function getReviewEncoder(): Encoder<ReviewArgs> {
       ["dataset", getAddressEncoder()],
       ["reviewer", getAddressEncoder()],
       ["rating", getU8Encoder()],
+      ["paid", getBooleanEncoder()],
       ["textHash", fixEncoderSize(getBytesEncoder(), 32)],
       ["createdAt", getI64Encoder()],
       ["updatedAt", getI64Encoder()],
@@ -109,6 +116,7 @@ export function getReviewDecoder(): Decoder<Review> {
     ["dataset", getAddressDecoder()],
     ["reviewer", getAddressDecoder()],
     ["rating", getU8Decoder()],
+    ["paid", getBooleanDecoder()],
     ["textHash", fixDecoderSize(getBytesDecoder(), 32)],
     ["createdAt", getI64Decoder()],
     ["updatedAt", getI64Decoder()],

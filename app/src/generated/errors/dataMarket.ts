@@ -50,7 +50,7 @@ export const DATA_MARKET_ERROR__DURATION_TOO_LONG = 0x177f; // 6015
 export const DATA_MARKET_ERROR__DELIVERY_WINDOW_OUT_OF_BOUNDS = 0x1780; // 6016
 /** DisputeWindowOutOfBounds: Dispute window is out of bounds */
 export const DATA_MARKET_ERROR__DISPUTE_WINDOW_OUT_OF_BOUNDS = 0x1781; // 6017
-/** InvalidRecipientCount: The split needs between 1 and 8 recipients */
+/** InvalidRecipientCount: The split needs between 1 and 5 recipients */
 export const DATA_MARKET_ERROR__INVALID_RECIPIENT_COUNT = 0x1782; // 6018
 /** SplitNotFullyAllocated: Split basis points must sum to 10,000 */
 export const DATA_MARKET_ERROR__SPLIT_NOT_FULLY_ALLOCATED = 0x1783; // 6019
@@ -166,12 +166,31 @@ export const DATA_MARKET_ERROR__REVIEW_ALREADY_EXISTS = 0x17b9; // 6073
 export const DATA_MARKET_ERROR__METERED_NOT_RENEWABLE = 0x17ba; // 6074
 /** AlreadyAllowListed: The buyer is already on this dataset's allow-list */
 export const DATA_MARKET_ERROR__ALREADY_ALLOW_LISTED = 0x17bb; // 6075
+/** InvalidReferrer: A referrer must be a front-end registered by the operator, and not the default key */
+export const DATA_MARKET_ERROR__INVALID_REFERRER = 0x17bc; // 6076
+/** ReferralFeeResolved: The referral fee is already paid or handed to the recipients */
+export const DATA_MARKET_ERROR__REFERRAL_FEE_RESOLVED = 0x17bd; // 6077
+/** ReferralClaimWindowOpen: The referrer's claim window is still open */
+export const DATA_MARKET_ERROR__REFERRAL_CLAIM_WINDOW_OPEN = 0x17be; // 6078
+/** PaymentAccountRequired: A payment token account is needed when money moves */
+export const DATA_MARKET_ERROR__PAYMENT_ACCOUNT_REQUIRED = 0x17bf; // 6079
+/** LicenseStillValid: The licence still grants use of the data: its receipts stay as provenance until it expires, is void or closed */
+export const DATA_MARKET_ERROR__LICENSE_STILL_VALID = 0x17c0; // 6080
+/** NotHashClaimant: Only an operator-released content hash can be claimed, and only by its claimant */
+export const DATA_MARKET_ERROR__NOT_HASH_CLAIMANT = 0x17c1; // 6081
+/** DatasetNotRevoked: Only a revoked dataset's content hash can be released */
+export const DATA_MARKET_ERROR__DATASET_NOT_REVOKED = 0x17c2; // 6082
+/** WrongDataset: The account is not the dataset the licence or review belongs to */
+export const DATA_MARKET_ERROR__WRONG_DATASET = 0x17c3; // 6083
+/** WrongLicense: The account is not the licence the receipt belongs to */
+export const DATA_MARKET_ERROR__WRONG_LICENSE = 0x17c4; // 6084
 
 export type DataMarketError =
   | typeof DATA_MARKET_ERROR__ALREADY_ALLOW_LISTED
   | typeof DATA_MARKET_ERROR__ALREADY_DISPUTED
   | typeof DATA_MARKET_ERROR__CONTENT_HASH_ALREADY_REGISTERED
   | typeof DATA_MARKET_ERROR__DATASET_NOT_ACTIVE
+  | typeof DATA_MARKET_ERROR__DATASET_NOT_REVOKED
   | typeof DATA_MARKET_ERROR__DATASET_RETIRED
   | typeof DATA_MARKET_ERROR__DATASET_REVOKED
   | typeof DATA_MARKET_ERROR__DATASET_STILL_IN_USE
@@ -196,6 +215,7 @@ export type DataMarketError =
   | typeof DATA_MARKET_ERROR__INVALID_MODEL_HASH
   | typeof DATA_MARKET_ERROR__INVALID_RATING
   | typeof DATA_MARKET_ERROR__INVALID_RECIPIENT_COUNT
+  | typeof DATA_MARKET_ERROR__INVALID_REFERRER
   | typeof DATA_MARKET_ERROR__INVALID_REVIEW_URI
   | typeof DATA_MARKET_ERROR__INVALID_SEALED_KEY
   | typeof DATA_MARKET_ERROR__INVALID_STATE_TRANSITION
@@ -209,6 +229,7 @@ export type DataMarketError =
   | typeof DATA_MARKET_ERROR__LICENSE_NOT_PENDING
   | typeof DATA_MARKET_ERROR__LICENSE_NOT_SETTLED
   | typeof DATA_MARKET_ERROR__LICENSE_STILL_OWED
+  | typeof DATA_MARKET_ERROR__LICENSE_STILL_VALID
   | typeof DATA_MARKET_ERROR__LICENSE_TOKEN_NOT_HELD
   | typeof DATA_MARKET_ERROR__LICENSE_VOID
   | typeof DATA_MARKET_ERROR__METERED_NOT_RENEWABLE
@@ -218,6 +239,7 @@ export type DataMarketError =
   | typeof DATA_MARKET_ERROR__NOT_A_RECIPIENT
   | typeof DATA_MARKET_ERROR__NOT_DATASET_OWNER
   | typeof DATA_MARKET_ERROR__NOT_DELIVERY_AUTHORITY
+  | typeof DATA_MARKET_ERROR__NOT_HASH_CLAIMANT
   | typeof DATA_MARKET_ERROR__NOTHING_TO_CLAIM
   | typeof DATA_MARKET_ERROR__NOTHING_TO_SWEEP
   | typeof DATA_MARKET_ERROR__NOT_LICENSE_BUYER
@@ -229,11 +251,14 @@ export type DataMarketError =
   | typeof DATA_MARKET_ERROR__NOT_THE_REFERRER
   | typeof DATA_MARKET_ERROR__NOT_UPGRADE_AUTHORITY
   | typeof DATA_MARKET_ERROR__OVERFLOW
+  | typeof DATA_MARKET_ERROR__PAYMENT_ACCOUNT_REQUIRED
   | typeof DATA_MARKET_ERROR__PREVIOUS_VERSION_NOT_OWNED
   | typeof DATA_MARKET_ERROR__PRICE_ABOVE_MAX
   | typeof DATA_MARKET_ERROR__PROTOCOL_FEE_ABOVE_CAP
   | typeof DATA_MARKET_ERROR__PURCHASES_PAUSED
+  | typeof DATA_MARKET_ERROR__REFERRAL_CLAIM_WINDOW_OPEN
   | typeof DATA_MARKET_ERROR__REFERRAL_FEE_ABOVE_CAP
+  | typeof DATA_MARKET_ERROR__REFERRAL_FEE_RESOLVED
   | typeof DATA_MARKET_ERROR__REVIEW_ALREADY_EXISTS
   | typeof DATA_MARKET_ERROR__SELF_REFERRAL
   | typeof DATA_MARKET_ERROR__SPLIT_NOT_FULLY_ALLOCATED
@@ -241,7 +266,9 @@ export type DataMarketError =
   | typeof DATA_MARKET_ERROR__TOO_MANY_TAGS
   | typeof DATA_MARKET_ERROR__UNSUPPORTED_PAYMENT_MINT
   | typeof DATA_MARKET_ERROR__VERSION_ALREADY_SUCCEEDED
+  | typeof DATA_MARKET_ERROR__WRONG_DATASET
   | typeof DATA_MARKET_ERROR__WRONG_ESCROW_VAULT
+  | typeof DATA_MARKET_ERROR__WRONG_LICENSE
   | typeof DATA_MARKET_ERROR__WRONG_TREASURY
   | typeof DATA_MARKET_ERROR__ZERO_SHARE_RECIPIENT;
 
@@ -252,6 +279,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__ALREADY_DISPUTED]: `The licence is already disputed`,
     [DATA_MARKET_ERROR__CONTENT_HASH_ALREADY_REGISTERED]: `A dataset with this content hash is already registered`,
     [DATA_MARKET_ERROR__DATASET_NOT_ACTIVE]: `The dataset is not open for sales`,
+    [DATA_MARKET_ERROR__DATASET_NOT_REVOKED]: `Only a revoked dataset's content hash can be released`,
     [DATA_MARKET_ERROR__DATASET_RETIRED]: `The dataset is retired`,
     [DATA_MARKET_ERROR__DATASET_REVOKED]: `The dataset was revoked by the operator`,
     [DATA_MARKET_ERROR__DATASET_STILL_IN_USE]: `The dataset still owes money, has licences or open disputes, or is not retired`,
@@ -275,7 +303,8 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__INVALID_METADATA_URI]: `Metadata URI is empty or too long`,
     [DATA_MARKET_ERROR__INVALID_MODEL_HASH]: `The model hash must not be all zeros`,
     [DATA_MARKET_ERROR__INVALID_RATING]: `Rating must be between 1 and 5`,
-    [DATA_MARKET_ERROR__INVALID_RECIPIENT_COUNT]: `The split needs between 1 and 8 recipients`,
+    [DATA_MARKET_ERROR__INVALID_RECIPIENT_COUNT]: `The split needs between 1 and 5 recipients`,
+    [DATA_MARKET_ERROR__INVALID_REFERRER]: `A referrer must be a front-end registered by the operator, and not the default key`,
     [DATA_MARKET_ERROR__INVALID_REVIEW_URI]: `Review URI is empty or too long`,
     [DATA_MARKET_ERROR__INVALID_SEALED_KEY]: `The sealed key must not be all zeros`,
     [DATA_MARKET_ERROR__INVALID_STATE_TRANSITION]: `The dataset cannot move to that state`,
@@ -289,6 +318,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__LICENSE_NOT_PENDING]: `The licence is not waiting for its key`,
     [DATA_MARKET_ERROR__LICENSE_NOT_SETTLED]: `The licence is not settled yet`,
     [DATA_MARKET_ERROR__LICENSE_STILL_OWED]: `The licence still holds money owed (escrow or referral fee) or an open dispute record`,
+    [DATA_MARKET_ERROR__LICENSE_STILL_VALID]: `The licence still grants use of the data: its receipts stay as provenance until it expires, is void or closed`,
     [DATA_MARKET_ERROR__LICENSE_TOKEN_NOT_HELD]: `The licence token is no longer in the buyer's account`,
     [DATA_MARKET_ERROR__LICENSE_VOID]: `The licence is void (refunded)`,
     [DATA_MARKET_ERROR__METERED_NOT_RENEWABLE]: `A metered licence is not renewed: its credits last until it expires`,
@@ -298,6 +328,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__NOT_A_RECIPIENT]: `Signer is not a revenue recipient of this dataset`,
     [DATA_MARKET_ERROR__NOT_DATASET_OWNER]: `Only the dataset owner may do this`,
     [DATA_MARKET_ERROR__NOT_DELIVERY_AUTHORITY]: `Only the dataset owner or its delivery delegate may deliver keys`,
+    [DATA_MARKET_ERROR__NOT_HASH_CLAIMANT]: `Only an operator-released content hash can be claimed, and only by its claimant`,
     [DATA_MARKET_ERROR__NOTHING_TO_CLAIM]: `Nothing to claim`,
     [DATA_MARKET_ERROR__NOTHING_TO_SWEEP]: `No protocol fees to sweep`,
     [DATA_MARKET_ERROR__NOT_LICENSE_BUYER]: `Signer is not the buyer of this licence`,
@@ -309,11 +340,14 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__NOT_THE_REFERRER]: `Signer is not this licence's referrer`,
     [DATA_MARKET_ERROR__NOT_UPGRADE_AUTHORITY]: `Only the program's upgrade authority may create the marketplace`,
     [DATA_MARKET_ERROR__OVERFLOW]: `Arithmetic overflow`,
+    [DATA_MARKET_ERROR__PAYMENT_ACCOUNT_REQUIRED]: `A payment token account is needed when money moves`,
     [DATA_MARKET_ERROR__PREVIOUS_VERSION_NOT_OWNED]: `The previous version must belong to the same owner`,
     [DATA_MARKET_ERROR__PRICE_ABOVE_MAX]: `The price is above the buyer's maximum`,
     [DATA_MARKET_ERROR__PROTOCOL_FEE_ABOVE_CAP]: `Protocol fee is above the hard cap`,
     [DATA_MARKET_ERROR__PURCHASES_PAUSED]: `New purchases are paused by the operator`,
+    [DATA_MARKET_ERROR__REFERRAL_CLAIM_WINDOW_OPEN]: `The referrer's claim window is still open`,
     [DATA_MARKET_ERROR__REFERRAL_FEE_ABOVE_CAP]: `Referral fee is above the cap`,
+    [DATA_MARKET_ERROR__REFERRAL_FEE_RESOLVED]: `The referral fee is already paid or handed to the recipients`,
     [DATA_MARKET_ERROR__REVIEW_ALREADY_EXISTS]: `This licence already has a review (edit it instead)`,
     [DATA_MARKET_ERROR__SELF_REFERRAL]: `A buyer cannot refer their own purchase`,
     [DATA_MARKET_ERROR__SPLIT_NOT_FULLY_ALLOCATED]: `Split basis points must sum to 10,000`,
@@ -321,7 +355,9 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__TOO_MANY_TAGS]: `Too many tags`,
     [DATA_MARKET_ERROR__UNSUPPORTED_PAYMENT_MINT]: `The payment mint uses a Token-2022 extension the escrow cannot hold safely`,
     [DATA_MARKET_ERROR__VERSION_ALREADY_SUCCEEDED]: `The previous version already has a successor`,
+    [DATA_MARKET_ERROR__WRONG_DATASET]: `The account is not the dataset the licence or review belongs to`,
     [DATA_MARKET_ERROR__WRONG_ESCROW_VAULT]: `The escrow vault must be the dataset's associated token account for the payment mint`,
+    [DATA_MARKET_ERROR__WRONG_LICENSE]: `The account is not the licence the receipt belongs to`,
     [DATA_MARKET_ERROR__WRONG_TREASURY]: `The destination is not a token account of the treasury`,
     [DATA_MARKET_ERROR__ZERO_SHARE_RECIPIENT]: `Every recipient needs a non-zero share`,
   };

@@ -36,11 +36,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
-  getNonNullResolvedInstructionInput,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findEntryPda } from "../pdas/index.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../programs/index.js";
 
 export const ADD_TO_ALLOW_LIST_DISCRIMINATOR: ReadonlyUint8Array =
@@ -69,7 +66,7 @@ export type AddToAllowListInstruction<
             AccountSignerMeta<TAccountOwner>
         : TAccountOwner,
       TAccountDataset extends string
-        ? ReadonlyAccount<TAccountDataset>
+        ? WritableAccount<TAccountDataset>
         : TAccountDataset,
       TAccountEntry extends string
         ? WritableAccount<TAccountEntry>
@@ -115,98 +112,6 @@ export function getAddToAllowListInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type AddToAllowListAsyncInput<
-  TAccountOwner extends string = string,
-  TAccountDataset extends string = string,
-  TAccountEntry extends string = string,
-  TAccountSystemProgram extends string = string,
-> = {
-  /** The dataset owner; pays the entry's rent. */
-  owner: TransactionSigner<TAccountOwner>;
-  dataset: Address<TAccountDataset>;
-  /** lamports sent to the address beforehand cannot block it. */
-  entry?: Address<TAccountEntry>;
-  systemProgram?: Address<TAccountSystemProgram>;
-  buyer: AddToAllowListInstructionDataArgs["buyer"];
-};
-
-export async function getAddToAllowListInstructionAsync<
-  TAccountOwner extends string,
-  TAccountDataset extends string,
-  TAccountEntry extends string,
-  TAccountSystemProgram extends string,
-  TProgramAddress extends Address = typeof DATA_MARKET_PROGRAM_ADDRESS,
->(
-  input: AddToAllowListAsyncInput<
-    TAccountOwner,
-    TAccountDataset,
-    TAccountEntry,
-    TAccountSystemProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  AddToAllowListInstruction<
-    TProgramAddress,
-    TAccountOwner,
-    TAccountDataset,
-    TAccountEntry,
-    TAccountSystemProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? DATA_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    owner: { value: input.owner ?? null, isWritable: true },
-    dataset: { value: input.dataset ?? null, isWritable: false },
-    entry: { value: input.entry ?? null, isWritable: true },
-    systemProgram: { value: input.systemProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.entry.value) {
-    accounts.entry.value = await findEntryPda({
-      dataset: getAddressFromResolvedInstructionAccount(
-        "dataset",
-        accounts.dataset.value,
-      ),
-      buyer: getNonNullResolvedInstructionInput("buyer", args.buyer),
-    });
-  }
-  if (!accounts.systemProgram.value) {
-    accounts.systemProgram.value =
-      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("owner", accounts.owner),
-      getAccountMeta("dataset", accounts.dataset),
-      getAccountMeta("entry", accounts.entry),
-      getAccountMeta("systemProgram", accounts.systemProgram),
-    ],
-    data: getAddToAllowListInstructionDataEncoder().encode(
-      args as AddToAllowListInstructionDataArgs,
-    ),
-    programAddress,
-  } as AddToAllowListInstruction<
-    TProgramAddress,
-    TAccountOwner,
-    TAccountDataset,
-    TAccountEntry,
-    TAccountSystemProgram
-  >);
-}
-
 export type AddToAllowListInput<
   TAccountOwner extends string = string,
   TAccountDataset extends string = string,
@@ -249,7 +154,7 @@ export function getAddToAllowListInstruction<
   // Original accounts.
   const originalAccounts = {
     owner: { value: input.owner ?? null, isWritable: true },
-    dataset: { value: input.dataset ?? null, isWritable: false },
+    dataset: { value: input.dataset ?? null, isWritable: true },
     entry: { value: input.entry ?? null, isWritable: true },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
   };

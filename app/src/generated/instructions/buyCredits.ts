@@ -169,7 +169,8 @@ export type BuyCreditsInput<
   licenseMint: Address<TAccountLicenseMint>;
   buyerLicenseAccount: Address<TAccountBuyerLicenseAccount>;
   paymentMint: Address<TAccountPaymentMint>;
-  buyerPaymentAccount: Address<TAccountBuyerPaymentAccount>;
+  /** Absent when no money moves (a free dataset). */
+  buyerPaymentAccount?: Address<TAccountBuyerPaymentAccount>;
   escrowVault: Address<TAccountEscrowVault>;
   paymentTokenProgram: Address<TAccountPaymentTokenProgram>;
   token2022Program?: Address<TAccountToken2022Program>;
@@ -312,7 +313,8 @@ export type ParsedBuyCreditsInstruction<
     licenseMint: TAccountMetas[4];
     buyerLicenseAccount: TAccountMetas[5];
     paymentMint: TAccountMetas[6];
-    buyerPaymentAccount: TAccountMetas[7];
+    /** Absent when no money moves (a free dataset). */
+    buyerPaymentAccount?: TAccountMetas[7] | undefined;
     escrowVault: TAccountMetas[8];
     paymentTokenProgram: TAccountMetas[9];
     token2022Program: TAccountMetas[10];
@@ -343,6 +345,12 @@ export function parseBuyCreditsInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === DATA_MARKET_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -353,7 +361,7 @@ export function parseBuyCreditsInstruction<
       licenseMint: getNextAccount(),
       buyerLicenseAccount: getNextAccount(),
       paymentMint: getNextAccount(),
-      buyerPaymentAccount: getNextAccount(),
+      buyerPaymentAccount: getNextOptionalAccount(),
       escrowVault: getNextAccount(),
       paymentTokenProgram: getNextAccount(),
       token2022Program: getNextAccount(),

@@ -26,6 +26,7 @@ import {
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
+  type ReadonlyAccount,
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
@@ -52,6 +53,10 @@ export type CloseLicenseInstruction<
   TAccountBuyer extends string | AccountMeta<string> = string,
   TAccountDataset extends string | AccountMeta<string> = string,
   TAccountLicense extends string | AccountMeta<string> = string,
+  TAccountLicenseMint extends string | AccountMeta<string> = string,
+  TAccountBuyerLicenseAccount extends string | AccountMeta<string> = string,
+  TAccountToken2022Program extends string | AccountMeta<string> =
+    "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -67,6 +72,15 @@ export type CloseLicenseInstruction<
       TAccountLicense extends string
         ? WritableAccount<TAccountLicense>
         : TAccountLicense,
+      TAccountLicenseMint extends string
+        ? WritableAccount<TAccountLicenseMint>
+        : TAccountLicenseMint,
+      TAccountBuyerLicenseAccount extends string
+        ? WritableAccount<TAccountBuyerLicenseAccount>
+        : TAccountBuyerLicenseAccount,
+      TAccountToken2022Program extends string
+        ? ReadonlyAccount<TAccountToken2022Program>
+        : TAccountToken2022Program,
       ...TRemainingAccounts,
     ]
   >;
@@ -102,26 +116,50 @@ export type CloseLicenseInput<
   TAccountBuyer extends string = string,
   TAccountDataset extends string = string,
   TAccountLicense extends string = string,
+  TAccountLicenseMint extends string = string,
+  TAccountBuyerLicenseAccount extends string = string,
+  TAccountToken2022Program extends string = string,
 > = {
   /** The buyer, who paid the licence's rent and gets it back. */
   buyer: TransactionSigner<TAccountBuyer>;
+  /** dataset must not lock its buyers' rent. When it is live its licence count is updated. */
   dataset: Address<TAccountDataset>;
   license: Address<TAccountLicense>;
+  licenseMint: Address<TAccountLicenseMint>;
+  /**
+   * The buyer's licence tokens: those still outstanding for this licence are burned, so they can
+   * never count for a later licence to the same dataset.
+   */
+  buyerLicenseAccount: Address<TAccountBuyerLicenseAccount>;
+  token2022Program?: Address<TAccountToken2022Program>;
 };
 
 export function getCloseLicenseInstruction<
   TAccountBuyer extends string,
   TAccountDataset extends string,
   TAccountLicense extends string,
+  TAccountLicenseMint extends string,
+  TAccountBuyerLicenseAccount extends string,
+  TAccountToken2022Program extends string,
   TProgramAddress extends Address = typeof DATA_MARKET_PROGRAM_ADDRESS,
 >(
-  input: CloseLicenseInput<TAccountBuyer, TAccountDataset, TAccountLicense>,
+  input: CloseLicenseInput<
+    TAccountBuyer,
+    TAccountDataset,
+    TAccountLicense,
+    TAccountLicenseMint,
+    TAccountBuyerLicenseAccount,
+    TAccountToken2022Program
+  >,
   config?: { programAddress?: TProgramAddress },
 ): CloseLicenseInstruction<
   TProgramAddress,
   TAccountBuyer,
   TAccountDataset,
-  TAccountLicense
+  TAccountLicense,
+  TAccountLicenseMint,
+  TAccountBuyerLicenseAccount,
+  TAccountToken2022Program
 > {
   // Program address.
   const programAddress = config?.programAddress ?? DATA_MARKET_PROGRAM_ADDRESS;
@@ -131,11 +169,26 @@ export function getCloseLicenseInstruction<
     buyer: { value: input.buyer ?? null, isWritable: true },
     dataset: { value: input.dataset ?? null, isWritable: true },
     license: { value: input.license ?? null, isWritable: true },
+    licenseMint: { value: input.licenseMint ?? null, isWritable: true },
+    buyerLicenseAccount: {
+      value: input.buyerLicenseAccount ?? null,
+      isWritable: true,
+    },
+    token2022Program: {
+      value: input.token2022Program ?? null,
+      isWritable: false,
+    },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
     ResolvedInstructionAccount
   >;
+
+  // Resolve default values.
+  if (!accounts.token2022Program.value) {
+    accounts.token2022Program.value =
+      "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb" as Address<"TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
@@ -143,6 +196,9 @@ export function getCloseLicenseInstruction<
       getAccountMeta("buyer", accounts.buyer),
       getAccountMeta("dataset", accounts.dataset),
       getAccountMeta("license", accounts.license),
+      getAccountMeta("licenseMint", accounts.licenseMint),
+      getAccountMeta("buyerLicenseAccount", accounts.buyerLicenseAccount),
+      getAccountMeta("token2022Program", accounts.token2022Program),
     ],
     data: getCloseLicenseInstructionDataEncoder().encode({}),
     programAddress,
@@ -150,7 +206,10 @@ export function getCloseLicenseInstruction<
     TProgramAddress,
     TAccountBuyer,
     TAccountDataset,
-    TAccountLicense
+    TAccountLicense,
+    TAccountLicenseMint,
+    TAccountBuyerLicenseAccount,
+    TAccountToken2022Program
   >);
 }
 
@@ -162,8 +221,16 @@ export type ParsedCloseLicenseInstruction<
   accounts: {
     /** The buyer, who paid the licence's rent and gets it back. */
     buyer: TAccountMetas[0];
+    /** dataset must not lock its buyers' rent. When it is live its licence count is updated. */
     dataset: TAccountMetas[1];
     license: TAccountMetas[2];
+    licenseMint: TAccountMetas[3];
+    /**
+     * The buyer's licence tokens: those still outstanding for this licence are burned, so they can
+     * never count for a later licence to the same dataset.
+     */
+    buyerLicenseAccount: TAccountMetas[4];
+    token2022Program: TAccountMetas[5];
   };
   data: CloseLicenseInstructionData;
 };
@@ -176,12 +243,12 @@ export function parseCloseLicenseInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedCloseLicenseInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 3) {
+  if (instruction.accounts.length < 6) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 3,
+        expectedAccountMetas: 6,
       },
     );
   }
@@ -197,6 +264,9 @@ export function parseCloseLicenseInstruction<
       buyer: getNextAccount(),
       dataset: getNextAccount(),
       license: getNextAccount(),
+      licenseMint: getNextAccount(),
+      buyerLicenseAccount: getNextAccount(),
+      token2022Program: getNextAccount(),
     },
     data: getCloseLicenseInstructionDataDecoder().decode(instruction.data),
   };

@@ -40,10 +40,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findDisputePda } from "../pdas/index.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../programs/index.js";
 import {
   getDisputeReasonDecoder,
@@ -133,106 +131,6 @@ export function getOpenDisputeInstructionDataCodec(): Codec<
     getOpenDisputeInstructionDataEncoder(),
     getOpenDisputeInstructionDataDecoder(),
   );
-}
-
-export type OpenDisputeAsyncInput<
-  TAccountBuyer extends string = string,
-  TAccountDataset extends string = string,
-  TAccountLicense extends string = string,
-  TAccountDispute extends string = string,
-  TAccountSystemProgram extends string = string,
-> = {
-  /** The licence's buyer; pays the dispute record's rent (returned by close_dispute). */
-  buyer: TransactionSigner<TAccountBuyer>;
-  /** Flagged: counts its open disputes. */
-  dataset: Address<TAccountDataset>;
-  license: Address<TAccountLicense>;
-  dispute?: Address<TAccountDispute>;
-  systemProgram?: Address<TAccountSystemProgram>;
-  reason: OpenDisputeInstructionDataArgs["reason"];
-  evidenceUri: OpenDisputeInstructionDataArgs["evidenceUri"];
-};
-
-export async function getOpenDisputeInstructionAsync<
-  TAccountBuyer extends string,
-  TAccountDataset extends string,
-  TAccountLicense extends string,
-  TAccountDispute extends string,
-  TAccountSystemProgram extends string,
-  TProgramAddress extends Address = typeof DATA_MARKET_PROGRAM_ADDRESS,
->(
-  input: OpenDisputeAsyncInput<
-    TAccountBuyer,
-    TAccountDataset,
-    TAccountLicense,
-    TAccountDispute,
-    TAccountSystemProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  OpenDisputeInstruction<
-    TProgramAddress,
-    TAccountBuyer,
-    TAccountDataset,
-    TAccountLicense,
-    TAccountDispute,
-    TAccountSystemProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? DATA_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    buyer: { value: input.buyer ?? null, isWritable: true },
-    dataset: { value: input.dataset ?? null, isWritable: true },
-    license: { value: input.license ?? null, isWritable: true },
-    dispute: { value: input.dispute ?? null, isWritable: true },
-    systemProgram: { value: input.systemProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.dispute.value) {
-    accounts.dispute.value = await findDisputePda({
-      license: getAddressFromResolvedInstructionAccount(
-        "license",
-        accounts.license.value,
-      ),
-    });
-  }
-  if (!accounts.systemProgram.value) {
-    accounts.systemProgram.value =
-      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("buyer", accounts.buyer),
-      getAccountMeta("dataset", accounts.dataset),
-      getAccountMeta("license", accounts.license),
-      getAccountMeta("dispute", accounts.dispute),
-      getAccountMeta("systemProgram", accounts.systemProgram),
-    ],
-    data: getOpenDisputeInstructionDataEncoder().encode(
-      args as OpenDisputeInstructionDataArgs,
-    ),
-    programAddress,
-  } as OpenDisputeInstruction<
-    TProgramAddress,
-    TAccountBuyer,
-    TAccountDataset,
-    TAccountLicense,
-    TAccountDispute,
-    TAccountSystemProgram
-  >);
 }
 
 export type OpenDisputeInput<

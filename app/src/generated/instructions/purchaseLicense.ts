@@ -10,12 +10,8 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
-  getAddressDecoder,
-  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
-  getOptionDecoder,
-  getOptionEncoder,
   getStructDecoder,
   getStructEncoder,
   getU32Decoder,
@@ -28,14 +24,12 @@ import {
   type AccountMeta,
   type AccountSignerMeta,
   type Address,
-  type Codec,
-  type Decoder,
-  type Encoder,
+  type FixedSizeCodec,
+  type FixedSizeDecoder,
+  type FixedSizeEncoder,
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
-  type Option,
-  type OptionOrNullable,
   type ReadonlyAccount,
   type ReadonlyUint8Array,
   type TransactionSigner,
@@ -44,10 +38,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findLicensePda } from "../pdas/index.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../programs/index.js";
 
 export const PURCHASE_LICENSE_DISCRIMINATOR: ReadonlyUint8Array =
@@ -76,6 +68,7 @@ export type PurchaseLicenseInstruction<
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
   TAccountAllowListEntry extends string | AccountMeta<string> = string,
+  TAccountReferrer extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -121,6 +114,9 @@ export type PurchaseLicenseInstruction<
       TAccountAllowListEntry extends string
         ? ReadonlyAccount<TAccountAllowListEntry>
         : TAccountAllowListEntry,
+      TAccountReferrer extends string
+        ? ReadonlyAccount<TAccountReferrer>
+        : TAccountReferrer,
       ...TRemainingAccounts,
     ]
   >;
@@ -131,8 +127,6 @@ export type PurchaseLicenseInstructionData = {
   maxPrice: bigint;
   /** X25519 public key the owner seals the content key to. */
   buyerEncryptionKey: ReadonlyUint8Array;
-  /** Front-end that referred the sale; earns the dataset's referral fee at settlement. */
-  referrer: Option<Address>;
   /** Credits to buy from a metered dataset (price is per credit); 1 for an unmetered one. */
   credits: number;
 };
@@ -142,36 +136,32 @@ export type PurchaseLicenseInstructionDataArgs = {
   maxPrice: number | bigint;
   /** X25519 public key the owner seals the content key to. */
   buyerEncryptionKey: ReadonlyUint8Array;
-  /** Front-end that referred the sale; earns the dataset's referral fee at settlement. */
-  referrer: OptionOrNullable<Address>;
   /** Credits to buy from a metered dataset (price is per credit); 1 for an unmetered one. */
   credits: number;
 };
 
-export function getPurchaseLicenseInstructionDataEncoder(): Encoder<PurchaseLicenseInstructionDataArgs> {
+export function getPurchaseLicenseInstructionDataEncoder(): FixedSizeEncoder<PurchaseLicenseInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
       ["maxPrice", getU64Encoder()],
       ["buyerEncryptionKey", fixEncoderSize(getBytesEncoder(), 32)],
-      ["referrer", getOptionEncoder(getAddressEncoder())],
       ["credits", getU32Encoder()],
     ]),
     (value) => ({ ...value, discriminator: PURCHASE_LICENSE_DISCRIMINATOR }),
   );
 }
 
-export function getPurchaseLicenseInstructionDataDecoder(): Decoder<PurchaseLicenseInstructionData> {
+export function getPurchaseLicenseInstructionDataDecoder(): FixedSizeDecoder<PurchaseLicenseInstructionData> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
     ["maxPrice", getU64Decoder()],
     ["buyerEncryptionKey", fixDecoderSize(getBytesDecoder(), 32)],
-    ["referrer", getOptionDecoder(getAddressDecoder())],
     ["credits", getU32Decoder()],
   ]);
 }
 
-export function getPurchaseLicenseInstructionDataCodec(): Codec<
+export function getPurchaseLicenseInstructionDataCodec(): FixedSizeCodec<
   PurchaseLicenseInstructionDataArgs,
   PurchaseLicenseInstructionData
 > {
@@ -179,206 +169,6 @@ export function getPurchaseLicenseInstructionDataCodec(): Codec<
     getPurchaseLicenseInstructionDataEncoder(),
     getPurchaseLicenseInstructionDataDecoder(),
   );
-}
-
-export type PurchaseLicenseAsyncInput<
-  TAccountBuyer extends string = string,
-  TAccountMarketplace extends string = string,
-  TAccountDataset extends string = string,
-  TAccountLicense extends string = string,
-  TAccountLicenseMint extends string = string,
-  TAccountBuyerLicenseAccount extends string = string,
-  TAccountPaymentMint extends string = string,
-  TAccountBuyerPaymentAccount extends string = string,
-  TAccountEscrowVault extends string = string,
-  TAccountPaymentTokenProgram extends string = string,
-  TAccountToken2022Program extends string = string,
-  TAccountSystemProgram extends string = string,
-  TAccountAllowListEntry extends string = string,
-> = {
-  /** Pays the price and the rent of the licence (and of the licence token account if new). */
-  buyer: TransactionSigner<TAccountBuyer>;
-  /** Read for the fee and the pause switch. */
-  marketplace: Address<TAccountMarketplace>;
-  /** The dataset: its payment mint, licence mint and vault are bound to it by has_one. */
-  dataset: Address<TAccountDataset>;
-  /**
-   * the handler: lamports sent to the address beforehand cannot block the purchase, and a second
-   * purchase fails with LicenseAlreadyExists.
-   */
-  license?: Address<TAccountLicense>;
-  licenseMint: Address<TAccountLicenseMint>;
-  /**
-   * A Token-2022 account of the licence mint owned by the buyer. Clients create the buyer's
-   * associated account (idempotently) in the same transaction; checking mint and owner here is
-   * cheaper than re-deriving the associated address.
-   */
-  buyerLicenseAccount: Address<TAccountBuyerLicenseAccount>;
-  paymentMint: Address<TAccountPaymentMint>;
-  /** The buyer's tokens of the payment mint (the token program checks the buyer's authority). */
-  buyerPaymentAccount: Address<TAccountBuyerPaymentAccount>;
-  /** The dataset's escrow vault. */
-  escrowVault: Address<TAccountEscrowVault>;
-  /** Must own the payment mint (checked by the transfer). */
-  paymentTokenProgram: Address<TAccountPaymentTokenProgram>;
-  token2022Program?: Address<TAccountToken2022Program>;
-  systemProgram?: Address<TAccountSystemProgram>;
-  /** The buyer's entry on the dataset's allow-list; needed only while the allow-list is enabled. */
-  allowListEntry?: Address<TAccountAllowListEntry>;
-  maxPrice: PurchaseLicenseInstructionDataArgs["maxPrice"];
-  buyerEncryptionKey: PurchaseLicenseInstructionDataArgs["buyerEncryptionKey"];
-  referrer: PurchaseLicenseInstructionDataArgs["referrer"];
-  credits: PurchaseLicenseInstructionDataArgs["credits"];
-};
-
-export async function getPurchaseLicenseInstructionAsync<
-  TAccountBuyer extends string,
-  TAccountMarketplace extends string,
-  TAccountDataset extends string,
-  TAccountLicense extends string,
-  TAccountLicenseMint extends string,
-  TAccountBuyerLicenseAccount extends string,
-  TAccountPaymentMint extends string,
-  TAccountBuyerPaymentAccount extends string,
-  TAccountEscrowVault extends string,
-  TAccountPaymentTokenProgram extends string,
-  TAccountToken2022Program extends string,
-  TAccountSystemProgram extends string,
-  TAccountAllowListEntry extends string,
-  TProgramAddress extends Address = typeof DATA_MARKET_PROGRAM_ADDRESS,
->(
-  input: PurchaseLicenseAsyncInput<
-    TAccountBuyer,
-    TAccountMarketplace,
-    TAccountDataset,
-    TAccountLicense,
-    TAccountLicenseMint,
-    TAccountBuyerLicenseAccount,
-    TAccountPaymentMint,
-    TAccountBuyerPaymentAccount,
-    TAccountEscrowVault,
-    TAccountPaymentTokenProgram,
-    TAccountToken2022Program,
-    TAccountSystemProgram,
-    TAccountAllowListEntry
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  PurchaseLicenseInstruction<
-    TProgramAddress,
-    TAccountBuyer,
-    TAccountMarketplace,
-    TAccountDataset,
-    TAccountLicense,
-    TAccountLicenseMint,
-    TAccountBuyerLicenseAccount,
-    TAccountPaymentMint,
-    TAccountBuyerPaymentAccount,
-    TAccountEscrowVault,
-    TAccountPaymentTokenProgram,
-    TAccountToken2022Program,
-    TAccountSystemProgram,
-    TAccountAllowListEntry
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? DATA_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    buyer: { value: input.buyer ?? null, isWritable: true },
-    marketplace: { value: input.marketplace ?? null, isWritable: false },
-    dataset: { value: input.dataset ?? null, isWritable: true },
-    license: { value: input.license ?? null, isWritable: true },
-    licenseMint: { value: input.licenseMint ?? null, isWritable: true },
-    buyerLicenseAccount: {
-      value: input.buyerLicenseAccount ?? null,
-      isWritable: true,
-    },
-    paymentMint: { value: input.paymentMint ?? null, isWritable: false },
-    buyerPaymentAccount: {
-      value: input.buyerPaymentAccount ?? null,
-      isWritable: true,
-    },
-    escrowVault: { value: input.escrowVault ?? null, isWritable: true },
-    paymentTokenProgram: {
-      value: input.paymentTokenProgram ?? null,
-      isWritable: false,
-    },
-    token2022Program: {
-      value: input.token2022Program ?? null,
-      isWritable: false,
-    },
-    systemProgram: { value: input.systemProgram ?? null, isWritable: false },
-    allowListEntry: { value: input.allowListEntry ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.license.value) {
-    accounts.license.value = await findLicensePda({
-      dataset: getAddressFromResolvedInstructionAccount(
-        "dataset",
-        accounts.dataset.value,
-      ),
-      buyer: getAddressFromResolvedInstructionAccount(
-        "buyer",
-        accounts.buyer.value,
-      ),
-    });
-  }
-  if (!accounts.token2022Program.value) {
-    accounts.token2022Program.value =
-      "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb" as Address<"TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb">;
-  }
-  if (!accounts.systemProgram.value) {
-    accounts.systemProgram.value =
-      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("buyer", accounts.buyer),
-      getAccountMeta("marketplace", accounts.marketplace),
-      getAccountMeta("dataset", accounts.dataset),
-      getAccountMeta("license", accounts.license),
-      getAccountMeta("licenseMint", accounts.licenseMint),
-      getAccountMeta("buyerLicenseAccount", accounts.buyerLicenseAccount),
-      getAccountMeta("paymentMint", accounts.paymentMint),
-      getAccountMeta("buyerPaymentAccount", accounts.buyerPaymentAccount),
-      getAccountMeta("escrowVault", accounts.escrowVault),
-      getAccountMeta("paymentTokenProgram", accounts.paymentTokenProgram),
-      getAccountMeta("token2022Program", accounts.token2022Program),
-      getAccountMeta("systemProgram", accounts.systemProgram),
-      getAccountMeta("allowListEntry", accounts.allowListEntry),
-    ],
-    data: getPurchaseLicenseInstructionDataEncoder().encode(
-      args as PurchaseLicenseInstructionDataArgs,
-    ),
-    programAddress,
-  } as PurchaseLicenseInstruction<
-    TProgramAddress,
-    TAccountBuyer,
-    TAccountMarketplace,
-    TAccountDataset,
-    TAccountLicense,
-    TAccountLicenseMint,
-    TAccountBuyerLicenseAccount,
-    TAccountPaymentMint,
-    TAccountBuyerPaymentAccount,
-    TAccountEscrowVault,
-    TAccountPaymentTokenProgram,
-    TAccountToken2022Program,
-    TAccountSystemProgram,
-    TAccountAllowListEntry
-  >);
 }
 
 export type PurchaseLicenseInput<
@@ -395,6 +185,7 @@ export type PurchaseLicenseInput<
   TAccountToken2022Program extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountAllowListEntry extends string = string,
+  TAccountReferrer extends string = string,
 > = {
   /** Pays the price and the rent of the licence (and of the licence token account if new). */
   buyer: TransactionSigner<TAccountBuyer>;
@@ -403,8 +194,8 @@ export type PurchaseLicenseInput<
   /** The dataset: its payment mint, licence mint and vault are bound to it by has_one. */
   dataset: Address<TAccountDataset>;
   /**
-   * the handler: lamports sent to the address beforehand cannot block the purchase, and a second
-   * purchase fails with LicenseAlreadyExists.
+   * handler, by pda::canonical_bump). Created in the handler: lamports sent to the address
+   * beforehand cannot block the purchase, and a second purchase fails with LicenseAlreadyExists.
    */
   license: Address<TAccountLicense>;
   licenseMint: Address<TAccountLicenseMint>;
@@ -415,8 +206,11 @@ export type PurchaseLicenseInput<
    */
   buyerLicenseAccount: Address<TAccountBuyerLicenseAccount>;
   paymentMint: Address<TAccountPaymentMint>;
-  /** The buyer's tokens of the payment mint (the token program checks the buyer's authority). */
-  buyerPaymentAccount: Address<TAccountBuyerPaymentAccount>;
+  /**
+   * The buyer's tokens of the payment mint (the token program checks the buyer's authority).
+   * Absent when no money moves (a free dataset).
+   */
+  buyerPaymentAccount?: Address<TAccountBuyerPaymentAccount>;
   /** The dataset's escrow vault. */
   escrowVault: Address<TAccountEscrowVault>;
   /** Must own the payment mint (checked by the transfer). */
@@ -425,9 +219,13 @@ export type PurchaseLicenseInput<
   systemProgram?: Address<TAccountSystemProgram>;
   /** The buyer's entry on the dataset's allow-list; needed only while the allow-list is enabled. */
   allowListEntry?: Address<TAccountAllowListEntry>;
+  /**
+   * The registered front-end that referred the sale; it earns the dataset's referral fee at
+   * settlement. Only the operator registers front-ends (see FrontEnd).
+   */
+  referrer?: Address<TAccountReferrer>;
   maxPrice: PurchaseLicenseInstructionDataArgs["maxPrice"];
   buyerEncryptionKey: PurchaseLicenseInstructionDataArgs["buyerEncryptionKey"];
-  referrer: PurchaseLicenseInstructionDataArgs["referrer"];
   credits: PurchaseLicenseInstructionDataArgs["credits"];
 };
 
@@ -445,6 +243,7 @@ export function getPurchaseLicenseInstruction<
   TAccountToken2022Program extends string,
   TAccountSystemProgram extends string,
   TAccountAllowListEntry extends string,
+  TAccountReferrer extends string,
   TProgramAddress extends Address = typeof DATA_MARKET_PROGRAM_ADDRESS,
 >(
   input: PurchaseLicenseInput<
@@ -460,7 +259,8 @@ export function getPurchaseLicenseInstruction<
     TAccountPaymentTokenProgram,
     TAccountToken2022Program,
     TAccountSystemProgram,
-    TAccountAllowListEntry
+    TAccountAllowListEntry,
+    TAccountReferrer
   >,
   config?: { programAddress?: TProgramAddress },
 ): PurchaseLicenseInstruction<
@@ -477,7 +277,8 @@ export function getPurchaseLicenseInstruction<
   TAccountPaymentTokenProgram,
   TAccountToken2022Program,
   TAccountSystemProgram,
-  TAccountAllowListEntry
+  TAccountAllowListEntry,
+  TAccountReferrer
 > {
   // Program address.
   const programAddress = config?.programAddress ?? DATA_MARKET_PROGRAM_ADDRESS;
@@ -509,6 +310,7 @@ export function getPurchaseLicenseInstruction<
     },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     allowListEntry: { value: input.allowListEntry ?? null, isWritable: false },
+    referrer: { value: input.referrer ?? null, isWritable: false },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
@@ -544,6 +346,7 @@ export function getPurchaseLicenseInstruction<
       getAccountMeta("token2022Program", accounts.token2022Program),
       getAccountMeta("systemProgram", accounts.systemProgram),
       getAccountMeta("allowListEntry", accounts.allowListEntry),
+      getAccountMeta("referrer", accounts.referrer),
     ],
     data: getPurchaseLicenseInstructionDataEncoder().encode(
       args as PurchaseLicenseInstructionDataArgs,
@@ -563,7 +366,8 @@ export function getPurchaseLicenseInstruction<
     TAccountPaymentTokenProgram,
     TAccountToken2022Program,
     TAccountSystemProgram,
-    TAccountAllowListEntry
+    TAccountAllowListEntry,
+    TAccountReferrer
   >);
 }
 
@@ -580,8 +384,8 @@ export type ParsedPurchaseLicenseInstruction<
     /** The dataset: its payment mint, licence mint and vault are bound to it by has_one. */
     dataset: TAccountMetas[2];
     /**
-     * the handler: lamports sent to the address beforehand cannot block the purchase, and a second
-     * purchase fails with LicenseAlreadyExists.
+     * handler, by pda::canonical_bump). Created in the handler: lamports sent to the address
+     * beforehand cannot block the purchase, and a second purchase fails with LicenseAlreadyExists.
      */
     license: TAccountMetas[3];
     licenseMint: TAccountMetas[4];
@@ -592,8 +396,11 @@ export type ParsedPurchaseLicenseInstruction<
      */
     buyerLicenseAccount: TAccountMetas[5];
     paymentMint: TAccountMetas[6];
-    /** The buyer's tokens of the payment mint (the token program checks the buyer's authority). */
-    buyerPaymentAccount: TAccountMetas[7];
+    /**
+     * The buyer's tokens of the payment mint (the token program checks the buyer's authority).
+     * Absent when no money moves (a free dataset).
+     */
+    buyerPaymentAccount?: TAccountMetas[7] | undefined;
     /** The dataset's escrow vault. */
     escrowVault: TAccountMetas[8];
     /** Must own the payment mint (checked by the transfer). */
@@ -602,6 +409,11 @@ export type ParsedPurchaseLicenseInstruction<
     systemProgram: TAccountMetas[11];
     /** The buyer's entry on the dataset's allow-list; needed only while the allow-list is enabled. */
     allowListEntry?: TAccountMetas[12] | undefined;
+    /**
+     * The registered front-end that referred the sale; it earns the dataset's referral fee at
+     * settlement. Only the operator registers front-ends (see FrontEnd).
+     */
+    referrer?: TAccountMetas[13] | undefined;
   };
   data: PurchaseLicenseInstructionData;
 };
@@ -614,12 +426,12 @@ export function parsePurchaseLicenseInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedPurchaseLicenseInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 13) {
+  if (instruction.accounts.length < 14) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 13,
+        expectedAccountMetas: 14,
       },
     );
   }
@@ -645,12 +457,13 @@ export function parsePurchaseLicenseInstruction<
       licenseMint: getNextAccount(),
       buyerLicenseAccount: getNextAccount(),
       paymentMint: getNextAccount(),
-      buyerPaymentAccount: getNextAccount(),
+      buyerPaymentAccount: getNextOptionalAccount(),
       escrowVault: getNextAccount(),
       paymentTokenProgram: getNextAccount(),
       token2022Program: getNextAccount(),
       systemProgram: getNextAccount(),
       allowListEntry: getNextOptionalAccount(),
+      referrer: getNextOptionalAccount(),
     },
     data: getPurchaseLicenseInstructionDataDecoder().decode(instruction.data),
   };

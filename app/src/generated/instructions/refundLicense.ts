@@ -150,8 +150,11 @@ export type RefundLicenseInput<
   /** A licence token account of the buyer: one token is burned from it. */
   buyerLicenseAccount: Address<TAccountBuyerLicenseAccount>;
   paymentMint: Address<TAccountPaymentMint>;
-  /** Receives the refund: must belong to the buyer. */
-  buyerPaymentAccount: Address<TAccountBuyerPaymentAccount>;
+  /**
+   * Receives the refund: must belong to the buyer.
+   * Absent when no money moves (a free dataset).
+   */
+  buyerPaymentAccount?: Address<TAccountBuyerPaymentAccount>;
   escrowVault: Address<TAccountEscrowVault>;
   paymentTokenProgram: Address<TAccountPaymentTokenProgram>;
   token2022Program?: Address<TAccountToken2022Program>;
@@ -280,8 +283,11 @@ export type ParsedRefundLicenseInstruction<
     /** A licence token account of the buyer: one token is burned from it. */
     buyerLicenseAccount: TAccountMetas[4];
     paymentMint: TAccountMetas[5];
-    /** Receives the refund: must belong to the buyer. */
-    buyerPaymentAccount: TAccountMetas[6];
+    /**
+     * Receives the refund: must belong to the buyer.
+     * Absent when no money moves (a free dataset).
+     */
+    buyerPaymentAccount?: TAccountMetas[6] | undefined;
     escrowVault: TAccountMetas[7];
     paymentTokenProgram: TAccountMetas[8];
     token2022Program: TAccountMetas[9];
@@ -312,6 +318,12 @@ export function parseRefundLicenseInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === DATA_MARKET_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -321,7 +333,7 @@ export function parseRefundLicenseInstruction<
       licenseMint: getNextAccount(),
       buyerLicenseAccount: getNextAccount(),
       paymentMint: getNextAccount(),
-      buyerPaymentAccount: getNextAccount(),
+      buyerPaymentAccount: getNextOptionalAccount(),
       escrowVault: getNextAccount(),
       paymentTokenProgram: getNextAccount(),
       token2022Program: getNextAccount(),

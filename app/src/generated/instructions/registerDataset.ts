@@ -81,6 +81,7 @@ export type RegisterDatasetInstruction<
   TProgram extends string = typeof DATA_MARKET_PROGRAM_ADDRESS,
   TAccountOwner extends string | AccountMeta<string> = string,
   TAccountMarketplace extends string | AccountMeta<string> = string,
+  TAccountContentHashRecord extends string | AccountMeta<string> = string,
   TAccountDataset extends string | AccountMeta<string> = string,
   TAccountLicenseMint extends string | AccountMeta<string> = string,
   TAccountPaymentMint extends string | AccountMeta<string> = string,
@@ -105,6 +106,9 @@ export type RegisterDatasetInstruction<
       TAccountMarketplace extends string
         ? ReadonlyAccount<TAccountMarketplace>
         : TAccountMarketplace,
+      TAccountContentHashRecord extends string
+        ? WritableAccount<TAccountContentHashRecord>
+        : TAccountContentHashRecord,
       TAccountDataset extends string
         ? WritableAccount<TAccountDataset>
         : TAccountDataset,
@@ -258,6 +262,7 @@ export function getRegisterDatasetInstructionDataCodec(): Codec<
 export type RegisterDatasetAsyncInput<
   TAccountOwner extends string = string,
   TAccountMarketplace extends string = string,
+  TAccountContentHashRecord extends string = string,
   TAccountDataset extends string = string,
   TAccountLicenseMint extends string = string,
   TAccountPaymentMint extends string = string,
@@ -272,7 +277,12 @@ export type RegisterDatasetAsyncInput<
   owner: TransactionSigner<TAccountOwner>;
   /** Read for the referral fee cap. */
   marketplace: Address<TAccountMarketplace>;
-  /** handler so that a taken hash fails with ContentHashAlreadyRegistered. */
+  /**
+   * taken over by the claimant the operator released the hash to; otherwise a taken hash fails
+   * with ContentHashAlreadyRegistered.
+   */
+  contentHashRecord: Address<TAccountContentHashRecord>;
+  /** created in the handler. */
   dataset: Address<TAccountDataset>;
   /** handler because its extensions depend on the terms. */
   licenseMint?: Address<TAccountLicenseMint>;
@@ -307,6 +317,7 @@ export type RegisterDatasetAsyncInput<
 export async function getRegisterDatasetInstructionAsync<
   TAccountOwner extends string,
   TAccountMarketplace extends string,
+  TAccountContentHashRecord extends string,
   TAccountDataset extends string,
   TAccountLicenseMint extends string,
   TAccountPaymentMint extends string,
@@ -321,6 +332,7 @@ export async function getRegisterDatasetInstructionAsync<
   input: RegisterDatasetAsyncInput<
     TAccountOwner,
     TAccountMarketplace,
+    TAccountContentHashRecord,
     TAccountDataset,
     TAccountLicenseMint,
     TAccountPaymentMint,
@@ -337,6 +349,7 @@ export async function getRegisterDatasetInstructionAsync<
     TProgramAddress,
     TAccountOwner,
     TAccountMarketplace,
+    TAccountContentHashRecord,
     TAccountDataset,
     TAccountLicenseMint,
     TAccountPaymentMint,
@@ -355,6 +368,10 @@ export async function getRegisterDatasetInstructionAsync<
   const originalAccounts = {
     owner: { value: input.owner ?? null, isWritable: true },
     marketplace: { value: input.marketplace ?? null, isWritable: false },
+    contentHashRecord: {
+      value: input.contentHashRecord ?? null,
+      isWritable: true,
+    },
     dataset: { value: input.dataset ?? null, isWritable: true },
     licenseMint: { value: input.licenseMint ?? null, isWritable: true },
     paymentMint: { value: input.paymentMint ?? null, isWritable: false },
@@ -409,6 +426,7 @@ export async function getRegisterDatasetInstructionAsync<
     accounts: [
       getAccountMeta("owner", accounts.owner),
       getAccountMeta("marketplace", accounts.marketplace),
+      getAccountMeta("contentHashRecord", accounts.contentHashRecord),
       getAccountMeta("dataset", accounts.dataset),
       getAccountMeta("licenseMint", accounts.licenseMint),
       getAccountMeta("paymentMint", accounts.paymentMint),
@@ -427,6 +445,7 @@ export async function getRegisterDatasetInstructionAsync<
     TProgramAddress,
     TAccountOwner,
     TAccountMarketplace,
+    TAccountContentHashRecord,
     TAccountDataset,
     TAccountLicenseMint,
     TAccountPaymentMint,
@@ -442,6 +461,7 @@ export async function getRegisterDatasetInstructionAsync<
 export type RegisterDatasetInput<
   TAccountOwner extends string = string,
   TAccountMarketplace extends string = string,
+  TAccountContentHashRecord extends string = string,
   TAccountDataset extends string = string,
   TAccountLicenseMint extends string = string,
   TAccountPaymentMint extends string = string,
@@ -456,7 +476,12 @@ export type RegisterDatasetInput<
   owner: TransactionSigner<TAccountOwner>;
   /** Read for the referral fee cap. */
   marketplace: Address<TAccountMarketplace>;
-  /** handler so that a taken hash fails with ContentHashAlreadyRegistered. */
+  /**
+   * taken over by the claimant the operator released the hash to; otherwise a taken hash fails
+   * with ContentHashAlreadyRegistered.
+   */
+  contentHashRecord: Address<TAccountContentHashRecord>;
+  /** created in the handler. */
   dataset: Address<TAccountDataset>;
   /** handler because its extensions depend on the terms. */
   licenseMint: Address<TAccountLicenseMint>;
@@ -491,6 +516,7 @@ export type RegisterDatasetInput<
 export function getRegisterDatasetInstruction<
   TAccountOwner extends string,
   TAccountMarketplace extends string,
+  TAccountContentHashRecord extends string,
   TAccountDataset extends string,
   TAccountLicenseMint extends string,
   TAccountPaymentMint extends string,
@@ -505,6 +531,7 @@ export function getRegisterDatasetInstruction<
   input: RegisterDatasetInput<
     TAccountOwner,
     TAccountMarketplace,
+    TAccountContentHashRecord,
     TAccountDataset,
     TAccountLicenseMint,
     TAccountPaymentMint,
@@ -520,6 +547,7 @@ export function getRegisterDatasetInstruction<
   TProgramAddress,
   TAccountOwner,
   TAccountMarketplace,
+  TAccountContentHashRecord,
   TAccountDataset,
   TAccountLicenseMint,
   TAccountPaymentMint,
@@ -537,6 +565,10 @@ export function getRegisterDatasetInstruction<
   const originalAccounts = {
     owner: { value: input.owner ?? null, isWritable: true },
     marketplace: { value: input.marketplace ?? null, isWritable: false },
+    contentHashRecord: {
+      value: input.contentHashRecord ?? null,
+      isWritable: true,
+    },
     dataset: { value: input.dataset ?? null, isWritable: true },
     licenseMint: { value: input.licenseMint ?? null, isWritable: true },
     paymentMint: { value: input.paymentMint ?? null, isWritable: false },
@@ -583,6 +615,7 @@ export function getRegisterDatasetInstruction<
     accounts: [
       getAccountMeta("owner", accounts.owner),
       getAccountMeta("marketplace", accounts.marketplace),
+      getAccountMeta("contentHashRecord", accounts.contentHashRecord),
       getAccountMeta("dataset", accounts.dataset),
       getAccountMeta("licenseMint", accounts.licenseMint),
       getAccountMeta("paymentMint", accounts.paymentMint),
@@ -601,6 +634,7 @@ export function getRegisterDatasetInstruction<
     TProgramAddress,
     TAccountOwner,
     TAccountMarketplace,
+    TAccountContentHashRecord,
     TAccountDataset,
     TAccountLicenseMint,
     TAccountPaymentMint,
@@ -623,23 +657,28 @@ export type ParsedRegisterDatasetInstruction<
     owner: TAccountMetas[0];
     /** Read for the referral fee cap. */
     marketplace: TAccountMetas[1];
-    /** handler so that a taken hash fails with ContentHashAlreadyRegistered. */
-    dataset: TAccountMetas[2];
+    /**
+     * taken over by the claimant the operator released the hash to; otherwise a taken hash fails
+     * with ContentHashAlreadyRegistered.
+     */
+    contentHashRecord: TAccountMetas[2];
+    /** created in the handler. */
+    dataset: TAccountMetas[3];
     /** handler because its extensions depend on the terms. */
-    licenseMint: TAccountMetas[3];
+    licenseMint: TAccountMetas[4];
     /** The mint buyers will pay with, owned by the payment token program. */
-    paymentMint: TAccountMetas[4];
+    paymentMint: TAccountMetas[5];
     /** (created, or found already created, in the handler). */
-    escrowVault: TAccountMetas[5];
-    paymentTokenProgram: TAccountMetas[6];
-    token2022Program: TAccountMetas[7];
-    associatedTokenProgram: TAccountMetas[8];
-    systemProgram: TAccountMetas[9];
+    escrowVault: TAccountMetas[6];
+    paymentTokenProgram: TAccountMetas[7];
+    token2022Program: TAccountMetas[8];
+    associatedTokenProgram: TAccountMetas[9];
+    systemProgram: TAccountMetas[10];
     /**
      * The dataset this one is a new version of (same owner, no successor yet); it gets linked to
      * the new one.
      */
-    previousVersion?: TAccountMetas[10] | undefined;
+    previousVersion?: TAccountMetas[11] | undefined;
   };
   data: RegisterDatasetInstructionData;
 };
@@ -652,12 +691,12 @@ export function parseRegisterDatasetInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedRegisterDatasetInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 11) {
+  if (instruction.accounts.length < 12) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 11,
+        expectedAccountMetas: 12,
       },
     );
   }
@@ -678,6 +717,7 @@ export function parseRegisterDatasetInstruction<
     accounts: {
       owner: getNextAccount(),
       marketplace: getNextAccount(),
+      contentHashRecord: getNextAccount(),
       dataset: getNextAccount(),
       licenseMint: getNextAccount(),
       paymentMint: getNextAccount(),

@@ -26,7 +26,6 @@ import {
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
-  type ReadonlyAccount,
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
@@ -62,7 +61,7 @@ export type RemoveFromAllowListInstruction<
             AccountSignerMeta<TAccountOwner>
         : TAccountOwner,
       TAccountDataset extends string
-        ? ReadonlyAccount<TAccountDataset>
+        ? WritableAccount<TAccountDataset>
         : TAccountDataset,
       TAccountEntry extends string
         ? WritableAccount<TAccountEntry>
@@ -138,7 +137,7 @@ export function getRemoveFromAllowListInstruction<
   // Original accounts.
   const originalAccounts = {
     owner: { value: input.owner ?? null, isWritable: true },
-    dataset: { value: input.dataset ?? null, isWritable: false },
+    dataset: { value: input.dataset ?? null, isWritable: true },
     entry: { value: input.entry ?? null, isWritable: true },
   };
   const accounts = originalAccounts as Record<

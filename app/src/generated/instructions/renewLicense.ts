@@ -144,7 +144,8 @@ export type RenewLicenseInput<
   /** The buyer's own licence to this dataset. */
   license: Address<TAccountLicense>;
   paymentMint: Address<TAccountPaymentMint>;
-  buyerPaymentAccount: Address<TAccountBuyerPaymentAccount>;
+  /** Absent when no money moves (a free dataset). */
+  buyerPaymentAccount?: Address<TAccountBuyerPaymentAccount>;
   escrowVault: Address<TAccountEscrowVault>;
   paymentTokenProgram: Address<TAccountPaymentTokenProgram>;
   maxPrice: RenewLicenseInstructionDataArgs["maxPrice"];
@@ -252,7 +253,8 @@ export type ParsedRenewLicenseInstruction<
     /** The buyer's own licence to this dataset. */
     license: TAccountMetas[3];
     paymentMint: TAccountMetas[4];
-    buyerPaymentAccount: TAccountMetas[5];
+    /** Absent when no money moves (a free dataset). */
+    buyerPaymentAccount?: TAccountMetas[5] | undefined;
     escrowVault: TAccountMetas[6];
     paymentTokenProgram: TAccountMetas[7];
   };
@@ -282,6 +284,12 @@ export function parseRenewLicenseInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === DATA_MARKET_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -290,7 +298,7 @@ export function parseRenewLicenseInstruction<
       dataset: getNextAccount(),
       license: getNextAccount(),
       paymentMint: getNextAccount(),
-      buyerPaymentAccount: getNextAccount(),
+      buyerPaymentAccount: getNextOptionalAccount(),
       escrowVault: getNextAccount(),
       paymentTokenProgram: getNextAccount(),
     },

@@ -173,8 +173,11 @@ export type RuleDisputeInput<
   /** The buyer's licence tokens, burned on a refund ruling. */
   buyerLicenseAccount: Address<TAccountBuyerLicenseAccount>;
   paymentMint: Address<TAccountPaymentMint>;
-  /** Receives the buyer's share: must belong to the buyer. */
-  buyerPaymentAccount: Address<TAccountBuyerPaymentAccount>;
+  /**
+   * Receives the buyer's share: must belong to the buyer.
+   * Absent when no money moves (a free dataset).
+   */
+  buyerPaymentAccount?: Address<TAccountBuyerPaymentAccount>;
   escrowVault: Address<TAccountEscrowVault>;
   paymentTokenProgram: Address<TAccountPaymentTokenProgram>;
   token2022Program?: Address<TAccountToken2022Program>;
@@ -323,8 +326,11 @@ export type ParsedRuleDisputeInstruction<
     /** The buyer's licence tokens, burned on a refund ruling. */
     buyerLicenseAccount: TAccountMetas[6];
     paymentMint: TAccountMetas[7];
-    /** Receives the buyer's share: must belong to the buyer. */
-    buyerPaymentAccount: TAccountMetas[8];
+    /**
+     * Receives the buyer's share: must belong to the buyer.
+     * Absent when no money moves (a free dataset).
+     */
+    buyerPaymentAccount?: TAccountMetas[8] | undefined;
     escrowVault: TAccountMetas[9];
     paymentTokenProgram: TAccountMetas[10];
     token2022Program: TAccountMetas[11];
@@ -355,6 +361,12 @@ export function parseRuleDisputeInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === DATA_MARKET_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -366,7 +378,7 @@ export function parseRuleDisputeInstruction<
       licenseMint: getNextAccount(),
       buyerLicenseAccount: getNextAccount(),
       paymentMint: getNextAccount(),
-      buyerPaymentAccount: getNextAccount(),
+      buyerPaymentAccount: getNextOptionalAccount(),
       escrowVault: getNextAccount(),
       paymentTokenProgram: getNextAccount(),
       token2022Program: getNextAccount(),

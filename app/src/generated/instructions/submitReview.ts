@@ -34,10 +34,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findReviewPda } from "../pdas/index.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../programs/index.js";
 import {
   getReviewInputDecoder,
@@ -121,106 +119,6 @@ export function getSubmitReviewInstructionDataCodec(): Codec<
     getSubmitReviewInstructionDataEncoder(),
     getSubmitReviewInstructionDataDecoder(),
   );
-}
-
-export type SubmitReviewAsyncInput<
-  TAccountReviewer extends string = string,
-  TAccountDataset extends string = string,
-  TAccountLicense extends string = string,
-  TAccountReview extends string = string,
-  TAccountSystemProgram extends string = string,
-> = {
-  /** The licence's buyer; pays the review's rent. */
-  reviewer: TransactionSigner<TAccountReviewer>;
-  /** Keeps the rating count and sum. */
-  dataset: Address<TAccountDataset>;
-  license: Address<TAccountLicense>;
-  /** second review fails and lamports sent there beforehand cannot block it). */
-  review?: Address<TAccountReview>;
-  systemProgram?: Address<TAccountSystemProgram>;
-  args: SubmitReviewInstructionDataArgs["args"];
-};
-
-export async function getSubmitReviewInstructionAsync<
-  TAccountReviewer extends string,
-  TAccountDataset extends string,
-  TAccountLicense extends string,
-  TAccountReview extends string,
-  TAccountSystemProgram extends string,
-  TProgramAddress extends Address = typeof DATA_MARKET_PROGRAM_ADDRESS,
->(
-  input: SubmitReviewAsyncInput<
-    TAccountReviewer,
-    TAccountDataset,
-    TAccountLicense,
-    TAccountReview,
-    TAccountSystemProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  SubmitReviewInstruction<
-    TProgramAddress,
-    TAccountReviewer,
-    TAccountDataset,
-    TAccountLicense,
-    TAccountReview,
-    TAccountSystemProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? DATA_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    reviewer: { value: input.reviewer ?? null, isWritable: true },
-    dataset: { value: input.dataset ?? null, isWritable: true },
-    license: { value: input.license ?? null, isWritable: false },
-    review: { value: input.review ?? null, isWritable: true },
-    systemProgram: { value: input.systemProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.review.value) {
-    accounts.review.value = await findReviewPda({
-      license: getAddressFromResolvedInstructionAccount(
-        "license",
-        accounts.license.value,
-      ),
-    });
-  }
-  if (!accounts.systemProgram.value) {
-    accounts.systemProgram.value =
-      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("reviewer", accounts.reviewer),
-      getAccountMeta("dataset", accounts.dataset),
-      getAccountMeta("license", accounts.license),
-      getAccountMeta("review", accounts.review),
-      getAccountMeta("systemProgram", accounts.systemProgram),
-    ],
-    data: getSubmitReviewInstructionDataEncoder().encode(
-      args as SubmitReviewInstructionDataArgs,
-    ),
-    programAddress,
-  } as SubmitReviewInstruction<
-    TProgramAddress,
-    TAccountReviewer,
-    TAccountDataset,
-    TAccountLicense,
-    TAccountReview,
-    TAccountSystemProgram
-  >);
 }
 
 export type SubmitReviewInput<

@@ -6,9 +6,6 @@
  * @see https://github.com/codama-idl/codama
  */
 
-export * from "./dispute.js";
-export * from "./entry.js";
-export * from "./license.js";
+export * from "./frontEnd.js";
 export * from "./licenseMint.js";
 export * from "./marketplace.js";
-export * from "./review.js";

@@ -34,48 +34,63 @@ import {
 } from "@solana/kit/program-client-core";
 import {
   getAllowListEntryCodec,
+  getContentHashRecordCodec,
   getDatasetCodec,
   getDisputeCodec,
+  getFrontEndCodec,
   getLicenseCodec,
   getMarketplaceCodec,
   getReviewCodec,
+  getUsageReceiptCodec,
   type AllowListEntry,
   type AllowListEntryArgs,
+  type ContentHashRecord,
+  type ContentHashRecordArgs,
   type Dataset,
   type DatasetArgs,
   type Dispute,
   type DisputeArgs,
+  type FrontEnd,
+  type FrontEndArgs,
   type License,
   type LicenseArgs,
   type Marketplace,
   type MarketplaceArgs,
   type Review,
   type ReviewArgs,
+  type UsageReceipt,
+  type UsageReceiptArgs,
 } from "../accounts/index.js";
 import {
   getAcceptAuthorityInstruction,
-  getAddToAllowListInstructionAsync,
+  getAddToAllowListInstruction,
   getBuyCreditsInstruction,
   getClaimReferralFeeInstruction,
   getClaimRevenueInstruction,
   getCloseDatasetInstruction,
   getCloseDisputeInstruction,
   getCloseLicenseInstruction,
+  getCloseReviewInstruction,
+  getCloseUsageReceiptInstruction,
   getDeliverKeyInstruction,
+  getForfeitReferralFeeInstruction,
   getInitializeMarketplaceInstructionAsync,
-  getOpenDisputeInstructionAsync,
+  getOpenDisputeInstruction,
   getProposeAuthorityInstruction,
-  getPurchaseLicenseInstructionAsync,
+  getPurchaseLicenseInstruction,
   getRecordUsageInstruction,
   getRefundLicenseInstruction,
   getRegisterDatasetInstructionAsync,
+  getRegisterFrontEndInstructionAsync,
+  getReleaseContentHashInstruction,
   getRemoveFromAllowListInstruction,
+  getRemoveFrontEndInstruction,
   getRenewLicenseInstruction,
   getRevokeDatasetInstruction,
   getRuleDisputeInstruction,
   getSetDatasetStateInstruction,
   getSettleLicenseInstruction,
-  getSubmitReviewInstructionAsync,
+  getSubmitReviewInstruction,
   getSweepProtocolFeesInstruction,
   getUpdateDatasetInstruction,
   getUpdateMarketplaceInstruction,
@@ -88,7 +103,10 @@ import {
   parseCloseDatasetInstruction,
   parseCloseDisputeInstruction,
   parseCloseLicenseInstruction,
+  parseCloseReviewInstruction,
+  parseCloseUsageReceiptInstruction,
   parseDeliverKeyInstruction,
+  parseForfeitReferralFeeInstruction,
   parseInitializeMarketplaceInstruction,
   parseOpenDisputeInstruction,
   parseProposeAuthorityInstruction,
@@ -96,7 +114,10 @@ import {
   parseRecordUsageInstruction,
   parseRefundLicenseInstruction,
   parseRegisterDatasetInstruction,
+  parseRegisterFrontEndInstruction,
+  parseReleaseContentHashInstruction,
   parseRemoveFromAllowListInstruction,
+  parseRemoveFrontEndInstruction,
   parseRenewLicenseInstruction,
   parseRevokeDatasetInstruction,
   parseRuleDisputeInstruction,
@@ -108,16 +129,19 @@ import {
   parseUpdateMarketplaceInstruction,
   parseUpdateReviewInstruction,
   type AcceptAuthorityInput,
-  type AddToAllowListAsyncInput,
+  type AddToAllowListInput,
   type BuyCreditsInput,
   type ClaimReferralFeeInput,
   type ClaimRevenueInput,
   type CloseDatasetInput,
   type CloseDisputeInput,
   type CloseLicenseInput,
+  type CloseReviewInput,
+  type CloseUsageReceiptInput,
   type DeliverKeyInput,
+  type ForfeitReferralFeeInput,
   type InitializeMarketplaceAsyncInput,
-  type OpenDisputeAsyncInput,
+  type OpenDisputeInput,
   type ParsedAcceptAuthorityInstruction,
   type ParsedAddToAllowListInstruction,
   type ParsedBuyCreditsInstruction,
@@ -126,7 +150,10 @@ import {
   type ParsedCloseDatasetInstruction,
   type ParsedCloseDisputeInstruction,
   type ParsedCloseLicenseInstruction,
+  type ParsedCloseReviewInstruction,
+  type ParsedCloseUsageReceiptInstruction,
   type ParsedDeliverKeyInstruction,
+  type ParsedForfeitReferralFeeInstruction,
   type ParsedInitializeMarketplaceInstruction,
   type ParsedOpenDisputeInstruction,
   type ParsedProposeAuthorityInstruction,
@@ -134,7 +161,10 @@ import {
   type ParsedRecordUsageInstruction,
   type ParsedRefundLicenseInstruction,
   type ParsedRegisterDatasetInstruction,
+  type ParsedRegisterFrontEndInstruction,
+  type ParsedReleaseContentHashInstruction,
   type ParsedRemoveFromAllowListInstruction,
+  type ParsedRemoveFrontEndInstruction,
   type ParsedRenewLicenseInstruction,
   type ParsedRevokeDatasetInstruction,
   type ParsedRuleDisputeInstruction,
@@ -146,29 +176,29 @@ import {
   type ParsedUpdateMarketplaceInstruction,
   type ParsedUpdateReviewInstruction,
   type ProposeAuthorityInput,
-  type PurchaseLicenseAsyncInput,
+  type PurchaseLicenseInput,
   type RecordUsageInput,
   type RefundLicenseInput,
   type RegisterDatasetAsyncInput,
+  type RegisterFrontEndAsyncInput,
+  type ReleaseContentHashInput,
   type RemoveFromAllowListInput,
+  type RemoveFrontEndInput,
   type RenewLicenseInput,
   type RevokeDatasetInput,
   type RuleDisputeInput,
   type SetDatasetStateInput,
   type SettleLicenseInput,
-  type SubmitReviewAsyncInput,
+  type SubmitReviewInput,
   type SweepProtocolFeesInput,
   type UpdateDatasetInput,
   type UpdateMarketplaceInput,
   type UpdateReviewInput,
 } from "../instructions/index.js";
 import {
-  findDisputePda,
-  findEntryPda,
+  findFrontEndPda,
   findLicenseMintPda,
-  findLicensePda,
   findMarketplacePda,
-  findReviewPda,
 } from "../pdas/index.js";
 
 export const DATA_MARKET_PROGRAM_ADDRESS =
@@ -176,11 +206,14 @@ export const DATA_MARKET_PROGRAM_ADDRESS =
 
 export enum DataMarketAccount {
   AllowListEntry,
+  ContentHashRecord,
   Dataset,
   Dispute,
+  FrontEnd,
   License,
   Marketplace,
   Review,
+  UsageReceipt,
 }
 
 export function identifyDataMarketAccount(
@@ -197,6 +230,17 @@ export function identifyDataMarketAccount(
     )
   ) {
     return DataMarketAccount.AllowListEntry;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([74, 24, 223, 91, 66, 158, 254, 149]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketAccount.ContentHashRecord;
   }
   if (
     containsBytes(
@@ -219,6 +263,17 @@ export function identifyDataMarketAccount(
     )
   ) {
     return DataMarketAccount.Dispute;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([135, 234, 16, 237, 14, 51, 129, 111]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketAccount.FrontEnd;
   }
   if (
     containsBytes(
@@ -253,6 +308,17 @@ export function identifyDataMarketAccount(
   ) {
     return DataMarketAccount.Review;
   }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([2, 253, 40, 106, 149, 89, 197, 108]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketAccount.UsageReceipt;
+  }
   throw new SolanaError(
     SOLANA_ERROR__PROGRAM_CLIENTS__FAILED_TO_IDENTIFY_ACCOUNT,
     { accountData: data, programName: "dataMarket" },
@@ -268,7 +334,10 @@ export enum DataMarketInstruction {
   CloseDataset,
   CloseDispute,
   CloseLicense,
+  CloseReview,
+  CloseUsageReceipt,
   DeliverKey,
+  ForfeitReferralFee,
   InitializeMarketplace,
   OpenDispute,
   ProposeAuthority,
@@ -276,7 +345,10 @@ export enum DataMarketInstruction {
   RecordUsage,
   RefundLicense,
   RegisterDataset,
+  RegisterFrontEnd,
+  ReleaseContentHash,
   RemoveFromAllowList,
+  RemoveFrontEnd,
   RenewLicense,
   RevokeDataset,
   RuleDispute,
@@ -385,12 +457,45 @@ export function identifyDataMarketInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([40, 68, 167, 50, 223, 182, 187, 66]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.CloseReview;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([242, 219, 76, 35, 190, 113, 179, 150]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.CloseUsageReceipt;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([55, 42, 247, 113, 89, 21, 64, 216]),
       ),
       0,
     )
   ) {
     return DataMarketInstruction.DeliverKey;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([184, 228, 198, 235, 39, 67, 142, 151]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.ForfeitReferralFee;
   }
   if (
     containsBytes(
@@ -473,12 +578,45 @@ export function identifyDataMarketInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([232, 132, 207, 32, 107, 90, 183, 179]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.RegisterFrontEnd;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([137, 76, 199, 217, 188, 241, 237, 219]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.ReleaseContentHash;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([44, 46, 123, 213, 40, 11, 107, 18]),
       ),
       0,
     )
   ) {
     return DataMarketInstruction.RemoveFromAllowList;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([97, 189, 161, 144, 2, 179, 45, 158]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.RemoveFrontEnd;
   }
   if (
     containsBytes(
@@ -624,8 +762,17 @@ export type ParsedDataMarketInstruction<
       instructionType: DataMarketInstruction.CloseLicense;
     } & ParsedCloseLicenseInstruction<TProgram>)
   | ({
+      instructionType: DataMarketInstruction.CloseReview;
+    } & ParsedCloseReviewInstruction<TProgram>)
+  | ({
+      instructionType: DataMarketInstruction.CloseUsageReceipt;
+    } & ParsedCloseUsageReceiptInstruction<TProgram>)
+  | ({
       instructionType: DataMarketInstruction.DeliverKey;
     } & ParsedDeliverKeyInstruction<TProgram>)
+  | ({
+      instructionType: DataMarketInstruction.ForfeitReferralFee;
+    } & ParsedForfeitReferralFeeInstruction<TProgram>)
   | ({
       instructionType: DataMarketInstruction.InitializeMarketplace;
     } & ParsedInitializeMarketplaceInstruction<TProgram>)
@@ -648,8 +795,17 @@ export type ParsedDataMarketInstruction<
       instructionType: DataMarketInstruction.RegisterDataset;
     } & ParsedRegisterDatasetInstruction<TProgram>)
   | ({
+      instructionType: DataMarketInstruction.RegisterFrontEnd;
+    } & ParsedRegisterFrontEndInstruction<TProgram>)
+  | ({
+      instructionType: DataMarketInstruction.ReleaseContentHash;
+    } & ParsedReleaseContentHashInstruction<TProgram>)
+  | ({
       instructionType: DataMarketInstruction.RemoveFromAllowList;
     } & ParsedRemoveFromAllowListInstruction<TProgram>)
+  | ({
+      instructionType: DataMarketInstruction.RemoveFrontEnd;
+    } & ParsedRemoveFrontEndInstruction<TProgram>)
   | ({
       instructionType: DataMarketInstruction.RenewLicense;
     } & ParsedRenewLicenseInstruction<TProgram>)
@@ -742,11 +898,32 @@ export function parseDataMarketInstruction<TProgram extends string>(
         ...parseCloseLicenseInstruction(instruction),
       };
     }
+    case DataMarketInstruction.CloseReview: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.CloseReview,
+        ...parseCloseReviewInstruction(instruction),
+      };
+    }
+    case DataMarketInstruction.CloseUsageReceipt: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.CloseUsageReceipt,
+        ...parseCloseUsageReceiptInstruction(instruction),
+      };
+    }
     case DataMarketInstruction.DeliverKey: {
       assertIsInstructionWithAccounts(instruction);
       return {
         instructionType: DataMarketInstruction.DeliverKey,
         ...parseDeliverKeyInstruction(instruction),
+      };
+    }
+    case DataMarketInstruction.ForfeitReferralFee: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.ForfeitReferralFee,
+        ...parseForfeitReferralFeeInstruction(instruction),
       };
     }
     case DataMarketInstruction.InitializeMarketplace: {
@@ -798,11 +975,32 @@ export function parseDataMarketInstruction<TProgram extends string>(
         ...parseRegisterDatasetInstruction(instruction),
       };
     }
+    case DataMarketInstruction.RegisterFrontEnd: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.RegisterFrontEnd,
+        ...parseRegisterFrontEndInstruction(instruction),
+      };
+    }
+    case DataMarketInstruction.ReleaseContentHash: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.ReleaseContentHash,
+        ...parseReleaseContentHashInstruction(instruction),
+      };
+    }
     case DataMarketInstruction.RemoveFromAllowList: {
       assertIsInstructionWithAccounts(instruction);
       return {
         instructionType: DataMarketInstruction.RemoveFromAllowList,
         ...parseRemoveFromAllowListInstruction(instruction),
+      };
+    }
+    case DataMarketInstruction.RemoveFrontEnd: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.RemoveFrontEnd,
+        ...parseRemoveFrontEndInstruction(instruction),
       };
     }
     case DataMarketInstruction.RenewLicense: {
@@ -895,16 +1093,22 @@ export type DataMarketPlugin = {
 export type DataMarketPluginAccounts = {
   allowListEntry: ReturnType<typeof getAllowListEntryCodec> &
     SelfFetchFunctions<AllowListEntryArgs, AllowListEntry>;
+  contentHashRecord: ReturnType<typeof getContentHashRecordCodec> &
+    SelfFetchFunctions<ContentHashRecordArgs, ContentHashRecord>;
   dataset: ReturnType<typeof getDatasetCodec> &
     SelfFetchFunctions<DatasetArgs, Dataset>;
   dispute: ReturnType<typeof getDisputeCodec> &
     SelfFetchFunctions<DisputeArgs, Dispute>;
+  frontEnd: ReturnType<typeof getFrontEndCodec> &
+    SelfFetchFunctions<FrontEndArgs, FrontEnd>;
   license: ReturnType<typeof getLicenseCodec> &
     SelfFetchFunctions<LicenseArgs, License>;
   marketplace: ReturnType<typeof getMarketplaceCodec> &
     SelfFetchFunctions<MarketplaceArgs, Marketplace>;
   review: ReturnType<typeof getReviewCodec> &
     SelfFetchFunctions<ReviewArgs, Review>;
+  usageReceipt: ReturnType<typeof getUsageReceiptCodec> &
+    SelfFetchFunctions<UsageReceiptArgs, UsageReceipt>;
 };
 
 export type DataMarketPluginInstructions = {
@@ -913,8 +1117,8 @@ export type DataMarketPluginInstructions = {
   ) => ReturnType<typeof getAcceptAuthorityInstruction> &
     SelfPlanAndSendFunctions;
   addToAllowList: (
-    input: AddToAllowListAsyncInput,
-  ) => ReturnType<typeof getAddToAllowListInstructionAsync> &
+    input: AddToAllowListInput,
+  ) => ReturnType<typeof getAddToAllowListInstruction> &
     SelfPlanAndSendFunctions;
   buyCredits: (
     input: BuyCreditsInput,
@@ -935,24 +1139,34 @@ export type DataMarketPluginInstructions = {
   closeLicense: (
     input: CloseLicenseInput,
   ) => ReturnType<typeof getCloseLicenseInstruction> & SelfPlanAndSendFunctions;
+  closeReview: (
+    input: CloseReviewInput,
+  ) => ReturnType<typeof getCloseReviewInstruction> & SelfPlanAndSendFunctions;
+  closeUsageReceipt: (
+    input: CloseUsageReceiptInput,
+  ) => ReturnType<typeof getCloseUsageReceiptInstruction> &
+    SelfPlanAndSendFunctions;
   deliverKey: (
     input: DeliverKeyInput,
   ) => ReturnType<typeof getDeliverKeyInstruction> & SelfPlanAndSendFunctions;
+  forfeitReferralFee: (
+    input: ForfeitReferralFeeInput,
+  ) => ReturnType<typeof getForfeitReferralFeeInstruction> &
+    SelfPlanAndSendFunctions;
   initializeMarketplace: (
     input: InitializeMarketplaceAsyncInput,
   ) => ReturnType<typeof getInitializeMarketplaceInstructionAsync> &
     SelfPlanAndSendFunctions;
   openDispute: (
-    input: OpenDisputeAsyncInput,
-  ) => ReturnType<typeof getOpenDisputeInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: OpenDisputeInput,
+  ) => ReturnType<typeof getOpenDisputeInstruction> & SelfPlanAndSendFunctions;
   proposeAuthority: (
     input: ProposeAuthorityInput,
   ) => ReturnType<typeof getProposeAuthorityInstruction> &
     SelfPlanAndSendFunctions;
   purchaseLicense: (
-    input: PurchaseLicenseAsyncInput,
-  ) => ReturnType<typeof getPurchaseLicenseInstructionAsync> &
+    input: PurchaseLicenseInput,
+  ) => ReturnType<typeof getPurchaseLicenseInstruction> &
     SelfPlanAndSendFunctions;
   recordUsage: (
     input: RecordUsageInput,
@@ -965,9 +1179,21 @@ export type DataMarketPluginInstructions = {
     input: RegisterDatasetAsyncInput,
   ) => ReturnType<typeof getRegisterDatasetInstructionAsync> &
     SelfPlanAndSendFunctions;
+  registerFrontEnd: (
+    input: RegisterFrontEndAsyncInput,
+  ) => ReturnType<typeof getRegisterFrontEndInstructionAsync> &
+    SelfPlanAndSendFunctions;
+  releaseContentHash: (
+    input: ReleaseContentHashInput,
+  ) => ReturnType<typeof getReleaseContentHashInstruction> &
+    SelfPlanAndSendFunctions;
   removeFromAllowList: (
     input: RemoveFromAllowListInput,
   ) => ReturnType<typeof getRemoveFromAllowListInstruction> &
+    SelfPlanAndSendFunctions;
+  removeFrontEnd: (
+    input: RemoveFrontEndInput,
+  ) => ReturnType<typeof getRemoveFrontEndInstruction> &
     SelfPlanAndSendFunctions;
   renewLicense: (
     input: RenewLicenseInput,
@@ -988,9 +1214,8 @@ export type DataMarketPluginInstructions = {
   ) => ReturnType<typeof getSettleLicenseInstruction> &
     SelfPlanAndSendFunctions;
   submitReview: (
-    input: SubmitReviewAsyncInput,
-  ) => ReturnType<typeof getSubmitReviewInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: SubmitReviewInput,
+  ) => ReturnType<typeof getSubmitReviewInstruction> & SelfPlanAndSendFunctions;
   sweepProtocolFees: (
     input: SweepProtocolFeesInput,
   ) => ReturnType<typeof getSweepProtocolFeesInstruction> &
@@ -1009,12 +1234,9 @@ export type DataMarketPluginInstructions = {
 };
 
 export type DataMarketPluginPdas = {
-  entry: typeof findEntryPda;
   marketplace: typeof findMarketplacePda;
-  dispute: typeof findDisputePda;
-  license: typeof findLicensePda;
   licenseMint: typeof findLicenseMintPda;
-  review: typeof findReviewPda;
+  frontEnd: typeof findFrontEndPda;
 };
 
 export type DataMarketPluginRequirements = ClientWithRpc<
@@ -1034,11 +1256,17 @@ export function dataMarketProgram() {
             client,
             getAllowListEntryCodec(),
           ),
+          contentHashRecord: addSelfFetchFunctions(
+            client,
+            getContentHashRecordCodec(),
+          ),
           dataset: addSelfFetchFunctions(client, getDatasetCodec()),
           dispute: addSelfFetchFunctions(client, getDisputeCodec()),
+          frontEnd: addSelfFetchFunctions(client, getFrontEndCodec()),
           license: addSelfFetchFunctions(client, getLicenseCodec()),
           marketplace: addSelfFetchFunctions(client, getMarketplaceCodec()),
           review: addSelfFetchFunctions(client, getReviewCodec()),
+          usageReceipt: addSelfFetchFunctions(client, getUsageReceiptCodec()),
         },
         instructions: {
           acceptAuthority: (input) =>
@@ -1049,7 +1277,7 @@ export function dataMarketProgram() {
           addToAllowList: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getAddToAllowListInstructionAsync(input),
+              getAddToAllowListInstruction(input),
             ),
           buyCredits: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1081,10 +1309,25 @@ export function dataMarketProgram() {
               client,
               getCloseLicenseInstruction(input),
             ),
+          closeReview: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCloseReviewInstruction(input),
+            ),
+          closeUsageReceipt: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCloseUsageReceiptInstruction(input),
+            ),
           deliverKey: (input) =>
             addSelfPlanAndSendFunctions(
               client,
               getDeliverKeyInstruction(input),
+            ),
+          forfeitReferralFee: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getForfeitReferralFeeInstruction(input),
             ),
           initializeMarketplace: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1094,7 +1337,7 @@ export function dataMarketProgram() {
           openDispute: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getOpenDisputeInstructionAsync(input),
+              getOpenDisputeInstruction(input),
             ),
           proposeAuthority: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1104,7 +1347,7 @@ export function dataMarketProgram() {
           purchaseLicense: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getPurchaseLicenseInstructionAsync(input),
+              getPurchaseLicenseInstruction(input),
             ),
           recordUsage: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1121,10 +1364,25 @@ export function dataMarketProgram() {
               client,
               getRegisterDatasetInstructionAsync(input),
             ),
+          registerFrontEnd: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getRegisterFrontEndInstructionAsync(input),
+            ),
+          releaseContentHash: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getReleaseContentHashInstruction(input),
+            ),
           removeFromAllowList: (input) =>
             addSelfPlanAndSendFunctions(
               client,
               getRemoveFromAllowListInstruction(input),
+            ),
+          removeFrontEnd: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getRemoveFrontEndInstruction(input),
             ),
           renewLicense: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1154,7 +1412,7 @@ export function dataMarketProgram() {
           submitReview: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getSubmitReviewInstructionAsync(input),
+              getSubmitReviewInstruction(input),
             ),
           sweepProtocolFees: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1178,12 +1436,9 @@ export function dataMarketProgram() {
             ),
         },
         pdas: {
-          entry: findEntryPda,
           marketplace: findMarketplacePda,
-          dispute: findDisputePda,
-          license: findLicensePda,
           licenseMint: findLicenseMintPda,
-          review: findReviewPda,
+          frontEnd: findFrontEndPda,
         },
       },
     });

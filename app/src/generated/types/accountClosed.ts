@@ -21,14 +21,20 @@ import {
 } from "@solana/kit";
 
 export type AccountClosed = {
-  /** The closed account (licence, dispute record, allow-list entry or dataset). */
+  /**
+   * The closed account (licence, dispute record, allow-list entry, receipt, review, front-end,
+   * vault or dataset).
+   */
   account: Address;
   rentTo: Address;
   lamports: bigint;
 };
 
 export type AccountClosedArgs = {
-  /** The closed account (licence, dispute record, allow-list entry or dataset). */
+  /**
+   * The closed account (licence, dispute record, allow-list entry, receipt, review, front-end,
+   * vault or dataset).
+   */
   account: Address;
   rentTo: Address;
   lamports: number | bigint;

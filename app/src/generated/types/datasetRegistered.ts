@@ -12,6 +12,8 @@ import {
   fixEncoderSize,
   getAddressDecoder,
   getAddressEncoder,
+  getBooleanDecoder,
+  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getStructDecoder,
@@ -33,6 +35,11 @@ export type DatasetRegistered = {
   paymentMint: Address;
   price: bigint;
   previousVersion: Address;
+  /**
+   * The payment mint has a freeze authority (USDC has one): its issuer could freeze the escrow
+   * vault and block payouts and refunds. Clients warn buyers and owners about it.
+   */
+  paymentMintFreezable: boolean;
 };
 
 export type DatasetRegisteredArgs = {
@@ -43,6 +50,11 @@ export type DatasetRegisteredArgs = {
   paymentMint: Address;
   price: number | bigint;
   previousVersion: Address;
+  /**
+   * The payment mint has a freeze authority (USDC has one): its issuer could freeze the escrow
+   * vault and block payouts and refunds. Clients warn buyers and owners about it.
+   */
+  paymentMintFreezable: boolean;
 };
 
 export function getDatasetRegisteredEncoder(): FixedSizeEncoder<DatasetRegisteredArgs> {
@@ -54,6 +66,7 @@ export function getDatasetRegisteredEncoder(): FixedSizeEncoder<DatasetRegistere
     ["paymentMint", getAddressEncoder()],
     ["price", getU64Encoder()],
     ["previousVersion", getAddressEncoder()],
+    ["paymentMintFreezable", getBooleanEncoder()],
   ]);
 }
 
@@ -66,6 +79,7 @@ export function getDatasetRegisteredDecoder(): FixedSizeDecoder<DatasetRegistere
     ["paymentMint", getAddressDecoder()],
     ["price", getU64Decoder()],
     ["previousVersion", getAddressDecoder()],
+    ["paymentMintFreezable", getBooleanDecoder()],
   ]);
 }
 

@@ -44,7 +44,7 @@ export type EscrowLedgerArgs = {
 export function getEscrowLedgerEncoder(): FixedSizeEncoder<EscrowLedgerArgs> {
   return getStructEncoder([
     ["escrowed", getU64Encoder()],
-    ["claimable", getArrayEncoder(getU64Encoder(), { size: 8 })],
+    ["claimable", getArrayEncoder(getU64Encoder(), { size: 5 })],
     ["referralFeesOwed", getU64Encoder()],
     ["protocolFeesOwed", getU64Encoder()],
   ]);
@@ -53,7 +53,7 @@ export function getEscrowLedgerEncoder(): FixedSizeEncoder<EscrowLedgerArgs> {
 export function getEscrowLedgerDecoder(): FixedSizeDecoder<EscrowLedger> {
   return getStructDecoder([
     ["escrowed", getU64Decoder()],
-    ["claimable", getArrayDecoder(getU64Decoder(), { size: 8 })],
+    ["claimable", getArrayDecoder(getU64Decoder(), { size: 5 })],
     ["referralFeesOwed", getU64Decoder()],
     ["protocolFeesOwed", getU64Decoder()],
   ]);

@@ -25,6 +25,8 @@ export type KeyDelivered = {
   license: Address;
   deliveredBy: Address;
   deliveredAt: bigint;
+  /** 0 = perpetual. */
+  expiresAt: bigint;
 };
 
 export type KeyDeliveredArgs = {
@@ -32,6 +34,8 @@ export type KeyDeliveredArgs = {
   license: Address;
   deliveredBy: Address;
   deliveredAt: number | bigint;
+  /** 0 = perpetual. */
+  expiresAt: number | bigint;
 };
 
 export function getKeyDeliveredEncoder(): FixedSizeEncoder<KeyDeliveredArgs> {
@@ -40,6 +44,7 @@ export function getKeyDeliveredEncoder(): FixedSizeEncoder<KeyDeliveredArgs> {
     ["license", getAddressEncoder()],
     ["deliveredBy", getAddressEncoder()],
     ["deliveredAt", getI64Encoder()],
+    ["expiresAt", getI64Encoder()],
   ]);
 }
 
@@ -49,6 +54,7 @@ export function getKeyDeliveredDecoder(): FixedSizeDecoder<KeyDelivered> {
     ["license", getAddressDecoder()],
     ["deliveredBy", getAddressDecoder()],
     ["deliveredAt", getI64Decoder()],
+    ["expiresAt", getI64Decoder()],
   ]);
 }
 

@@ -10,8 +10,6 @@ import {
   combineCodec,
   getAddressDecoder,
   getAddressEncoder,
-  getI64Decoder,
-  getI64Encoder,
   getStructDecoder,
   getStructEncoder,
   getU64Decoder,
@@ -31,7 +29,8 @@ export type LicensePurchased = {
   referralFee: bigint;
   referrer: Address;
   credits: bigint;
-  expiresAt: bigint;
+  /** The licence's term, which starts when the key is delivered (0 = perpetual). */
+  durationSecs: bigint;
 };
 
 export type LicensePurchasedArgs = {
@@ -43,7 +42,8 @@ export type LicensePurchasedArgs = {
   referralFee: number | bigint;
   referrer: Address;
   credits: number | bigint;
-  expiresAt: number | bigint;
+  /** The licence's term, which starts when the key is delivered (0 = perpetual). */
+  durationSecs: number | bigint;
 };
 
 export function getLicensePurchasedEncoder(): FixedSizeEncoder<LicensePurchasedArgs> {
@@ -56,7 +56,7 @@ export function getLicensePurchasedEncoder(): FixedSizeEncoder<LicensePurchasedA
     ["referralFee", getU64Encoder()],
     ["referrer", getAddressEncoder()],
     ["credits", getU64Encoder()],
-    ["expiresAt", getI64Encoder()],
+    ["durationSecs", getU64Encoder()],
   ]);
 }
 
@@ -70,7 +70,7 @@ export function getLicensePurchasedDecoder(): FixedSizeDecoder<LicensePurchased>
     ["referralFee", getU64Decoder()],
     ["referrer", getAddressDecoder()],
     ["credits", getU64Decoder()],
-    ["expiresAt", getI64Decoder()],
+    ["durationSecs", getU64Decoder()],
   ]);
 }
 

@@ -27,6 +27,8 @@ export type ReviewSubmitted = {
   license: Address;
   review: Address;
   rating: number;
+  /** The licence was paid for (free licences' ratings are counted apart). */
+  paid: boolean;
   /** False for a first review, true for an edit. */
   edited: boolean;
 };
@@ -39,6 +41,7 @@ export function getReviewSubmittedEncoder(): FixedSizeEncoder<ReviewSubmittedArg
     ["license", getAddressEncoder()],
     ["review", getAddressEncoder()],
     ["rating", getU8Encoder()],
+    ["paid", getBooleanEncoder()],
     ["edited", getBooleanEncoder()],
   ]);
 }
@@ -49,6 +52,7 @@ export function getReviewSubmittedDecoder(): FixedSizeDecoder<ReviewSubmitted> {
     ["license", getAddressDecoder()],
     ["review", getAddressDecoder()],
     ["rating", getU8Decoder()],
+    ["paid", getBooleanDecoder()],
     ["edited", getBooleanDecoder()],
   ]);
 }

@@ -39,6 +39,7 @@ export type UsageRecorded = {
   attestor: Address;
   purpose: UsagePurpose;
   modelHash: ReadonlyUint8Array;
+  runId: ReadonlyUint8Array;
   index: bigint;
 };
 
@@ -50,6 +51,7 @@ export type UsageRecordedArgs = {
   attestor: Address;
   purpose: UsagePurposeArgs;
   modelHash: ReadonlyUint8Array;
+  runId: ReadonlyUint8Array;
   index: number | bigint;
 };
 
@@ -62,6 +64,7 @@ export function getUsageRecordedEncoder(): FixedSizeEncoder<UsageRecordedArgs> {
     ["attestor", getAddressEncoder()],
     ["purpose", getUsagePurposeEncoder()],
     ["modelHash", fixEncoderSize(getBytesEncoder(), 32)],
+    ["runId", fixEncoderSize(getBytesEncoder(), 32)],
     ["index", getU64Encoder()],
   ]);
 }
@@ -75,6 +78,7 @@ export function getUsageRecordedDecoder(): FixedSizeDecoder<UsageRecorded> {
     ["attestor", getAddressDecoder()],
     ["purpose", getUsagePurposeDecoder()],
     ["modelHash", fixDecoderSize(getBytesDecoder(), 32)],
+    ["runId", fixDecoderSize(getBytesDecoder(), 32)],
     ["index", getU64Decoder()],
   ]);
 }

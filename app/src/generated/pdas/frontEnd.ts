@@ -14,13 +14,12 @@ import {
   type ProgramDerivedAddress,
 } from "@solana/kit";
 
-export type EntrySeeds = {
-  dataset: Address;
-  buyer: Address;
+export type FrontEndSeeds = {
+  wallet: Address;
 };
 
-export async function findEntryPda(
-  seeds: EntrySeeds,
+export async function findFrontEndPda(
+  seeds: FrontEndSeeds,
   config: { programAddress?: Address | undefined } = {},
 ): Promise<ProgramDerivedAddress> {
   const {
@@ -29,9 +28,10 @@ export async function findEntryPda(
   return await getProgramDerivedAddress({
     programAddress,
     seeds: [
-      getBytesEncoder().encode(new Uint8Array([97, 108, 108, 111, 119])),
-      getAddressEncoder().encode(seeds.dataset),
-      getAddressEncoder().encode(seeds.buyer),
+      getBytesEncoder().encode(
+        new Uint8Array([102, 114, 111, 110, 116, 95, 101, 110, 100]),
+      ),
+      getAddressEncoder().encode(seeds.wallet),
     ],
   });
 }
