@@ -2,8 +2,8 @@
 //! deterministic generator (splitmix64, one seed per sequence) draws operations — buy, deliver,
 //! refund, open dispute, rule (Refund / Release / Split), settle, claim revenue, claim referral,
 //! sweep, renew, buy credits, record usage, close licence (and buy again), close dispute, forfeit an
-//! unclaimed referral fee, change the protocol fee, warp the clock across the delivery, dispute,
-//! expiry and referral-claim windows — over a small pool of buyers and two datasets (one unmetered
+//! unclaimed referral fee, retire and close a dataset (then close its licences), change the protocol
+//! fee, warp the clock across the delivery, dispute, expiry and referral-claim windows — over a small pool of buyers and two datasets (one unmetered
 //! with three recipients and a supply cap, one metered with two). Referrers are registered
 //! front-ends; buyer 0 is one too, so its own referral reaches the self-referral check.
 //!
@@ -180,6 +180,10 @@ enum Op {
         b: usize,
         d: usize,
     },
+    /// The owner retires the dataset and closes it, in one transaction.
+    CloseDataset {
+        d: usize,
+    },
     SetProtocolFee {
         bps: u16,
     },
@@ -188,7 +192,7 @@ enum Op {
     },
 }
 
-const KINDS: [&str; 17] = [
+const KINDS: [&str; 18] = [
     "buy",
     "deliver",
     "refund",
@@ -204,6 +208,7 @@ const KINDS: [&str; 17] = [
     "close_license",
     "close_dispute",
     "forfeit_referral",
+    "close_dataset",
     "set_protocol_fee",
     "warp",
 ];
@@ -226,8 +231,9 @@ impl Op {
             Op::CloseLicense { .. } => 12,
             Op::CloseDispute { .. } => 13,
             Op::ForfeitReferral { .. } => 14,
-            Op::SetProtocolFee { .. } => 15,
-            Op::Warp { .. } => 16,
+            Op::CloseDataset { .. } => 15,
+            Op::SetProtocolFee { .. } => 16,
+            Op::Warp { .. } => 17,
         }
     }
 
@@ -256,7 +262,7 @@ impl Op {
 /// uniform, to exercise refusals. The draw depends only on the seed and the history (the model is
 /// deterministic), so a seed replays exactly.
 fn generate(rng: &mut Rng, model: &Model, now: i64) -> Op {
-    const WEIGHTS: [u64; 17] = [9, 9, 5, 6, 6, 8, 8, 3, 3, 4, 4, 9, 6, 5, 5, 2, 10];
+    const WEIGHTS: [u64; 18] = [9, 9, 5, 6, 6, 8, 8, 3, 3, 4, 4, 9, 6, 5, 5, 2, 2, 10];
     let delivery = i64::from(DELIVERY_WINDOW);
     let dispute = i64::from(DISPUTE_WINDOW);
     for attempt in 0.. {
@@ -365,7 +371,19 @@ fn generate(rng: &mut Rng, model: &Model, now: i64) -> Op {
                     && now >= l.settled_at + REFERRAL_CLAIM_WINDOW_SECS
             })
             .map(|(b, d)| Op::ForfeitReferral { b, d }),
-            15 => Some(Op::SetProtocolFee { bps: if rng.chance(5) { 1_001 } else { rng.below(1_001) as u16 } }),
+            15 => {
+                // a dataset that has sold and since emptied (closing an untouched one ends the
+                // sequence's interest in it)
+                let closable: Vec<usize> = (0..2).filter(|d| model.ds[*d].sold > 0 && model.ds[*d].closable()).collect();
+                if !closable.is_empty() && rng.chance(60) {
+                    Some(Op::CloseDataset { d: closable[rng.index(closable.len())] })
+                } else if rng.chance(10) {
+                    Some(Op::CloseDataset { d: rng.index(2) })
+                } else {
+                    None
+                }
+            }
+            16 => Some(Op::SetProtocolFee { bps: if rng.chance(5) { 1_001 } else { rng.below(1_001) as u16 } }),
             _ => {
                 let secs = match rng.below(100) {
                     0..=9 => 1,
@@ -383,6 +401,15 @@ fn generate(rng: &mut Rng, model: &Model, now: i64) -> Op {
                 Some(Op::Warp { secs })
             }
         };
+        // once a dataset is closed, only its licences and dispute records are left to close
+        let on_closed = match op {
+            Some(Op::CloseLicense { .. } | Op::CloseDispute { .. }) | None => false,
+            Some(Op::Buy { d, .. } | Op::Claim { d, .. } | Op::Sweep { d } | Op::CloseDataset { d }) => model.ds[d].gone,
+            Some(other) => other.license().is_some_and(|(_, d)| model.ds[d].gone),
+        };
+        if on_closed {
+            continue;
+        }
         if let Some(op) = op {
             return op;
         }
@@ -521,9 +548,26 @@ struct MDataset {
     disputes: Vec<Option<bool>>,
     /// Licence tokens each buyer holds.
     tokens: Vec<u64>,
+    /// Retired and closed: its account and vault are gone, its licences may still close.
+    gone: bool,
 }
 
 impl MDataset {
+    /// close_dataset's conditions: nothing owed, no licence waiting for its key or its money, no
+    /// unruled dispute (these sequences use no allow-list).
+    fn closable(&self) -> bool {
+        let pending = self.lics.iter().flatten().any(|l| {
+            matches!(l.state, LicenseState::AwaitingKey | LicenseState::Delivered | LicenseState::Disputed)
+        });
+        !self.gone
+            && !pending
+            && self.escrowed == 0
+            && self.claimable.iter().all(|c| *c == 0)
+            && self.referral_owed == 0
+            && self.protocol_owed == 0
+            && self.open_disputes == 0
+    }
+
     fn accrue(&mut self, fees: Fees) {
         let net = fees.net();
         let mut parts: Vec<u64> = self.recipients.iter().map(|(_, bps)| share(net, *bps)).collect();
@@ -849,7 +893,10 @@ impl Model {
                 if !nothing_owed || lic.has_dispute {
                     return Err(Mk(E::LicenseStillOwed));
                 }
-                if lic.state != LicenseState::Refunded {
+                if ds.gone {
+                    // the dataset is gone, and with it any use of its tokens: all are burned
+                    ds.tokens[b] = 0;
+                } else if lic.state != LicenseState::Refunded {
                     // the tokens this licence still carries are burned: none can serve a later one
                     let left = if ds.metered { lic.credits.saturating_sub(lic.usage) } else { lic.credits };
                     if ds.tokens[b] < left {
@@ -887,6 +934,16 @@ impl Model {
                 // the recipients get it, split as a sale's net is
                 ds.referral_owed -= fee;
                 ds.accrue(Fees { gross: fee, protocol: 0, referral: 0 });
+            }
+            Op::CloseDataset { d } => {
+                let ds = &mut self.ds[d];
+                if ds.gone {
+                    return Err(NOT_INITIALIZED);
+                }
+                if !ds.closable() {
+                    return Err(Mk(E::DatasetStillInUse));
+                }
+                ds.gone = true;
             }
             Op::SetProtocolFee { bps } => {
                 if bps > 1_000 {
@@ -1022,6 +1079,7 @@ fn setup(backend: Backend) -> Run {
             closed: Vec::new(),
             disputes: vec![None; BUYERS],
             tokens: vec![0; BUYERS],
+            gone: false,
         });
         hs.push(w.register_with(&owner, args));
     }
@@ -1141,6 +1199,14 @@ impl Run {
                 vec![close_dispute(a.buyers[b].pubkey(), &self.hs[d])]
             }
             Op::ForfeitReferral { b, d } => vec![forfeit_referral_fee(payer, &self.hs[d], &a.buyers[b].pubkey())],
+            Op::CloseDataset { d } => {
+                let owner = &a.owners[d];
+                signers.push(owner);
+                vec![
+                    set_dataset_state(owner.pubkey(), &self.hs[d], data_market::state::DatasetState::Retired),
+                    close_dataset(owner.pubkey(), &self.hs[d]),
+                ]
+            }
             Op::SetProtocolFee { bps } => {
                 signers.push(&a.operator);
                 let args = UpdateMarketplaceArgs { protocol_fee_bps: Some(bps), ..Default::default() };
@@ -1228,16 +1294,82 @@ impl Run {
         accepted
     }
 
+
+    /// Every licence, dispute record and licence-token balance of dataset `d` against the model,
+    /// and the licence mint's supply (the mint outlives a closed dataset).
+    fn check_licences(&self, d: usize, h: &DatasetHandle) {
+        let w = &self.w;
+        let ds = &self.model.ds[d];
+            for b in 0..BUYERS {
+            let buyer = self.a.buyers[b].pubkey();
+            let address = h.license(&buyer);
+            match &ds.lics[b] {
+                Some(expected) => {
+                    let license = w.license(&address);
+                    assert_eq!(&MLicense::of(&license), expected, "dataset {d}: licence of buyer {b}");
+                }
+                None => assert!(!w.exists(&address), "dataset {d}: buyer {b}'s licence should not exist"),
+            }
+            let record = dispute_address(&address);
+            match ds.disputes[b] {
+                Some(ruled) => {
+                    let dispute: Dispute = w.account(&record);
+                    assert_eq!(dispute.ruling.is_some(), ruled, "dataset {d}: dispute of buyer {b}");
+                }
+                None => assert!(!w.exists(&record), "dataset {d}: buyer {b}'s dispute should not exist"),
+            }
+            assert_eq!(
+                w.balance(&h.license_account(&buyer)),
+                ds.tokens[b],
+                "dataset {d}: licence tokens of buyer {b}"
+            );
+        }
+        let supply = w.mint_supply(&h.license_mint);
+        assert_eq!(supply, ds.tokens.iter().sum::<u64>(), "dataset {d}: licence supply");
+        // independently of how tokens move: the supply is the unused credits of every open
+        // licence not refunded; a refunded or closed licence keeps none of its own
+        let unused: i128 = ds
+            .lics
+            .iter()
+            .flatten()
+            .map(|l| {
+                let left = i128::from(l.credits) - if ds.metered { i128::from(l.usage) } else { 0 };
+                if l.state == LicenseState::Refunded {
+                    left.min(0)
+                } else {
+                    left
+                }
+            })
+            .sum();
+        assert_eq!(
+            i128::from(supply),
+            unused,
+            "dataset {d}: licence supply != unused credits of licences not refunded"
+        );
+        // a refund repays only the purchase: no licence refunded (by timeout or by a ruling) was
+        // ever renewed or topped up (the dataset prices do not change in these sequences)
+        for l in ds.lics.iter().flatten().chain(&ds.closed).filter(|l| l.state == LicenseState::Refunded) {
+            assert_eq!(l.renewals, 0, "dataset {d}: a refunded licence had been renewed");
+            assert_eq!(l.credits * ds.price, l.price_paid, "dataset {d}: a refunded licence had been topped up");
+        }
+    }
+
     /// The invariants, after every operation.
     fn check(&self) {
         let w = &self.w;
         let mut vaults = 0u64;
         for (d, h) in self.hs.iter().enumerate() {
             let ds = &self.model.ds[d];
+            let onchain = w.program_accounts_of::<License>(&[(8, h.address.as_ref())]);
+            assert_eq!(onchain.len(), ds.lics.iter().flatten().count(), "dataset {d}: licence accounts");
+            self.check_licences(d, h);
+            if ds.gone {
+                assert!(!w.exists(&h.address) && !w.exists(&h.escrow_vault), "dataset {d} is closed");
+                continue;
+            }
             w.assert_conserved(h);
             let state = w.dataset(&h.address);
             let ledger = state.ledger;
-            let onchain = w.program_accounts_of::<License>(&[(8, h.address.as_ref())]);
             let open: u64 = onchain
                 .iter()
                 .filter(|(_, l)| {
@@ -1257,59 +1389,6 @@ impl Run {
                 (ds.outstanding, ds.sold, ds.open_disputes, ds.usage),
                 "dataset {d}: outstanding, sold, open disputes, usage by purpose"
             );
-            assert_eq!(onchain.len(), ds.lics.iter().flatten().count(), "dataset {d}: licence accounts");
-            for b in 0..BUYERS {
-                let buyer = self.a.buyers[b].pubkey();
-                let address = h.license(&buyer);
-                match &ds.lics[b] {
-                    Some(expected) => {
-                        let license = w.license(&address);
-                        assert_eq!(&MLicense::of(&license), expected, "dataset {d}: licence of buyer {b}");
-                    }
-                    None => assert!(!w.exists(&address), "dataset {d}: buyer {b}'s licence should not exist"),
-                }
-                let record = dispute_address(&address);
-                match ds.disputes[b] {
-                    Some(ruled) => {
-                        let dispute: Dispute = w.account(&record);
-                        assert_eq!(dispute.ruling.is_some(), ruled, "dataset {d}: dispute of buyer {b}");
-                    }
-                    None => assert!(!w.exists(&record), "dataset {d}: buyer {b}'s dispute should not exist"),
-                }
-                assert_eq!(
-                    w.balance(&h.license_account(&buyer)),
-                    ds.tokens[b],
-                    "dataset {d}: licence tokens of buyer {b}"
-                );
-            }
-            let supply = w.mint_supply(&h.license_mint);
-            assert_eq!(supply, ds.tokens.iter().sum::<u64>(), "dataset {d}: licence supply");
-            // independently of how tokens move: the supply is the unused credits of every open
-            // licence not refunded; a refunded or closed licence keeps none of its own
-            let unused: i128 = ds
-                .lics
-                .iter()
-                .flatten()
-                .map(|l| {
-                    let left = i128::from(l.credits) - if ds.metered { i128::from(l.usage) } else { 0 };
-                    if l.state == LicenseState::Refunded {
-                        left.min(0)
-                    } else {
-                        left
-                    }
-                })
-                .sum();
-            assert_eq!(
-                i128::from(supply),
-                unused,
-                "dataset {d}: licence supply != unused credits of licences not refunded"
-            );
-            // a refund repays only the purchase: no licence refunded (by timeout or by a ruling) was
-            // ever renewed or topped up (the dataset prices do not change in these sequences)
-            for l in ds.lics.iter().flatten().chain(&ds.closed).filter(|l| l.state == LicenseState::Refunded) {
-                assert_eq!(l.renewals, 0, "dataset {d}: a refunded licence had been renewed");
-                assert_eq!(l.credits * ds.price, l.price_paid, "dataset {d}: a refunded licence had been topped up");
-            }
             assert_eq!(ds.owner, state.owner);
             vaults += w.balance(&h.escrow_vault);
         }
@@ -1332,8 +1411,8 @@ impl Run {
 struct Stats {
     sequences: usize,
     ops: usize,
-    accepted: [usize; 17],
-    rejected: [usize; 17],
+    accepted: [usize; 18],
+    rejected: [usize; 18],
 }
 
 impl Stats {
