@@ -485,7 +485,7 @@ fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(Stri
     row(w, "escrow vault (SPL Token)", &d.escrow_vault);
     row(w, "buyer license token account", &d.license_account(buyer));
     let license = d.license(buyer);
-    row(w, "usage receipt", &receipt_address(&license, w.license(&license).serial, 0));
+    row(w, "usage receipt (per use, reclaimable)", &receipt_address(&license, w.license(&license).serial, 0));
     row(w, "review", &review_address(&license));
     // a transferable licence and a Token-2022 payment mint create different account sizes
     let owner = w.wallet();
@@ -493,15 +493,23 @@ fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(Stri
     args.terms.transferable = true;
     let transferable = w.register_with(&owner, args);
     row(w, "license mint (transferable, metadata)", &transferable.license_mint);
+    // the whole title is on the mint: the longest one costs this much
+    let mut args = dataset_args("longest title", single_owner(&owner.pubkey()));
+    args.title = "t".repeat(data_market::constants::MAX_TITLE_LEN);
+    let longest = w.register_with(&owner, args);
+    row(w, "license mint (64-byte title, metadata)", &longest.license_mint);
+    row(w, "content-hash record", &longest.content_hash_record);
     let mint22 = w.create_mint(TOKEN_2022, 6, market_tests::tokens::MintExtra::None);
     let d22 = DatasetHandle::derive(content_hash("token-2022"), owner.pubkey(), mint22.mint, TOKEN_2022);
     let ix = register_dataset(owner.pubkey(), &d22, dataset_args("token-2022", single_owner(&owner.pubkey())));
     w.send(&[ix], &[&owner]).succeeds();
     row(w, "escrow vault (Token-2022)", &d22.escrow_vault);
     // accounts the bench closed again: sized by their fixed allocation
-    for (name, bytes) in
-        [("dispute record", 8 + Dispute::INIT_SPACE), ("allow-list entry", 8 + AllowListEntry::INIT_SPACE)]
-    {
+    for (name, bytes) in [
+        ("dispute record", 8 + Dispute::INIT_SPACE),
+        ("allow-list entry", 8 + AllowListEntry::INIT_SPACE),
+        ("front-end registration", 8 + data_market::state::FrontEnd::INIT_SPACE),
+    ] {
         rows.push((name.to_string(), bytes, w.svm.minimum_balance_for_rent_exemption(bytes)));
     }
     rows
