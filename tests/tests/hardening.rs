@@ -589,3 +589,21 @@ on_both_backends!(
 fn sbf_registration_flags_a_freezable_payment_mint() {
     registration_flags_a_freezable_payment_mint(Backend::Sbf)
 }
+
+/// pda::canonical_bump: a purchase costs about the same whatever the buyer's key (each key needs a
+/// different number of bump candidates for its licence address; a candidate used to cost 1,500
+/// compute units). Compute units are those of the SBF VM, so this one runs on the SBF build alone.
+#[test]
+fn sbf_purchase_costs_about_the_same_for_every_buyer_key() {
+    let Shop { mut w, d, .. } = shop(Backend::Sbf);
+    let mut units = Vec::new();
+    for _ in 0..24 {
+        let buyer = w.buyer(PRICE);
+        w.send(&[create_license_account(buyer.pubkey(), &d, &buyer.pubkey())], &[&buyer]).succeeds();
+        let meta = w.send(&[purchase_license(buyer.pubkey(), &d, purchase_args(PRICE), None)], &[&buyer]).succeeds();
+        units.push(meta.compute_units_consumed);
+    }
+    let (min, max) = (*units.iter().min().unwrap(), *units.iter().max().unwrap());
+    assert!(max - min <= 2_000, "purchase compute units range from {min} to {max}");
+    assert!(max <= 35_000, "a returning buyer's purchase costs up to {max} compute units");
+}
