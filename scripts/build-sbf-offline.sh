@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds programs/data_market into target/deploy/data_market.so WITHOUT the Solana platform-tools,
 # from registry packages only: Debian's rustc 1.96 (system LLVM 22) with -Zbuild-std, a patched copy of
-# its std source, and `sbpf-linker` from crates.io driven through sbf-offline/wrap/sbpf-linker-wrap.
+# its std source, and `sbpf-linker` from the crate registry driven through sbf-offline/wrap/sbpf-linker-wrap.
 # Where the standard toolchain exists, `anchor build` (cargo build-sbf) builds the same crate instead.
 #
 # usage: scripts/build-sbf-offline.sh [setup|build]     (default: setup if needed, then build)
@@ -68,7 +68,8 @@ build() {
   # overflow-checks=false: LLVM 22 lowers the compiler's checked `a * b` to an i128 libcall it cannot
   #   return (the program uses checked arithmetic explicitly instead).
   # opt-level="s": at -O3 the functions the linker wrapper must inline (more than five arguments)
-  #   grow the entrypoint past SBPF's 16-bit branch range; "s" keeps it in range.
+  #   grow the entrypoint past SBPF's 16-bit branch range; "s", with the entrypoint alone marked
+  #   minsize by sbf-offline/wrap/ir_fix.py, keeps it in range.
   (cd "$root/programs/data_market" && CARGO_TARGET_DIR=$target_dir /usr/bin/cargo build --release \
      -p data_market --target "$SBPF_TARGET_JSON" -Zbuild-std=std,panic_abort -Zjson-target-spec \
      -Zlockfile-path --config "resolver.lockfile-path=\"$target_dir/Cargo.lock\"" \
