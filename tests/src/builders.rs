@@ -141,7 +141,11 @@ pub fn update_dataset(owner: Pubkey, dataset: &DatasetHandle, args: UpdateDatase
 }
 
 /// `referrer` is the wallet of a registered front-end.
-pub fn purchase_accounts(buyer: Pubkey, dataset: &DatasetHandle, referrer: Option<Pubkey>) -> accounts::PurchaseLicense {
+pub fn purchase_accounts(
+    buyer: Pubkey,
+    dataset: &DatasetHandle,
+    referrer: Option<Pubkey>,
+) -> accounts::PurchaseLicense {
     accounts::PurchaseLicense {
         buyer,
         marketplace: marketplace_address(),
@@ -498,7 +502,11 @@ pub fn register_front_end(authority: Pubkey, wallet: Pubkey) -> Instruction {
 
 pub fn remove_front_end(authority: Pubkey, wallet: &Pubkey) -> Instruction {
     build(
-        accounts::RemoveFrontEnd { authority, marketplace: marketplace_address(), front_end: front_end_address(wallet) },
+        accounts::RemoveFrontEnd {
+            authority,
+            marketplace: marketplace_address(),
+            front_end: front_end_address(wallet),
+        },
         instruction::RemoveFrontEnd {},
     )
 }

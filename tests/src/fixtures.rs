@@ -118,8 +118,7 @@ impl World {
     }
 
     pub fn try_register(&mut self, owner: &Keypair, args: RegisterDatasetArgs) -> (DatasetHandle, TxResult) {
-        let dataset =
-            DatasetHandle::derive(args.content_hash, owner.pubkey(), self.usdc.mint, self.usdc.token_program);
+        let dataset = DatasetHandle::derive(args.content_hash, owner.pubkey(), self.usdc.mint, self.usdc.token_program);
         let result = self.send(&[register_dataset(owner.pubkey(), &dataset, args)], &[owner]);
         (dataset, result)
     }
@@ -139,9 +138,14 @@ impl World {
     /// A wallet holding `amount` of the payment mint.
     pub fn buyer(&mut self, amount: u64) -> Keypair {
         let buyer = self.market.wallet();
-        let mint = PaymentMint { authority: self.usdc.authority.insecure_clone(), ..self.usdc };
-        self.market.fund(&mint, &buyer.pubkey(), amount);
+        self.fund_payment(&buyer.pubkey(), amount);
         buyer
+    }
+
+    /// Mints `amount` of the payment mint to `owner`'s associated account (created if needed).
+    pub fn fund_payment(&mut self, owner: &Pubkey, amount: u64) -> Pubkey {
+        let mint = PaymentMint { authority: self.usdc.authority.insecure_clone(), ..self.usdc };
+        self.market.fund(&mint, owner, amount)
     }
 
     /// Buys at any price; a `referrer` is registered as a front-end first if it is not yet.

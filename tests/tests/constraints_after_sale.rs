@@ -18,7 +18,7 @@ use data_market::instructions::{
 use data_market::state::{
     AllowListEntry, DatasetState, Dispute, DisputeReason, Review, Ruling, UsagePurpose, UsageReceipt,
 };
-use market_tests::tokens::{MintExtra, PaymentMint, TOKEN, TOKEN_2022};
+use market_tests::tokens::{MintExtra, TOKEN, TOKEN_2022};
 use market_tests::*;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -52,11 +52,6 @@ fn dataset_of(
     let mut args = dataset_args(label, single_owner(&owner.pubkey()));
     tweak(&mut args);
     w.register_with(owner, args)
-}
-
-fn fund(w: &mut World, owner: &Pubkey, amount: u64) {
-    let mint = PaymentMint { authority: w.usdc.authority.insecure_clone(), ..w.usdc };
-    w.market.fund(&mint, owner, amount);
 }
 
 fn metered_args(credits: u32, max_price: u64) -> PurchaseLicenseArgs {
@@ -309,7 +304,7 @@ fn record_usage_rejected_from_expiry(backend: Backend) {
     assert_unchanged(&w, &before);
     // renewals wait for settlement (the dispute window closed long ago)
     w.settle(&d, &buyer.pubkey()).succeeds();
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     renew(&mut w, &d, &buyer).succeeds();
     record(&mut w, &d, &buyer, UsagePurpose::Training, MODEL_A).succeeds();
     assert_eq!(w.license(&license).usage_count, 2);
@@ -372,7 +367,7 @@ fn metered_use_burns_one_credit_until_none_left(backend: Backend) {
     // top-ups wait for settlement
     w.warp(i64::from(DISPUTE_WINDOW));
     w.settle(&d, &buyer.pubkey()).succeeds();
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     top_up(&mut w, &d, &buyer, 1, PRICE).succeeds();
     record(&mut w, &d, &buyer, UsagePurpose::Training, MODEL_A).succeeds();
     assert_eq!((w.balance(&account), w.mint_supply(&d.license_mint)), (0, 0));
@@ -454,7 +449,7 @@ fn record_usage_holder_account_must_be_the_holders_of_this_mint(backend: Backend
     let other = dataset_of(&mut w, &owner, "other", |_| {});
     let buyer = delivered(&mut w, &d, &owner, None);
     let neighbour = delivered(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     w.buy(&other, &buyer, None).succeeds();
     // the buyer's own licence token of `d` is gone
     let friend = w.wallet();
@@ -553,7 +548,7 @@ fn receipts_list_a_models_provenance_across_datasets(backend: Backend) {
     let other = dataset_of(&mut w, &owner, "other", |args| args.terms.metered = true);
     let buyer = delivered(&mut w, &d, &owner, None);
     let second = delivered(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), 3 * PRICE);
+    w.fund_payment(&buyer.pubkey(), 3 * PRICE);
     buy_with(&mut w, &other, &buyer, metered_args(3, 3 * PRICE)).succeeds();
     w.deliver(&other, &owner, &buyer.pubkey()).succeeds();
 
@@ -687,7 +682,7 @@ fn metered_total_overflow_is_named(backend: Backend) {
 fn buy_credits_rejects_unmetered_dataset(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let buyer = settled(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     let before = snapshot(&w, &[d.address, d.license(&buyer.pubkey()), d.escrow_vault, d.license_mint]);
     top_up(&mut w, &d, &buyer, 1, u64::MAX).fails_with(MarketError::NotMetered);
     assert_unchanged(&w, &before);
@@ -699,8 +694,8 @@ fn buy_credits_requires_a_usable_license(backend: Backend) {
     let Shop { mut w, owner, d } = metered_shop(backend);
     let waiting = bought_credits(&mut w, &d, 1);
     let refunded = bought_credits(&mut w, &d, 1);
-    fund(&mut w, &waiting.pubkey(), PRICE);
-    fund(&mut w, &refunded.pubkey(), PRICE);
+    w.fund_payment(&waiting.pubkey(), PRICE);
+    w.fund_payment(&refunded.pubkey(), PRICE);
     let before = snapshot(&w, &[d.address, d.license(&waiting.pubkey()), d.escrow_vault, d.license_mint]);
     top_up(&mut w, &d, &waiting, 1, PRICE).fails_with(MarketError::LicenseNotDelivered);
     assert_unchanged(&w, &before);
@@ -718,7 +713,7 @@ fn buy_credits_requires_a_usable_license(backend: Backend) {
     let expires_at = w.license(&d.license(&waiting.pubkey())).expires_at;
     let now = w.now();
     w.warp(expires_at - now);
-    fund(&mut w, &waiting.pubkey(), PRICE);
+    w.fund_payment(&waiting.pubkey(), PRICE);
     let before = snapshot(&w, &[d.address, d.license(&waiting.pubkey()), d.escrow_vault, d.license_mint]);
     top_up(&mut w, &d, &waiting, 1, PRICE).fails_with(MarketError::LicenseExpired);
     assert_unchanged(&w, &before);
@@ -731,7 +726,7 @@ fn buy_credits_rejected_while_marketplace_paused(backend: Backend) {
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
     w.warp(i64::from(DISPUTE_WINDOW));
     w.settle(&d, &buyer.pubkey()).succeeds();
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     pause_marketplace(&mut w, true);
     let before = snapshot(&w, &[d.address, d.license(&buyer.pubkey()), d.escrow_vault, d.license_mint]);
     top_up(&mut w, &d, &buyer, 1, PRICE).fails_with(MarketError::PurchasesPaused);
@@ -760,7 +755,7 @@ fn buy_credits_rejected_unless_dataset_sells(backend: Backend) {
         w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
         w.warp(i64::from(DISPUTE_WINDOW));
         w.settle(&d, &buyer.pubkey()).succeeds();
-        fund(&mut w, &buyer.pubkey(), PRICE);
+        w.fund_payment(&buyer.pubkey(), PRICE);
         put_in_state(&mut w, &owner, &d, state);
         if state == DatasetState::Unlisted {
             top_up(&mut w, &d, &buyer, 1, PRICE).succeeds();
@@ -780,7 +775,7 @@ fn buy_credits_rejects_bad_amount_and_price_above_max(backend: Backend) {
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
     w.warp(i64::from(DISPUTE_WINDOW));
     w.settle(&d, &buyer.pubkey()).succeeds();
-    fund(&mut w, &buyer.pubkey(), 3 * PRICE);
+    w.fund_payment(&buyer.pubkey(), 3 * PRICE);
     let before = snapshot(&w, &[d.address, d.license(&buyer.pubkey()), d.escrow_vault, d.license_mint]);
     top_up(&mut w, &d, &buyer, 0, u64::MAX).fails_with(MarketError::InvalidCreditAmount);
     top_up(&mut w, &d, &buyer, MAX_CREDITS_PER_PURCHASE + 1, u64::MAX).fails_with(MarketError::InvalidCreditAmount);
@@ -802,7 +797,7 @@ fn buy_credits_rejects_license_of_another_buyer(backend: Backend) {
     w.warp(i64::from(DISPUTE_WINDOW));
     w.settle(&d, &buyer.pubkey()).succeeds();
     w.settle(&d, &other.pubkey()).succeeds();
-    fund(&mut w, &other.pubkey(), PRICE);
+    w.fund_payment(&other.pubkey(), PRICE);
     let mut accounts = buy_credits_accounts(other.pubkey(), &d);
     accounts.license = d.license(&buyer.pubkey());
     let before = snapshot(&w, &[d.address, d.license(&buyer.pubkey()), d.license(&other.pubkey()), d.escrow_vault]);
@@ -818,7 +813,7 @@ fn buy_credits_rejects_substituted_accounts(backend: Backend) {
     let buyer = bought_credits(&mut w, &d, 1);
     let neighbour = bought_credits(&mut w, &d, 1);
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
-    fund(&mut w, &buyer.pubkey(), 2 * PRICE);
+    w.fund_payment(&buyer.pubkey(), 2 * PRICE);
     buy_with(&mut w, &other, &buyer, metered_args(1, PRICE)).succeeds();
     w.deliver(&other, &owner, &buyer.pubkey()).succeeds();
     w.warp(i64::from(DISPUTE_WINDOW));
@@ -876,7 +871,7 @@ fn buy_credits_rejects_substituted_accounts(backend: Backend) {
     }
     // the payment account carries no owner constraint: the transfer's authority check (token
     // program, OwnerMismatch) keeps a buyer from paying out of someone else's funded account
-    fund(&mut w, &neighbour.pubkey(), PRICE);
+    w.fund_payment(&neighbour.pubkey(), PRICE);
     let mut accounts = buy_credits_accounts(me, &d);
     accounts.buyer_payment_account = Some(d.payment_account(&neighbour.pubkey()));
     top_up_with(&mut w, &buyer, accounts, 1).fails_with_code(TOKEN_OWNER_MISMATCH);
@@ -906,7 +901,7 @@ fn top_up_is_claimable_at_once(backend: Backend) {
         (w.balance(&d.payment_account(&owner.pubkey())), w.balance(&d.payment_account(&w.treasury.pubkey())));
     // not settled: this purchase is still escrowed
     let waiting = bought_credits(&mut w, &d, 2);
-    fund(&mut w, &buyer.pubkey(), 5 * PRICE);
+    w.fund_payment(&buyer.pubkey(), 5 * PRICE);
     let before = ledger(&w, &d);
     assert_eq!((before.escrowed, before.referral_fees_owed), (2 * PRICE, referral_fee));
     top_up(&mut w, &d, &buyer, 5, 5 * PRICE).succeeds();
@@ -939,7 +934,7 @@ fn buy_credits_waits_for_settlement(backend: Backend) {
     let Shop { mut w, owner, d } = metered_shop(backend);
     let buyer = bought_credits(&mut w, &d, 2);
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
-    fund(&mut w, &buyer.pubkey(), 3 * PRICE);
+    w.fund_payment(&buyer.pubkey(), 3 * PRICE);
     let license = d.license(&buyer.pubkey());
     let before = snapshot(
         &w,
@@ -1273,7 +1268,7 @@ fn sales_and_renewals_stop_unless_active_or_unlisted(backend: Backend) {
     {
         let d = w.register(&owner, &format!("sales{i}"));
         let holder = settled(&mut w, &d, &owner, None);
-        fund(&mut w, &holder.pubkey(), PRICE);
+        w.fund_payment(&holder.pubkey(), PRICE);
         let newcomer = w.buyer(PRICE);
         put_in_state(&mut w, &owner, &d, state);
         if state == DatasetState::Unlisted {
@@ -1676,7 +1671,7 @@ fn review_edit_rejects_another_license(backend: Backend) {
     let other = dataset_of(&mut w, &owner, "other", |_| {});
     let buyer = delivered(&mut w, &d, &owner, None);
     let neighbour = delivered(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     w.buy(&other, &buyer, None).succeeds();
     w.deliver(&other, &owner, &buyer.pubkey()).succeeds();
     review(&mut w, &d, &buyer, 1).succeeds();
@@ -1833,7 +1828,7 @@ fn dispute_rejects_license_of_another_dataset_and_foreign_address(backend: Backe
 fn disputed_license_is_frozen(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let buyer = delivered(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     dispute(&mut w, &d, &buyer).succeeds();
     w.warp(i64::from(DISPUTE_WINDOW) + i64::from(DELIVERY_WINDOW));
     let license = d.license(&buyer.pubkey());
@@ -1996,7 +1991,7 @@ fn buy_credits_rejected_while_disputed(backend: Backend) {
     let buyer = bought_credits(&mut w, &d, 2);
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
     dispute(&mut w, &d, &buyer).succeeds();
-    fund(&mut w, &buyer.pubkey(), 3 * PRICE);
+    w.fund_payment(&buyer.pubkey(), 3 * PRICE);
     let license = d.license(&buyer.pubkey());
     let before =
         snapshot(&w, &[d.address, license, d.escrow_vault, d.license_mint, d.payment_account(&buyer.pubkey())]);
@@ -2014,7 +2009,7 @@ fn renew_rejects_metered_license(backend: Backend) {
     let Shop { mut w, owner, d } = metered_shop(backend);
     let buyer = bought_credits(&mut w, &d, 1);
     w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     let license = d.license(&buyer.pubkey());
     let before = snapshot(&w, &[d.address, license, d.escrow_vault, d.payment_account(&buyer.pubkey())]);
     renew(&mut w, &d, &buyer).fails_with(MarketError::MeteredNotRenewable);
@@ -2097,7 +2092,7 @@ fn rule_rejects_substituted_accounts(backend: Backend) {
     let other = dataset_of(&mut w, &owner, "other", |_| {});
     let buyer = delivered(&mut w, &d, &owner, None);
     let second = delivered(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     w.buy(&other, &buyer, None).succeeds();
     w.deliver(&other, &owner, &buyer.pubkey()).succeeds();
     dispute(&mut w, &d, &buyer).succeeds();
@@ -2283,7 +2278,10 @@ fn close_license_only_by_its_buyer_through_its_dataset(backend: Backend) {
     let before = snapshot(&w, &[d.address, other.address, license, foreign]);
     for impostor in [&stranger, &owner] {
         let ix = build(
-            data_market::accounts::CloseLicense { buyer: impostor.pubkey(), ..close_license_accounts(buyer.pubkey(), &d) },
+            data_market::accounts::CloseLicense {
+                buyer: impostor.pubkey(),
+                ..close_license_accounts(buyer.pubkey(), &d)
+            },
             instruction::CloseLicense {},
         );
         w.send(&[ix], &[impostor]).fails_with(MarketError::NotLicenseBuyer);
@@ -2328,7 +2326,7 @@ fn closed_license_returns_rent_and_can_be_bought_again(backend: Backend) {
     assert_eq!(w.lamports(&refunded.pubkey()), refunded_before + refunded_rent);
     assert_eq!(w.dataset(&d.address).licenses_outstanding, 0);
 
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     w.buy(&d, &buyer, None).succeeds();
     let again = w.license(&license);
     assert_eq!((again.state, again.usage_count, again.bought_at), (LicenseState::AwaitingKey, 0, w.now()));
@@ -2379,7 +2377,7 @@ fn license_bought_again_in_the_same_second_can_record_use(backend: Backend) {
 fn closed_license_cannot_be_revived_in_one_transaction(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let buyer = settled(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     let license = d.license(&buyer.pubkey());
     let rent = w.lamports(&license);
     let use_accounts = next_use(&w, &d, &buyer.pubkey(), None);
@@ -2703,7 +2701,7 @@ fn everything_due(backend: Backend) -> Due {
     let ruled_closer = delivered(&mut w, &d, &owner, None);
     dispute(&mut w, &d, &ruled_closer).succeeds();
     rule(&mut w, &d, &ruled_closer.pubkey(), Ruling::Release).succeeds();
-    fund(&mut w, &credit_buyer.pubkey(), PRICE);
+    w.fund_payment(&credit_buyer.pubkey(), PRICE);
     let listed = w.wallet();
     let delisted = w.wallet();
     allow(&mut w, &owner, &d, &delisted.pubkey()).succeeds();

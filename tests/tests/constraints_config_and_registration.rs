@@ -13,9 +13,9 @@ use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
 use anchor_spl::token_2022::spl_token_2022::state::Mint as MintState;
 use anchor_spl::token_2022_extensions::spl_token_metadata_interface::state::TokenMetadata;
 use data_market::constants::{
-    LICENSE_SYMBOL, MAX_CID_LEN, MAX_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS,
-    MAX_LICENSE_DURATION_SECS, MAX_METADATA_URI_LEN, MAX_PROTOCOL_FEE_BPS, MAX_RECIPIENTS, MAX_TAGS, MAX_TITLE_LEN,
-    MIN_DELIVERY_WINDOW_SECS, MIN_DISPUTE_WINDOW_SECS, TAG_LEN,
+    LICENSE_SYMBOL, MAX_CID_LEN, MAX_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS, MAX_LICENSE_DURATION_SECS,
+    MAX_METADATA_URI_LEN, MAX_PROTOCOL_FEE_BPS, MAX_RECIPIENTS, MAX_TAGS, MAX_TITLE_LEN, MIN_DELIVERY_WINDOW_SECS,
+    MIN_DISPUTE_WINDOW_SECS, TAG_LEN,
 };
 use data_market::domain::lifecycle::LicenseState;
 use data_market::errors::MarketError;
@@ -971,8 +971,13 @@ fn register_rejects_a_wrong_escrow_vault(backend: Backend) {
     let d = w.handle("vault", &owner.pubkey());
     let owners_account = w.payment_account_of(&owner.pubkey());
     let owners_before = snapshot(&w, &owners_account);
-    let other_mint_vault =
-        DatasetHandle::derive(content_hash("vault"), owner.pubkey(), w.create_mint(TOKEN, 6, MintExtra::None).mint, TOKEN).escrow_vault;
+    let other_mint_vault = DatasetHandle::derive(
+        content_hash("vault"),
+        owner.pubkey(),
+        w.create_mint(TOKEN, 6, MintExtra::None).mint,
+        TOKEN,
+    )
+    .escrow_vault;
     for substitute in [Pubkey::new_unique(), owners_account, d.payment_account(&owner.pubkey()), other_mint_vault] {
         let mut accounts = register_accounts(owner.pubkey(), &d);
         accounts.escrow_vault = substitute;

@@ -12,7 +12,7 @@ use data_market::domain::lifecycle::LicenseState;
 use data_market::errors::MarketError;
 use data_market::instruction;
 use data_market::instructions::{UpdateDatasetArgs, UpdateMarketplaceArgs};
-use market_tests::tokens::{MintExtra, PaymentMint, TOKEN, TOKEN_2022};
+use market_tests::tokens::{MintExtra, TOKEN, TOKEN_2022};
 use market_tests::*;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -31,12 +31,6 @@ fn other_dataset(w: &mut World, label: &str) -> (Keypair, DatasetHandle) {
     let owner = w.wallet();
     let d = w.register(&owner, label);
     (owner, d)
-}
-
-/// Adds `amount` of the payment mint to `owner`'s associated account.
-fn fund(w: &mut World, owner: &Pubkey, amount: u64) {
-    let mint = PaymentMint { authority: w.usdc.authority.insecure_clone(), ..w.usdc };
-    w.market.fund(&mint, owner, amount);
 }
 
 fn ledger(w: &World, d: &DatasetHandle) -> EscrowLedger {
@@ -206,8 +200,7 @@ fn purchase_rejects_substituted_payment_mint(backend: Backend) {
     accounts.payment_mint = fake.mint;
     accounts.buyer_payment_account = Some(fake_account);
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), vec![fake_account]].concat());
-    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE))
-        .fails_with_anchor(ErrorCode::ConstraintHasOne);
+    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE)).fails_with_anchor(ErrorCode::ConstraintHasOne);
     assert_unchanged(&w, &before);
 }
 
@@ -234,8 +227,7 @@ fn purchase_rejects_substituted_escrow_vault(backend: Backend) {
     let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.escrow_vault = own_vault;
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), vec![own_vault]].concat());
-    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE))
-        .fails_with_anchor(ErrorCode::ConstraintHasOne);
+    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE)).fails_with_anchor(ErrorCode::ConstraintHasOne);
     assert_unchanged(&w, &before);
     assert_eq!(w.balance(&d.payment_account(&buyer.pubkey())), PRICE);
 }
@@ -249,8 +241,7 @@ fn purchase_rejects_payment_account_of_other_mint(backend: Backend) {
     let mut accounts = purchase_accounts(buyer.pubkey(), &d, None);
     accounts.buyer_payment_account = Some(other_account);
     let before = snapshot(&w, &[sale_accounts(&d, &buyer.pubkey()), vec![other_account]].concat());
-    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE))
-        .fails_with_anchor(ErrorCode::ConstraintTokenMint);
+    send_purchase(&mut w, &buyer, &d, purchase_ix(accounts, PRICE)).fails_with_anchor(ErrorCode::ConstraintTokenMint);
     assert_unchanged(&w, &before);
 }
 
@@ -347,16 +338,14 @@ fn purchase_rejects_license_pda_of_another_buyer(backend: Backend) {
     let mut accounts = purchase_accounts(attacker.pubkey(), &d, None);
     accounts.license = d.license(&victim.pubkey());
     let before = snapshot(&w, &[sale_accounts(&d, &attacker.pubkey()), sale_accounts(&d, &victim.pubkey())].concat());
-    send_purchase(&mut w, &attacker, &d, purchase_ix(accounts, PRICE))
-        .fails_with_anchor(ErrorCode::ConstraintSeeds);
+    send_purchase(&mut w, &attacker, &d, purchase_ix(accounts, PRICE)).fails_with_anchor(ErrorCode::ConstraintSeeds);
     assert_unchanged(&w, &before);
 
     // also when the target address is still empty
     let later = w.buyer(PRICE);
     let mut accounts = purchase_accounts(attacker.pubkey(), &d, None);
     accounts.license = d.license(&later.pubkey());
-    send_purchase(&mut w, &attacker, &d, purchase_ix(accounts, PRICE))
-        .fails_with_anchor(ErrorCode::ConstraintSeeds);
+    send_purchase(&mut w, &attacker, &d, purchase_ix(accounts, PRICE)).fails_with_anchor(ErrorCode::ConstraintSeeds);
     assert!(!w.exists(&d.license(&later.pubkey())));
 }
 
@@ -467,7 +456,7 @@ fn renew_rejects_undelivered_license(backend: Backend) {
 fn renew_rejects_perpetual_license(backend: Backend) {
     let Shop { mut w, owner, d } = shop_with(backend, |args| args.terms.duration_secs = 0);
     let buyer = settled(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     assert_eq!(w.license(&d.license(&buyer.pubkey())).expires_at, 0);
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
     w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).fails_with(MarketError::LicenseIsPerpetual);
@@ -531,7 +520,7 @@ fn renew_rejects_price_above_max(backend: Backend) {
 fn renew_rejected_while_dataset_paused(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let buyer = settled(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     pause_dataset(&mut w, &owner, &d, true);
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
     w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).fails_with(MarketError::DatasetNotActive);
@@ -544,7 +533,7 @@ fn renew_rejected_while_dataset_paused(backend: Backend) {
 fn renew_rejected_while_marketplace_paused(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let buyer = settled(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     pause_marketplace(&mut w, true);
     let before = snapshot(&w, &sale_accounts(&d, &buyer.pubkey()));
     w.send(&[renew_license(buyer.pubkey(), &d, PRICE)], &[&buyer]).fails_with(MarketError::PurchasesPaused);
@@ -591,7 +580,7 @@ fn renew_rejects_license_of_another_buyer_or_dataset(backend: Backend) {
 fn renew_rejects_substituted_accounts(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
     let buyer = settled(&mut w, &d, &owner, None);
-    fund(&mut w, &buyer.pubkey(), PRICE);
+    w.fund_payment(&buyer.pubkey(), PRICE);
     let fake = w.create_mint(TOKEN, 6, MintExtra::None);
     let fake_account = w.fund(&fake, &buyer.pubkey(), PRICE);
     let (mint, program) = (w.usdc.mint, w.usdc.token_program);

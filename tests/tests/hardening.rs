@@ -84,7 +84,7 @@ fn referrer_must_be_a_registered_front_end(backend: Backend) {
     w.send(&[register_front_end(op.pubkey(), front_end.pubkey())], &[&op]).fails_with(MarketError::InvalidReferrer);
 
     // a registered front-end buying through itself
-    w.market.fund(&PaymentMintRef::of(&w), &front_end.pubkey(), PRICE);
+    w.fund_payment(&front_end.pubkey(), PRICE);
     referred_purchase(&mut w, &d, &front_end, &front_end.pubkey()).fails_with(MarketError::SelfReferral);
 
     // a real referral, then the front-end is removed: no new referrals, the earned fee stays claimable
@@ -104,15 +104,6 @@ fn referrer_must_be_a_registered_front_end(backend: Backend) {
     let before = w.balance(&d.payment_account(&front_end.pubkey()));
     w.send(&[claim_referral_fee(front_end.pubkey(), &d, &buyer.pubkey())], &[&front_end]).succeeds();
     assert_eq!(w.balance(&d.payment_account(&front_end.pubkey())), before + fee);
-}
-
-/// A copy of the world's payment mint handle, for funding wallets that are not buyers.
-struct PaymentMintRef;
-
-impl PaymentMintRef {
-    fn of(w: &World) -> market_tests::tokens::PaymentMint {
-        market_tests::tokens::PaymentMint { authority: w.usdc.authority.insecure_clone(), ..w.usdc }
-    }
 }
 
 /// forfeit_referral_fee: a referral fee its front-end never claims does not lock the licence (and
@@ -260,7 +251,7 @@ fn receipts_of_a_closed_licence_close(backend: Backend) {
     w.send(&[close(first)], &[&holder]).succeeds();
     assert!(!w.exists(&first));
 
-    w.market.fund(&PaymentMintRef::of(&w), &holder.pubkey(), PRICE);
+    w.fund_payment(&holder.pubkey(), PRICE);
     w.buy(&d, &holder, None).succeeds();
     w.deliver(&d, &owner, &holder.pubkey()).succeeds();
     let (result, current) = record(&mut w, &d, &holder);
@@ -352,9 +343,15 @@ fn forfeit_and_close_reject_substituted_accounts(backend: Backend) {
     let base = || close_license_accounts(buyer.pubkey(), &d);
     let before = snapshot(&w, &[d.address, d.license(&buyer.pubkey()), d.license_account(&buyer.pubkey())]);
     let cases = [
-        (data_market::accounts::CloseLicense { license_mint: other.license_mint, ..base() }, ErrorCode::ConstraintSeeds),
         (
-            data_market::accounts::CloseLicense { buyer_license_account: other.license_account(&buyer.pubkey()), ..base() },
+            data_market::accounts::CloseLicense { license_mint: other.license_mint, ..base() },
+            ErrorCode::ConstraintSeeds,
+        ),
+        (
+            data_market::accounts::CloseLicense {
+                buyer_license_account: other.license_account(&buyer.pubkey()),
+                ..base()
+            },
             ErrorCode::ConstraintTokenMint,
         ),
         (

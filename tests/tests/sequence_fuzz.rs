@@ -374,7 +374,8 @@ fn generate(rng: &mut Rng, model: &Model, now: i64) -> Op {
             15 => {
                 // a dataset that has sold and since emptied (closing an untouched one ends the
                 // sequence's interest in it)
-                let closable: Vec<usize> = (0..2).filter(|d| model.ds[*d].sold > 0 && model.ds[*d].closable()).collect();
+                let closable: Vec<usize> =
+                    (0..2).filter(|d| model.ds[*d].sold > 0 && model.ds[*d].closable()).collect();
                 if !closable.is_empty() && rng.chance(60) {
                     Some(Op::CloseDataset { d: closable[rng.index(closable.len())] })
                 } else if rng.chance(10) {
@@ -404,7 +405,9 @@ fn generate(rng: &mut Rng, model: &Model, now: i64) -> Op {
         // once a dataset is closed, only its licences and dispute records are left to close
         let on_closed = match op {
             Some(Op::CloseLicense { .. } | Op::CloseDispute { .. }) | None => false,
-            Some(Op::Buy { d, .. } | Op::Claim { d, .. } | Op::Sweep { d } | Op::CloseDataset { d }) => model.ds[d].gone,
+            Some(Op::Buy { d, .. } | Op::Claim { d, .. } | Op::Sweep { d } | Op::CloseDataset { d }) => {
+                model.ds[d].gone
+            }
             Some(other) => other.license().is_some_and(|(_, d)| model.ds[d].gone),
         };
         if on_closed {
@@ -556,9 +559,10 @@ impl MDataset {
     /// close_dataset's conditions: nothing owed, no licence waiting for its key or its money, no
     /// unruled dispute (these sequences use no allow-list).
     fn closable(&self) -> bool {
-        let pending = self.lics.iter().flatten().any(|l| {
-            matches!(l.state, LicenseState::AwaitingKey | LicenseState::Delivered | LicenseState::Disputed)
-        });
+        let pending =
+            self.lics.iter().flatten().any(|l| {
+                matches!(l.state, LicenseState::AwaitingKey | LicenseState::Delivered | LicenseState::Disputed)
+            });
         !self.gone
             && !pending
             && self.escrowed == 0
@@ -1294,13 +1298,12 @@ impl Run {
         accepted
     }
 
-
     /// Every licence, dispute record and licence-token balance of dataset `d` against the model,
     /// and the licence mint's supply (the mint outlives a closed dataset).
     fn check_licences(&self, d: usize, h: &DatasetHandle) {
         let w = &self.w;
         let ds = &self.model.ds[d];
-            for b in 0..BUYERS {
+        for b in 0..BUYERS {
             let buyer = self.a.buyers[b].pubkey();
             let address = h.license(&buyer);
             match &ds.lics[b] {
@@ -1318,11 +1321,7 @@ impl Run {
                 }
                 None => assert!(!w.exists(&record), "dataset {d}: buyer {b}'s dispute should not exist"),
             }
-            assert_eq!(
-                w.balance(&h.license_account(&buyer)),
-                ds.tokens[b],
-                "dataset {d}: licence tokens of buyer {b}"
-            );
+            assert_eq!(w.balance(&h.license_account(&buyer)), ds.tokens[b], "dataset {d}: licence tokens of buyer {b}");
         }
         let supply = w.mint_supply(&h.license_mint);
         assert_eq!(supply, ds.tokens.iter().sum::<u64>(), "dataset {d}: licence supply");

@@ -163,7 +163,9 @@ pub enum MarketError {
     ReferralClaimWindowOpen,
     #[msg("A payment token account is needed when money moves")]
     PaymentAccountRequired,
-    #[msg("The licence still grants use of the data: its receipts stay as provenance until it expires, is void or closed")]
+    #[msg(
+        "The licence still grants use of the data: its receipts stay as provenance until it expires, is void or closed"
+    )]
     LicenseStillValid,
     #[msg("Only an operator-released content hash can be claimed, and only by its claimant")]
     NotHashClaimant,

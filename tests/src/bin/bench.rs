@@ -330,7 +330,8 @@ fn max_sizes(w: &mut World) -> Vec<(&'static str, usize)> {
     };
     let dataset_update =
         UpdateDatasetArgs { price: Some(1), delivery_delegate: Some(pb), allow_list_enabled: Some(true) };
-    let initialize = InitializeMarketplaceArgs { treasury: pa, arbiter: pa, protocol_fee_bps: 1, max_referral_fee_bps: 1 };
+    let initialize =
+        InitializeMarketplaceArgs { treasury: pa, arbiter: pa, protocol_fee_bps: 1, max_referral_fee_bps: 1 };
     let license = d.license(&pb);
     let cases: Vec<(&'static str, Vec<Instruction>, Vec<&Keypair>)> = vec![
         ("initialize_marketplace", vec![initialize_marketplace(pa, initialize)], vec![&a]),
@@ -371,11 +372,7 @@ fn max_sizes(w: &mut World) -> Vec<(&'static str, usize)> {
         ("submit_review", vec![submit_review(pb, &d, review.clone())], vec![&b]),
         ("update_review", vec![update_review(pb, &d, review)], vec![&b]),
         ("close_review", vec![close_review(pb, &d)], vec![&b]),
-        (
-            "open_dispute",
-            vec![open_dispute(pb, &d, DisputeReason::Other, &text(MAX_EVIDENCE_URI_LEN))],
-            vec![&b],
-        ),
+        ("open_dispute", vec![open_dispute(pb, &d, DisputeReason::Other, &text(MAX_EVIDENCE_URI_LEN))], vec![&b]),
         ("rule_dispute", vec![rule_dispute(pa, &d, &pb, Ruling::Split { buyer_bps: 1 })], vec![&a]),
         ("close_dispute", vec![close_dispute(pb, &d)], vec![&b]),
         ("close_license", vec![close_license(pb, &d)], vec![&b]),

@@ -86,10 +86,11 @@ impl<'info> RecordUsage<'info> {
         let license_key = accounts.license.key();
         let index = accounts.license.usage_count;
         let (serial, index_bytes) = (accounts.license.serial.to_le_bytes(), index.to_le_bytes());
-        let bump =
-            pda::canonical_bump(&accounts.receipt.key(), &[seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes])?;
-        let receipt_seeds: [&[u8]; 5] =
-            [seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes, &[bump]];
+        let bump = pda::canonical_bump(
+            &accounts.receipt.key(),
+            &[seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes],
+        )?;
+        let receipt_seeds: [&[u8]; 5] = [seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes, &[bump]];
         let attestor = accounts.attestor.as_ref().map(|a| a.key()).unwrap_or_default();
         let receipt = UsageReceipt {
             dataset: accounts.dataset.key(),

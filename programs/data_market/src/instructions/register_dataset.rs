@@ -236,8 +236,12 @@ impl<'info> RegisterDataset<'info> {
             record.claimant = Pubkey::default();
             return record.try_serialize(&mut &mut info.try_borrow_mut_data()?[..]);
         }
-        let record =
-            ContentHashRecord { content_hash: *content_hash, dataset: self.dataset.key(), claimant: Pubkey::default(), bump };
+        let record = ContentHashRecord {
+            content_hash: *content_hash,
+            dataset: self.dataset.key(),
+            claimant: Pubkey::default(),
+            bump,
+        };
         let record_seeds: [&[u8]; 3] = [seeds::CONTENT_HASH, content_hash, &[bump]];
         create_program_account(
             &self.owner.to_account_info(),

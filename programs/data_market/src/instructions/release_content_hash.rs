@@ -26,11 +26,7 @@ impl ReleaseContentHash<'_> {
         require_keys_neq!(claimant, Pubkey::default(), MarketError::NotHashClaimant);
         let record = &mut ctx.accounts.content_hash_record;
         record.claimant = claimant;
-        emit!(ContentHashReleased {
-            content_hash: record.content_hash,
-            revoked_dataset: record.dataset,
-            claimant,
-        });
+        emit!(ContentHashReleased { content_hash: record.content_hash, revoked_dataset: record.dataset, claimant });
         Ok(())
     }
 }
