@@ -22,6 +22,9 @@ pub const PRICE: u64 = 25_000_000;
 pub const DAY: i64 = 24 * 60 * 60;
 pub const DELIVERY_WINDOW: u32 = 2 * 24 * 60 * 60;
 pub const DISPUTE_WINDOW: u32 = 3 * 24 * 60 * 60;
+/// The test marketplace's policy: the shortest windows a dataset may set (a production policy).
+pub const MIN_DELIVERY_WINDOW: u32 = 60 * 60;
+pub const MIN_DISPUTE_WINDOW: u32 = 60 * 60;
 pub const BUYER_KEY: [u8; 32] = [7; 32];
 pub const SEALED_KEY: [u8; SEALED_KEY_LEN] = [9; SEALED_KEY_LEN];
 
@@ -108,6 +111,8 @@ impl World {
             arbiter: arbiter.pubkey(),
             protocol_fee_bps: PROTOCOL_FEE_BPS,
             max_referral_fee_bps: MAX_REFERRAL_FEE_BPS,
+            min_delivery_window_secs: MIN_DELIVERY_WINDOW,
+            min_dispute_window_secs: MIN_DISPUTE_WINDOW,
         };
         market.send(&[initialize_marketplace(operator.pubkey(), args)], &[&operator]).succeeds();
         World { market, operator, treasury, arbiter, usdc }

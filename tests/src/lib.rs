@@ -28,3 +28,7 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Where an account's own fields start, after the header every program account shares
+/// (discriminator + revision): the base of the memcmp offsets clients filter on.
+pub const FIELDS: usize = data_market::state::REVISION_OFFSET + 8;

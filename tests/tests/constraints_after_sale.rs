@@ -541,7 +541,7 @@ fn attestor_must_sign_and_is_recorded(backend: Backend) {
     assert_eq!(w.account::<UsageReceipt>(&receipt).attestor, Pubkey::default());
 }
 
-/// UsageReceipt layout (dataset at 8, license at 40, model_hash at 72, holder at 104): a
+/// UsageReceipt layout (after the header: dataset, license, model_hash, holder): a
 /// getProgramAccounts memcmp on the model hash lists exactly that model's receipts across datasets.
 fn receipts_list_a_models_provenance_across_datasets(backend: Backend) {
     let Shop { mut w, owner, d } = shop(backend);
@@ -562,14 +562,14 @@ fn receipts_list_a_models_provenance_across_datasets(backend: Backend) {
     record(&mut w, &d, &second, UsagePurpose::InferenceRag, MODEL_B).succeeds();
 
     let raw = w.svm.get_account(&a_on_d).unwrap().data;
-    assert_eq!(&raw[8..40], d.address.as_ref());
-    assert_eq!(&raw[40..72], on_d.as_ref());
-    assert_eq!(&raw[72..104], &MODEL_A);
-    assert_eq!(&raw[104..136], buyer.pubkey().as_ref());
+    assert_eq!(&raw[FIELDS..FIELDS + 32], d.address.as_ref());
+    assert_eq!(&raw[FIELDS + 32..FIELDS + 64], on_d.as_ref());
+    assert_eq!(&raw[FIELDS + 64..FIELDS + 96], &MODEL_A);
+    assert_eq!(&raw[FIELDS + 96..FIELDS + 128], buyer.pubkey().as_ref());
 
     let mut expected = vec![a_on_d, a_on_other];
     expected.sort();
-    let found = w.program_accounts_of::<UsageReceipt>(&[(72, &MODEL_A)]);
+    let found = w.program_accounts_of::<UsageReceipt>(&[(FIELDS + 64, &MODEL_A)]);
     assert_eq!(found.iter().map(|(address, _)| *address).collect::<Vec<_>>(), expected);
     for (_, receipt) in &found {
         assert_eq!(receipt.model_hash, MODEL_A);
@@ -578,10 +578,16 @@ fn receipts_list_a_models_provenance_across_datasets(backend: Backend) {
     let datasets: Vec<Pubkey> = found.iter().map(|(_, r)| r.dataset).collect();
     assert!(datasets.contains(&d.address) && datasets.contains(&other.address));
     // by dataset, by licence and combined
-    assert_eq!(w.program_accounts_of::<UsageReceipt>(&[(8, d.address.as_ref())]).len(), 3);
-    assert_eq!(w.program_accounts_of::<UsageReceipt>(&[(40, on_d.as_ref())]).len(), 2);
-    assert_eq!(w.program_accounts_of::<UsageReceipt>(&[(8, other.address.as_ref()), (72, &MODEL_A)]).len(), 1);
-    assert_eq!(w.program_accounts_of::<UsageReceipt>(&[(8, other.address.as_ref()), (72, &MODEL_B)]).len(), 0);
+    assert_eq!(w.program_accounts_of::<UsageReceipt>(&[(FIELDS, d.address.as_ref())]).len(), 3);
+    assert_eq!(w.program_accounts_of::<UsageReceipt>(&[(FIELDS + 32, on_d.as_ref())]).len(), 2);
+    assert_eq!(
+        w.program_accounts_of::<UsageReceipt>(&[(FIELDS, other.address.as_ref()), (FIELDS + 64, &MODEL_A)]).len(),
+        1
+    );
+    assert_eq!(
+        w.program_accounts_of::<UsageReceipt>(&[(FIELDS, other.address.as_ref()), (FIELDS + 64, &MODEL_B)]).len(),
+        0
+    );
 }
 
 /// dataset.usage_by_purpose[purpose] += 1: each dataset counts its own uses by purpose.

@@ -14,11 +14,12 @@ use anchor_spl::token_2022::spl_token_2022::state::Mint as MintState;
 use anchor_spl::token_2022_extensions::spl_token_metadata_interface::state::TokenMetadata;
 use data_market::constants::{
     LICENSE_SYMBOL, MAX_CID_LEN, MAX_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS, MAX_LICENSE_DURATION_SECS,
-    MAX_METADATA_URI_LEN, MAX_PROTOCOL_FEE_BPS, MAX_RECIPIENTS, MAX_TAGS, MAX_TITLE_LEN, MIN_DELIVERY_WINDOW_SECS,
-    MIN_DISPUTE_WINDOW_SECS, TAG_LEN,
+    MAX_METADATA_URI_LEN, MAX_PROTOCOL_FEE_BPS, MAX_RECIPIENTS, MAX_TAGS, MAX_TITLE_LEN, MIN_WINDOW_CAP_SECS,
+    MIN_WINDOW_FLOOR_SECS, TAG_LEN,
 };
 use data_market::domain::lifecycle::LicenseState;
 use data_market::errors::MarketError;
+use data_market::events::MarketplaceUpdated;
 use data_market::instructions::{
     InitializeMarketplaceArgs, RegisterDatasetArgs, UpdateDatasetArgs, UpdateMarketplaceArgs,
 };
@@ -181,6 +182,8 @@ fn init_args(protocol_fee_bps: u16, max_referral_fee_bps: u16) -> InitializeMark
         arbiter: Pubkey::new_unique(),
         protocol_fee_bps,
         max_referral_fee_bps,
+        min_delivery_window_secs: MIN_DELIVERY_WINDOW,
+        min_dispute_window_secs: MIN_DISPUTE_WINDOW,
     }
 }
 
@@ -415,6 +418,118 @@ fn update_marketplace_rejects_fees_above_the_caps(backend: Backend) {
     assert_eq!(w.marketplace().protocol_fee_bps, MAX_PROTOCOL_FEE_BPS);
 }
 
+/// WindowPolicy::check in initialize: minimum windows below MIN_WINDOW_FLOOR_SECS or above
+/// MIN_WINDOW_CAP_SECS -> WindowPolicyOutOfBounds; the bounds themselves are accepted.
+fn initialize_rejects_a_window_policy_out_of_bounds(backend: Backend) {
+    let mut m = Market::new(backend);
+    let operator = m.wallet();
+    m.set_upgrade_authority(&operator.pubkey());
+    for (delivery, dispute) in [
+        (0, 0),
+        (MIN_WINDOW_FLOOR_SECS - 1, MIN_DISPUTE_WINDOW),
+        (MIN_DELIVERY_WINDOW, MIN_WINDOW_FLOOR_SECS - 1),
+        (MIN_WINDOW_CAP_SECS + 1, MIN_DISPUTE_WINDOW),
+        (MIN_DELIVERY_WINDOW, MIN_WINDOW_CAP_SECS + 1),
+    ] {
+        let args = InitializeMarketplaceArgs {
+            min_delivery_window_secs: delivery,
+            min_dispute_window_secs: dispute,
+            ..init_args(0, 0)
+        };
+        m.send(&[initialize_marketplace(operator.pubkey(), args)], &[&operator])
+            .fails_with(MarketError::WindowPolicyOutOfBounds);
+        assert!(!m.exists(&marketplace_address()));
+    }
+    let args = InitializeMarketplaceArgs {
+        min_delivery_window_secs: MIN_WINDOW_FLOOR_SECS,
+        min_dispute_window_secs: MIN_WINDOW_CAP_SECS,
+        ..init_args(0, 0)
+    };
+    m.send(&[initialize_marketplace(operator.pubkey(), args)], &[&operator]).succeeds();
+    let config = m.marketplace();
+    assert_eq!(config.min_delivery_window_secs, MIN_WINDOW_FLOOR_SECS);
+    assert_eq!(config.min_dispute_window_secs, MIN_WINDOW_CAP_SECS);
+    assert_eq!(config.revision, 0);
+}
+
+/// WindowPolicy::check in update: minimums out of bounds are refused, atomically (a valid fee in the
+/// same update is not applied either).
+fn update_marketplace_rejects_a_window_policy_out_of_bounds(backend: Backend) {
+    let mut w = World::new(backend);
+    let operator = w.operator.insecure_clone();
+    let before = config_snapshot(&w);
+    for (delivery, dispute) in [
+        (Some(MIN_WINDOW_FLOOR_SECS - 1), None),
+        (None, Some(MIN_WINDOW_FLOOR_SECS - 1)),
+        (Some(MIN_WINDOW_CAP_SECS + 1), None),
+        (None, Some(u32::MAX)),
+    ] {
+        let args = UpdateMarketplaceArgs {
+            protocol_fee_bps: Some(0),
+            min_delivery_window_secs: delivery,
+            min_dispute_window_secs: dispute,
+            ..Default::default()
+        };
+        update(&mut w, &operator, args).fails_with(MarketError::WindowPolicyOutOfBounds);
+    }
+    assert_eq!(config_snapshot(&w), before);
+}
+
+/// The window policy governs registrations from the moment it changes: lowered to seconds, a dataset
+/// registers with windows of seconds and runs its whole lifecycle on them; raised again, the same
+/// windows are refused while the dataset already registered keeps its own. Every change is evented
+/// and moves the configuration's revision.
+fn window_policy_applies_to_new_registrations(backend: Backend) {
+    let mut w = World::new(backend);
+    let operator = w.operator.insecure_clone();
+    let owner = w.wallet();
+    let mut quick = owner_args("quick", &owner);
+    quick.delivery_window_secs = 10;
+    quick.dispute_window_secs = 10;
+    register_fails_with(&mut w, &owner, quick.clone(), MarketError::DeliveryWindowOutOfBounds);
+
+    let revision = w.marketplace().revision;
+    let local = UpdateMarketplaceArgs {
+        min_delivery_window_secs: Some(MIN_WINDOW_FLOOR_SECS),
+        min_dispute_window_secs: Some(10),
+        ..Default::default()
+    };
+    let meta = update(&mut w, &operator, local).succeeds();
+    if matches!(backend, Backend::Sbf) {
+        // the native backend runs the program without its log lines
+        let events = events_of::<MarketplaceUpdated>(&meta);
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0].min_delivery_window_secs, events[0].min_dispute_window_secs),
+            (MIN_WINDOW_FLOOR_SECS, 10)
+        );
+    }
+    assert_eq!(w.marketplace().revision, revision + 1);
+
+    let d = w.register_with(&owner, quick.clone());
+    let buyer = w.buyer(PRICE);
+    w.buy(&d, &buyer, None).succeeds();
+    w.deliver(&d, &owner, &buyer.pubkey()).succeeds();
+    w.warp(9);
+    w.settle(&d, &buyer.pubkey()).fails_with(MarketError::DisputeWindowOpen);
+    w.warp(1);
+    w.settle(&d, &buyer.pubkey()).succeeds();
+    assert_eq!(w.license(&d.license(&buyer.pubkey())).state, LicenseState::Settled);
+
+    let production = UpdateMarketplaceArgs {
+        min_delivery_window_secs: Some(MIN_DELIVERY_WINDOW),
+        min_dispute_window_secs: Some(MIN_DISPUTE_WINDOW),
+        ..Default::default()
+    };
+    update(&mut w, &operator, production).succeeds();
+    let other = w.wallet();
+    let mut again = owner_args("quick again", &other);
+    again.delivery_window_secs = 10;
+    again.dispute_window_secs = 10;
+    register_fails_with(&mut w, &other, again, MarketError::DeliveryWindowOutOfBounds);
+    assert_eq!(w.dataset(&d.address).delivery_window_secs, 10);
+}
+
 /// purchases_paused: a paused marketplace refuses purchases with PurchasesPaused; unpausing restores
 /// them, and registration keeps working meanwhile.
 fn paused_marketplace_refuses_purchases_until_unpaused(backend: Backend) {
@@ -599,7 +714,7 @@ fn register_accepts_every_input_at_its_bounds(backend: Backend) {
     args.tags = (0..MAX_TAGS).map(|i| char::from(b'a' + i as u8).to_string().repeat(TAG_LEN)).collect();
     args.terms.duration_secs = MAX_LICENSE_DURATION_SECS;
     args.delivery_window_secs = MAX_DELIVERY_WINDOW_SECS;
-    args.dispute_window_secs = MIN_DISPUTE_WINDOW_SECS;
+    args.dispute_window_secs = MIN_DISPUTE_WINDOW;
     args.referral_fee_bps = w.marketplace().max_referral_fee_bps;
     args.recipients = recipients(MAX_RECIPIENTS, &owner.pubkey());
     let d = w.register_with(&owner, args.clone());
@@ -621,7 +736,7 @@ fn register_accepts_every_input_at_its_bounds(backend: Backend) {
     args.tags = vec![];
     args.price = 0;
     args.terms.duration_secs = 0;
-    args.delivery_window_secs = MIN_DELIVERY_WINDOW_SECS;
+    args.delivery_window_secs = MIN_DELIVERY_WINDOW;
     args.dispute_window_secs = MAX_DISPUTE_WINDOW_SECS;
     args.referral_fee_bps = 0;
     let d = w.register_with(&owner, args);
@@ -734,23 +849,23 @@ fn register_rejects_a_duration_above_the_maximum(backend: Backend) {
     register_fails_with(&mut w, &owner, args, MarketError::DurationTooLong);
 }
 
-/// DeliveryWindowOutOfBounds: a delivery window below the minimum or above the maximum is refused.
+/// DeliveryWindowOutOfBounds: a delivery window below the marketplace's minimum or above the maximum is refused.
 fn register_rejects_a_delivery_window_out_of_bounds(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     let mut args = owner_args("delivery", &owner);
-    for bad in [0, MIN_DELIVERY_WINDOW_SECS - 1, MAX_DELIVERY_WINDOW_SECS + 1] {
+    for bad in [0, MIN_DELIVERY_WINDOW - 1, MAX_DELIVERY_WINDOW_SECS + 1] {
         args.delivery_window_secs = bad;
         register_fails_with(&mut w, &owner, args.clone(), MarketError::DeliveryWindowOutOfBounds);
     }
 }
 
-/// DisputeWindowOutOfBounds: a dispute window below the minimum or above the maximum is refused.
+/// DisputeWindowOutOfBounds: a dispute window below the marketplace's minimum or above the maximum is refused.
 fn register_rejects_a_dispute_window_out_of_bounds(backend: Backend) {
     let mut w = World::new(backend);
     let owner = w.wallet();
     let mut args = owner_args("dispute", &owner);
-    for bad in [0, MIN_DISPUTE_WINDOW_SECS - 1, MAX_DISPUTE_WINDOW_SECS + 1] {
+    for bad in [0, MIN_DISPUTE_WINDOW - 1, MAX_DISPUTE_WINDOW_SECS + 1] {
         args.dispute_window_secs = bad;
         register_fails_with(&mut w, &owner, args.clone(), MarketError::DisputeWindowOutOfBounds);
     }
@@ -1300,6 +1415,9 @@ fn delivery_delegate_can_deliver_until_removed(backend: Backend) {
 
 on_both_backends!(
     initialize_requires_the_program_upgrade_authority,
+    initialize_rejects_a_window_policy_out_of_bounds,
+    update_marketplace_rejects_a_window_policy_out_of_bounds,
+    window_policy_applies_to_new_registrations,
     initialize_cannot_run_a_second_time,
     initialize_rejects_a_protocol_fee_above_the_cap,
     initialize_rejects_a_referral_cap_above_the_hard_cap,

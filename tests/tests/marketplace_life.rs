@@ -230,7 +230,7 @@ impl Life {
             w.assert_conserved(&ds.h);
             let state = w.dataset(&ds.h.address);
             assert_eq!(state.ledger.escrowed, open, "dataset {i}: escrowed != price paid of open licences (model)");
-            let onchain = w.program_accounts_of::<License>(&[(8, ds.h.address.as_ref())]);
+            let onchain = w.program_accounts_of::<License>(&[(FIELDS, ds.h.address.as_ref())]);
             let open_onchain: u64 = onchain.iter().filter(|(_, l)| is_open(l.state)).map(|(_, l)| l.price_paid).sum();
             assert_eq!(state.ledger.escrowed, open_onchain, "dataset {i}: escrowed != price paid of open licences");
             let live: Vec<&&Lic> = mine.iter().filter(|l| !l.closed).collect();
@@ -538,7 +538,7 @@ impl Life {
         let listed: Vec<ReceiptRow> = {
             let mut rows: Vec<ReceiptRow> = self
                 .w
-                .program_accounts_of::<UsageReceipt>(&[(72, model.as_slice())])
+                .program_accounts_of::<UsageReceipt>(&[(FIELDS + 64, model.as_slice())])
                 .into_iter()
                 .map(|(address, r)| {
                     assert_eq!(&r.model_hash, model);
@@ -881,8 +881,10 @@ fn marketplace_life(backend: Backend) {
     assert_eq!(attested.len(), 1);
     assert_eq!(attested[0].0.attestor, attestor.pubkey());
     // receipts of one model in one dataset: two filters at once
-    let a_in_m =
-        life.w.program_accounts_of::<UsageReceipt>(&[(8, life.h(M).address.as_ref()), (72, MODEL_A.as_slice())]);
+    let a_in_m = life.w.program_accounts_of::<UsageReceipt>(&[
+        (FIELDS, life.h(M).address.as_ref()),
+        (FIELDS + 64, MODEL_A.as_slice()),
+    ]);
     assert_eq!(a_in_m.len(), 2);
     assert!(a_in_m.iter().all(|(_, r)| r.license == life.h(M).license(&b1.pubkey())));
     let c = life.w.dataset(&ch.address);

@@ -28,7 +28,7 @@ use data_market::constants::REFERRAL_CLAIM_WINDOW_SECS;
 use data_market::domain::lifecycle::LicenseState;
 use data_market::errors::MarketError;
 use data_market::instructions::{PurchaseLicenseArgs, RecordUsageArgs, UpdateMarketplaceArgs};
-use data_market::state::{Dispute, DisputeReason, License, Recipient, Ruling, UsagePurpose};
+use data_market::state::{Dispute, DisputeReason, License, Recipient, Ruling, UsagePurpose, REVISION_OFFSET};
 use market_tests::*;
 use solana_instruction::error::InstructionError;
 use solana_instruction::Instruction;
@@ -1252,6 +1252,10 @@ impl Run {
         let accepted = match (&result, expected) {
             (Ok(_), Ok(())) => {
                 self.model = next;
+                for (key, was) in touched.iter().zip(&before) {
+                    let now = self.w.svm.get_account(key).map(|x| (x.lamports, x.owner, x.data));
+                    check_revision(key, was.as_ref(), now.as_ref());
+                }
                 true
             }
             (Err(failure), Err(refusal)) => {
@@ -1359,7 +1363,7 @@ impl Run {
         let mut vaults = 0u64;
         for (d, h) in self.hs.iter().enumerate() {
             let ds = &self.model.ds[d];
-            let onchain = w.program_accounts_of::<License>(&[(8, h.address.as_ref())]);
+            let onchain = w.program_accounts_of::<License>(&[(FIELDS, h.address.as_ref())]);
             assert_eq!(onchain.len(), ds.lics.iter().flatten().count(), "dataset {d}: licence accounts");
             self.check_licences(d, h);
             if ds.gone {
@@ -1495,6 +1499,23 @@ impl Bench {
                 log.last().cloned().unwrap_or_default()
             );
         }
+    }
+}
+
+/// The indexer's change detection: a program account written by an operation shows a higher
+/// revision (at a fixed offset after the discriminator), one left alone the same, a new one 0.
+fn check_revision(key: &Pubkey, was: Option<&(u64, Pubkey, Vec<u8>)>, now: Option<&(u64, Pubkey, Vec<u8>)>) {
+    let revision = |data: &[u8]| u64::from_le_bytes(data[REVISION_OFFSET..REVISION_OFFSET + 8].try_into().unwrap());
+    fn ours(account: Option<&(u64, Pubkey, Vec<u8>)>) -> Option<&(u64, Pubkey, Vec<u8>)> {
+        account.filter(|(_, owner, data)| *owner == data_market::ID && !data.is_empty())
+    }
+    match (ours(was), ours(now)) {
+        (Some((_, _, before)), Some((_, _, after))) if before == after => {}
+        (Some((_, _, before)), Some((_, _, after))) => {
+            assert!(revision(after) > revision(before), "account {key} changed without a new revision")
+        }
+        (None, Some((_, _, after))) => assert_eq!(revision(after), 0, "new account {key} starts at revision 0"),
+        _ => {}
     }
 }
 

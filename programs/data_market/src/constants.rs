@@ -20,12 +20,15 @@ pub const MAX_METADATA_URI_LEN: usize = 96;
 /// A CIDv1 in base32 is 59 characters, a CIDv0 46.
 pub const MAX_CID_LEN: usize = 64;
 
-/// The buyer can wait for the key between 1 hour and 30 days, then claim a refund.
-pub const MIN_DELIVERY_WINDOW_SECS: u32 = 60 * 60;
+/// The buyer waits for the key at most 30 days, then claims a refund; after delivery the buyer has at
+/// most 30 days to dispute before the escrow can settle. The shortest windows are marketplace policy
+/// (`Marketplace::min_delivery_window_secs`, `min_dispute_window_secs`).
 pub const MAX_DELIVERY_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
-/// After delivery the buyer has between 1 hour and 30 days to dispute before the escrow can settle.
-pub const MIN_DISPUTE_WINDOW_SECS: u32 = 60 * 60;
 pub const MAX_DISPUTE_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
+/// Bounds of the operator's minimum windows: a few seconds lets a local or test marketplace run a
+/// whole licence lifecycle on a real clock; no operator can demand more than a week.
+pub const MIN_WINDOW_FLOOR_SECS: u32 = 5;
+pub const MIN_WINDOW_CAP_SECS: u32 = 7 * 24 * 60 * 60;
 /// A licence lasts at most 10 years; 0 means perpetual.
 pub const MAX_LICENSE_DURATION_SECS: u64 = 10 * 365 * 24 * 60 * 60;
 

@@ -35,9 +35,9 @@ pub enum MarketError {
     InvalidTag,
     #[msg("Licence duration is above the maximum")]
     DurationTooLong,
-    #[msg("Delivery window is out of bounds")]
+    #[msg("Delivery window is shorter than the marketplace minimum or longer than 30 days")]
     DeliveryWindowOutOfBounds,
-    #[msg("Dispute window is out of bounds")]
+    #[msg("Dispute window is shorter than the marketplace minimum or longer than 30 days")]
     DisputeWindowOutOfBounds,
     #[msg("The split needs between 1 and 5 recipients")]
     InvalidRecipientCount,
@@ -175,4 +175,6 @@ pub enum MarketError {
     WrongDataset,
     #[msg("The account is not the licence the receipt belongs to")]
     WrongLicense,
+    #[msg("The marketplace's minimum windows must lie between 5 seconds and 7 days")]
+    WindowPolicyOutOfBounds,
 }

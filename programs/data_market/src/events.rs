@@ -10,6 +10,8 @@ pub struct MarketplaceInitialized {
     pub arbiter: Pubkey,
     pub protocol_fee_bps: u16,
     pub max_referral_fee_bps: u16,
+    pub min_delivery_window_secs: u32,
+    pub min_dispute_window_secs: u32,
 }
 
 #[event]
@@ -19,6 +21,8 @@ pub struct MarketplaceUpdated {
     pub protocol_fee_bps: u16,
     pub max_referral_fee_bps: u16,
     pub purchases_paused: bool,
+    pub min_delivery_window_secs: u32,
+    pub min_dispute_window_secs: u32,
 }
 
 #[event]

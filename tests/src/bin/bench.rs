@@ -327,11 +327,19 @@ fn max_sizes(w: &mut World) -> Vec<(&'static str, usize)> {
         protocol_fee_bps: Some(1),
         max_referral_fee_bps: Some(1),
         purchases_paused: Some(true),
+        min_delivery_window_secs: Some(60),
+        min_dispute_window_secs: Some(60),
     };
     let dataset_update =
         UpdateDatasetArgs { price: Some(1), delivery_delegate: Some(pb), allow_list_enabled: Some(true) };
-    let initialize =
-        InitializeMarketplaceArgs { treasury: pa, arbiter: pa, protocol_fee_bps: 1, max_referral_fee_bps: 1 };
+    let initialize = InitializeMarketplaceArgs {
+        treasury: pa,
+        arbiter: pa,
+        protocol_fee_bps: 1,
+        max_referral_fee_bps: 1,
+        min_delivery_window_secs: 60,
+        min_dispute_window_secs: 60,
+    };
     let license = d.license(&pb);
     let cases: Vec<(&'static str, Vec<Instruction>, Vec<&Keypair>)> = vec![
         ("initialize_marketplace", vec![initialize_marketplace(pa, initialize)], vec![&a]),

@@ -49,11 +49,29 @@ pub fn check_split(recipients: &[(Pubkey, u16)]) -> DomainResult<()> {
     Ok(())
 }
 
-pub fn check_windows(delivery_window_secs: u32, dispute_window_secs: u32) -> DomainResult<()> {
-    if !(MIN_DELIVERY_WINDOW_SECS..=MAX_DELIVERY_WINDOW_SECS).contains(&delivery_window_secs) {
+/// The operator's shortest delivery and dispute windows (marketplace policy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowPolicy {
+    pub min_delivery_window_secs: u32,
+    pub min_dispute_window_secs: u32,
+}
+
+impl WindowPolicy {
+    pub fn check(self) -> DomainResult<Self> {
+        let bounds = MIN_WINDOW_FLOOR_SECS..=MIN_WINDOW_CAP_SECS;
+        if !bounds.contains(&self.min_delivery_window_secs) || !bounds.contains(&self.min_dispute_window_secs) {
+            return Err(MarketError::WindowPolicyOutOfBounds);
+        }
+        Ok(self)
+    }
+}
+
+/// A dataset's windows: at least the marketplace's minimums, at most 30 days.
+pub fn check_windows(delivery_window_secs: u32, dispute_window_secs: u32, policy: WindowPolicy) -> DomainResult<()> {
+    if !(policy.min_delivery_window_secs..=MAX_DELIVERY_WINDOW_SECS).contains(&delivery_window_secs) {
         return Err(MarketError::DeliveryWindowOutOfBounds);
     }
-    if !(MIN_DISPUTE_WINDOW_SECS..=MAX_DISPUTE_WINDOW_SECS).contains(&dispute_window_secs) {
+    if !(policy.min_dispute_window_secs..=MAX_DISPUTE_WINDOW_SECS).contains(&dispute_window_secs) {
         return Err(MarketError::DisputeWindowOutOfBounds);
     }
     Ok(())
@@ -146,17 +164,38 @@ mod tests {
         assert_eq!(check_referral_fee(MAX_REFERRAL_FEE_BPS + 1, u16::MAX), Err(MarketError::ReferralFeeAboveCap));
     }
 
+    const HOUR: u32 = 60 * 60;
+    const PRODUCTION: WindowPolicy = WindowPolicy { min_delivery_window_secs: HOUR, min_dispute_window_secs: 2 * HOUR };
+
     #[test]
-    fn windows() {
-        assert_eq!(check_windows(MIN_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS), Ok(()));
+    fn windows_respect_the_marketplace_policy() {
+        assert_eq!(check_windows(HOUR, MAX_DISPUTE_WINDOW_SECS, PRODUCTION), Ok(()));
+        assert_eq!(check_windows(HOUR - 1, 2 * HOUR, PRODUCTION), Err(MarketError::DeliveryWindowOutOfBounds));
         assert_eq!(
-            check_windows(MIN_DELIVERY_WINDOW_SECS - 1, MIN_DISPUTE_WINDOW_SECS),
+            check_windows(MAX_DELIVERY_WINDOW_SECS + 1, 2 * HOUR, PRODUCTION),
             Err(MarketError::DeliveryWindowOutOfBounds)
         );
+        assert_eq!(check_windows(HOUR, 2 * HOUR - 1, PRODUCTION), Err(MarketError::DisputeWindowOutOfBounds));
         assert_eq!(
-            check_windows(MIN_DELIVERY_WINDOW_SECS, MAX_DISPUTE_WINDOW_SECS + 1),
+            check_windows(HOUR, MAX_DISPUTE_WINDOW_SECS + 1, PRODUCTION),
             Err(MarketError::DisputeWindowOutOfBounds)
         );
+        let local = WindowPolicy { min_delivery_window_secs: 5, min_dispute_window_secs: 5 };
+        assert_eq!(check_windows(5, 5, local), Ok(()));
+        assert_eq!(check_windows(4, 5, local), Err(MarketError::DeliveryWindowOutOfBounds));
+    }
+
+    #[test]
+    fn window_policy_has_a_floor_and_a_cap() {
+        let policy =
+            |delivery, dispute| WindowPolicy { min_delivery_window_secs: delivery, min_dispute_window_secs: dispute };
+        assert!(policy(MIN_WINDOW_FLOOR_SECS, MIN_WINDOW_CAP_SECS).check().is_ok());
+        assert_eq!(policy(MIN_WINDOW_FLOOR_SECS - 1, HOUR).check(), Err(MarketError::WindowPolicyOutOfBounds));
+        assert_eq!(policy(HOUR, MIN_WINDOW_FLOOR_SECS - 1).check(), Err(MarketError::WindowPolicyOutOfBounds));
+        assert_eq!(policy(MIN_WINDOW_CAP_SECS + 1, HOUR).check(), Err(MarketError::WindowPolicyOutOfBounds));
+        assert_eq!(policy(HOUR, MIN_WINDOW_CAP_SECS + 1).check(), Err(MarketError::WindowPolicyOutOfBounds));
+        // a policy at its cap still leaves datasets room: the cap is below the 30-day maximum
+        const { assert!(MIN_WINDOW_CAP_SECS <= MAX_DELIVERY_WINDOW_SECS && MIN_WINDOW_CAP_SECS <= MAX_DISPUTE_WINDOW_SECS) };
     }
 
     proptest! {

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AuthorityTransferred;
-use crate::state::Marketplace;
+use crate::state::{Marketplace, Revision};
 
 #[derive(Accounts)]
 pub struct AcceptAuthority<'info> {
@@ -30,6 +30,7 @@ impl AcceptAuthority<'_> {
         let previous = marketplace.authority;
         marketplace.authority = marketplace.pending_authority;
         marketplace.pending_authority = Pubkey::default();
+        marketplace.touch()?;
         emit!(AuthorityTransferred { previous, authority: marketplace.authority });
         Ok(())
     }

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::errors::MarketError;
 use crate::events::AllowListChanged;
 use crate::pda::{self, create_program_account};
-use crate::state::{seeds, AllowListEntry, Dataset};
+use crate::state::{seeds, AllowListEntry, Dataset, Revision};
 
 #[derive(Accounts)]
 #[instruction(buyer: Pubkey)]
@@ -28,7 +28,7 @@ impl<'info> AddToAllowList<'info> {
         let dataset = accounts.dataset.key();
         let bump = pda::canonical_bump(&accounts.entry.key(), &[seeds::ALLOW_LIST, dataset.as_ref(), buyer.as_ref()])?;
         let entry_seeds: [&[u8]; 4] = [seeds::ALLOW_LIST, dataset.as_ref(), buyer.as_ref(), &[bump]];
-        let entry = AllowListEntry { dataset, buyer, bump };
+        let entry = AllowListEntry { revision: 0, dataset, buyer, bump };
         create_program_account(
             &accounts.owner.to_account_info(),
             &accounts.entry.to_account_info(),
@@ -38,6 +38,7 @@ impl<'info> AddToAllowList<'info> {
         )?;
         let entries = &mut accounts.dataset.allow_list_entries;
         *entries = entries.checked_add(1).ok_or(MarketError::Overflow)?;
+        accounts.dataset.touch()?;
         emit!(AllowListChanged { dataset, buyer, allowed: true });
         Ok(())
     }

@@ -7,7 +7,7 @@ use crate::domain::lifecycle::LicenseState;
 use crate::domain::{lifecycle, listing, metering};
 use crate::errors::MarketError;
 use crate::events::CreditsPurchased;
-use crate::state::{Dataset, License, Marketplace};
+use crate::state::{Dataset, License, Marketplace, Revision};
 use crate::{license_token, vault};
 
 #[derive(Accounts)]
@@ -77,6 +77,8 @@ impl<'info> BuyCredits<'info> {
         )?;
         let license = &mut accounts.license;
         license.credits = license.credits.checked_add(credits).ok_or(MarketError::Overflow)?;
+        license.touch()?;
+        accounts.dataset.touch()?;
         emit!(CreditsPurchased { dataset: license.dataset, license: license.key(), credits, price_paid: fees.gross });
         Ok(())
     }

@@ -4,7 +4,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::domain::lifecycle::LicenseState;
 use crate::errors::MarketError;
 use crate::events::ReferralFeeClaimed;
-use crate::state::{Dataset, License};
+use crate::state::{Dataset, License, Revision};
 use crate::vault;
 
 #[derive(Accounts)]
@@ -47,6 +47,8 @@ impl<'info> ClaimReferralFee<'info> {
             &accounts.payment_token_program,
             amount,
         )?;
+        accounts.dataset.touch()?;
+        accounts.license.touch()?;
         emit!(ReferralFeeClaimed {
             dataset: accounts.dataset.key(),
             license: accounts.license.key(),

@@ -3,7 +3,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::errors::MarketError;
 use crate::events::RevenueClaimed;
-use crate::state::Dataset;
+use crate::state::{Dataset, Revision};
 use crate::vault;
 
 #[derive(Accounts)]
@@ -38,6 +38,7 @@ impl<'info> ClaimRevenue<'info> {
             &accounts.payment_token_program,
             amount,
         )?;
+        accounts.dataset.touch()?;
         emit!(RevenueClaimed { dataset: accounts.dataset.key(), recipient, amount });
         Ok(())
     }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AccountClosed;
-use crate::state::{Dispute, License};
+use crate::state::{Dispute, License, Revision};
 
 #[derive(Accounts)]
 pub struct CloseDispute<'info> {
@@ -21,6 +21,7 @@ impl CloseDispute<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         require!(ctx.accounts.dispute.ruling.is_some(), MarketError::DisputeNotRuled);
         ctx.accounts.license.has_dispute = false;
+        ctx.accounts.license.touch()?;
         let dispute = &ctx.accounts.dispute;
         emit!(AccountClosed {
             account: dispute.key(),

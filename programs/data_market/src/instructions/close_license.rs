@@ -5,7 +5,7 @@ use anchor_spl::token_interface::TokenAccount;
 use crate::errors::MarketError;
 use crate::events::AccountClosed;
 use crate::license_token;
-use crate::state::{seeds, Dataset, License};
+use crate::state::{seeds, Dataset, License, Revision};
 
 #[derive(Accounts)]
 pub struct CloseLicense<'info> {
@@ -52,6 +52,7 @@ impl CloseLicense<'_> {
                 if license.state != crate::domain::lifecycle::LicenseState::Refunded {
                     dataset.licenses_outstanding =
                         dataset.licenses_outstanding.checked_sub(1).ok_or(MarketError::Overflow)?;
+                    dataset.touch()?;
                     let info = accounts.dataset.to_account_info();
                     dataset.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
                 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AccountClosed;
-use crate::state::{Dataset, Review};
+use crate::state::{Dataset, Review, Revision};
 
 #[derive(Accounts)]
 pub struct CloseReview<'info> {
@@ -26,6 +26,7 @@ impl CloseReview<'_> {
         if *info.owner == crate::ID {
             let mut dataset = Dataset::try_deserialize(&mut &info.try_borrow_data()?[..])?;
             dataset.ratings.remove(review.rating, review.paid)?;
+            dataset.touch()?;
             dataset.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])?;
         }
         emit!(AccountClosed {

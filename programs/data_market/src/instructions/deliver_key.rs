@@ -5,7 +5,7 @@ use crate::domain::lifecycle;
 use crate::domain::validation::non_zero;
 use crate::errors::MarketError;
 use crate::events::KeyDelivered;
-use crate::state::{Dataset, License};
+use crate::state::{Dataset, License, Revision};
 
 #[derive(Accounts)]
 pub struct DeliverKey<'info> {
@@ -35,6 +35,7 @@ impl DeliverKey<'_> {
         license.sealed_key = sealed_key;
         license.delivered_at = now;
         license.expires_at = lifecycle::delivered_expiry(now, ctx.accounts.dataset.terms.duration_secs)?;
+        license.touch()?;
         emit!(KeyDelivered {
             dataset: ctx.accounts.dataset.key(),
             license: license.key(),

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::domain::lifecycle::{self, LicenseState};
 use crate::errors::MarketError;
 use crate::events::ReferralFeeForfeited;
-use crate::state::{Dataset, License};
+use crate::state::{Dataset, License, Revision};
 
 #[derive(Accounts)]
 pub struct ForfeitReferralFee<'info> {
@@ -33,6 +33,8 @@ impl ForfeitReferralFee<'_> {
         let amount = license.referral_fee;
         ctx.accounts.dataset.forfeit_referral(amount)?;
         license.referral_fee_resolved = true;
+        license.touch()?;
+        ctx.accounts.dataset.touch()?;
         emit!(ReferralFeeForfeited {
             dataset: license.dataset,
             license: license.key(),

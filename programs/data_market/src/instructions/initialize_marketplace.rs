@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::bpf_loader_upgradeable;
 
 use crate::constants::MAX_REFERRAL_FEE_BPS;
-use crate::domain::validation::{check_protocol_fee, check_referral_fee};
+use crate::domain::validation::{check_protocol_fee, check_referral_fee, WindowPolicy};
 use crate::errors::MarketError;
 use crate::events::MarketplaceInitialized;
 use crate::state::{seeds, Marketplace};
@@ -17,6 +17,10 @@ pub struct InitializeMarketplaceArgs {
     pub protocol_fee_bps: u16,
     /// Highest referral fee a dataset may offer, at most MAX_REFERRAL_FEE_BPS.
     pub max_referral_fee_bps: u16,
+    /// Shortest delivery window a dataset may set (MIN_WINDOW_FLOOR_SECS to MIN_WINDOW_CAP_SECS).
+    pub min_delivery_window_secs: u32,
+    /// Shortest dispute window a dataset may set (same bounds).
+    pub min_dispute_window_secs: u32,
 }
 
 #[derive(Accounts)]
@@ -65,8 +69,14 @@ impl InitializeMarketplace<'_> {
     pub fn handler(ctx: Context<Self>, args: InitializeMarketplaceArgs) -> Result<()> {
         check_protocol_fee(args.protocol_fee_bps)?;
         check_referral_fee(args.max_referral_fee_bps, MAX_REFERRAL_FEE_BPS)?;
+        let windows = WindowPolicy {
+            min_delivery_window_secs: args.min_delivery_window_secs,
+            min_dispute_window_secs: args.min_dispute_window_secs,
+        }
+        .check()?;
         let marketplace = &mut ctx.accounts.marketplace;
         marketplace.set_inner(Marketplace {
+            revision: 0,
             authority: ctx.accounts.authority.key(),
             pending_authority: Pubkey::default(),
             treasury: args.treasury,
@@ -74,6 +84,8 @@ impl InitializeMarketplace<'_> {
             protocol_fee_bps: args.protocol_fee_bps,
             max_referral_fee_bps: args.max_referral_fee_bps,
             purchases_paused: false,
+            min_delivery_window_secs: windows.min_delivery_window_secs,
+            min_dispute_window_secs: windows.min_dispute_window_secs,
             bump: ctx.bumps.marketplace,
         });
         emit!(MarketplaceInitialized {
@@ -82,6 +94,8 @@ impl InitializeMarketplace<'_> {
             arbiter: marketplace.arbiter,
             protocol_fee_bps: marketplace.protocol_fee_bps,
             max_referral_fee_bps: marketplace.max_referral_fee_bps,
+            min_delivery_window_secs: marketplace.min_delivery_window_secs,
+            min_dispute_window_secs: marketplace.min_dispute_window_secs,
         });
         Ok(())
     }

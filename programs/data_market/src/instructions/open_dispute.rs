@@ -6,7 +6,7 @@ use crate::domain::validation::bounded_text;
 use crate::errors::MarketError;
 use crate::events::DisputeOpened;
 use crate::pda::{self, create_program_account};
-use crate::state::{seeds, Dataset, Dispute, License};
+use crate::state::{seeds, Dataset, Dispute, License, Revision};
 
 #[derive(Accounts)]
 pub struct OpenDispute<'info> {
@@ -41,6 +41,7 @@ impl<'info> OpenDispute<'info> {
         let bump = pda::canonical_bump(&accounts.dispute.key(), &[seeds::DISPUTE, license_key.as_ref()])?;
         let dispute_seeds: [&[u8]; 3] = [seeds::DISPUTE, license_key.as_ref(), &[bump]];
         let dispute = Dispute {
+            revision: 0,
             license: license_key,
             dataset: accounts.dataset.key(),
             buyer: accounts.buyer.key(),
@@ -63,6 +64,8 @@ impl<'info> OpenDispute<'info> {
         accounts.license.has_dispute = true;
         let dataset = &mut accounts.dataset;
         dataset.open_disputes = dataset.open_disputes.checked_add(1).ok_or(MarketError::Overflow)?;
+        accounts.license.touch()?;
+        dataset.touch()?;
         emit!(DisputeOpened { dataset: dataset.key(), license: license_key, dispute: info.key(), reason });
         Ok(())
     }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::AuthorityProposed;
-use crate::state::Marketplace;
+use crate::state::{Marketplace, Revision};
 
 #[derive(Accounts)]
 pub struct ProposeAuthority<'info> {
@@ -19,6 +19,7 @@ impl ProposeAuthority<'_> {
     pub fn handler(ctx: Context<Self>, new_authority: Pubkey) -> Result<()> {
         let marketplace = &mut ctx.accounts.marketplace;
         marketplace.pending_authority = new_authority;
+        marketplace.touch()?;
         emit!(AuthorityProposed { authority: marketplace.authority, proposed: new_authority });
         Ok(())
     }

@@ -9,7 +9,7 @@ use crate::domain::{listing, metering};
 use crate::errors::MarketError;
 use crate::events::LicensePurchased;
 use crate::pda::{self, create_program_account};
-use crate::state::{seeds, AllowListEntry, Dataset, FrontEnd, License, Marketplace};
+use crate::state::{seeds, AllowListEntry, Dataset, FrontEnd, License, Marketplace, Revision};
 use crate::{license_token, vault};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -133,6 +133,7 @@ impl<'info> PurchaseLicense<'info> {
         let (dataset_key, buyer_key) = (accounts.dataset.key(), accounts.buyer.key());
         let license_seeds: [&[u8]; 4] = [seeds::LICENSE, dataset_key.as_ref(), buyer_key.as_ref(), &[bump]];
         let license = License {
+            revision: 0,
             dataset: dataset_key,
             buyer: buyer_key,
             buyer_encryption_key: args.buyer_encryption_key,
@@ -171,6 +172,7 @@ impl<'info> PurchaseLicense<'info> {
         dataset.licenses_outstanding = dataset.licenses_outstanding.checked_add(1).ok_or(MarketError::Overflow)?;
         dataset.licenses_sold = dataset.licenses_sold.checked_add(1).ok_or(MarketError::Overflow)?;
         dataset.licenses_pending = dataset.licenses_pending.checked_add(1).ok_or(MarketError::Overflow)?;
+        dataset.touch()?;
 
         emit!(LicensePurchased {
             dataset: dataset.key(),

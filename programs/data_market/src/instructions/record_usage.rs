@@ -8,7 +8,7 @@ use crate::errors::MarketError;
 use crate::events::UsageRecorded;
 use crate::license_token;
 use crate::pda::{self, create_program_account};
-use crate::state::{seeds, License, UsagePurpose, UsageReceipt, UsageView};
+use crate::state::{seeds, License, Revision, UsagePurpose, UsageReceipt, UsageView};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RecordUsageArgs {
@@ -93,6 +93,7 @@ impl<'info> RecordUsage<'info> {
         let receipt_seeds: [&[u8]; 5] = [seeds::RECEIPT, license_key.as_ref(), &serial, &index_bytes, &[bump]];
         let attestor = accounts.attestor.as_ref().map(|a| a.key()).unwrap_or_default();
         let receipt = UsageReceipt {
+            revision: 0,
             dataset: accounts.dataset.key(),
             license: license_key,
             model_hash: args.model_hash,
@@ -115,6 +116,7 @@ impl<'info> RecordUsage<'info> {
 
         UsageView::count_use(&mut accounts.dataset.try_borrow_mut_data()?, args.purpose.index())?;
         accounts.license.usage_count = index.checked_add(1).ok_or(MarketError::Overflow)?;
+        accounts.license.touch()?;
         emit!(UsageRecorded {
             dataset: receipt.dataset,
             license: license_key,

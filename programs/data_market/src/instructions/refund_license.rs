@@ -5,7 +5,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::domain::lifecycle;
 use crate::errors::MarketError;
 use crate::events::LicenseRefunded;
-use crate::state::{Dataset, License};
+use crate::state::{Dataset, License, Revision};
 use crate::{license_token, vault};
 
 #[derive(Accounts)]
@@ -76,6 +76,8 @@ impl<'info> RefundLicense<'info> {
         let license = &mut accounts.license;
         license.state = state;
         license.refunded_amount = amount;
+        license.touch()?;
+        dataset.touch()?;
         emit!(LicenseRefunded { dataset: dataset.key(), license: license.key(), buyer: license.buyer, amount });
         Ok(())
     }

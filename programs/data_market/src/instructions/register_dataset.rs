@@ -17,7 +17,7 @@ use crate::errors::MarketError;
 use crate::events::DatasetRegistered;
 use crate::pda::{create_pda_account, create_program_account};
 use crate::state::{
-    seeds, ContentHashRecord, Dataset, DatasetCategory, DatasetState, LicenseTerms, Marketplace, Recipient,
+    seeds, ContentHashRecord, Dataset, DatasetCategory, DatasetState, LicenseTerms, Marketplace, Recipient, Revision,
 };
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -53,7 +53,7 @@ pub struct RegisterDataset<'info> {
     /// The dataset owner; pays the rent of the dataset, its licence mint and its vault.
     #[account(mut)]
     pub owner: Signer<'info>,
-    /// Read for the referral fee cap.
+    /// Read for the referral fee cap and the minimum windows.
     pub marketplace: Box<Account<'info, Marketplace>>,
     /// CHECK: the content-hash record (address checked by the seeds). Created in the handler, or
     /// taken over by the claimant the operator released the hash to; otherwise a taken hash fails
@@ -107,7 +107,11 @@ impl<'info> RegisterDataset<'info> {
         bounded_text(&args.metadata_uri, MAX_METADATA_URI_LEN, MarketError::InvalidMetadataUri)?;
         bounded_text(&args.ciphertext_cid, MAX_CID_LEN, MarketError::InvalidCiphertextCid)?;
         check_duration(args.terms.duration_secs)?;
-        check_windows(args.delivery_window_secs, args.dispute_window_secs)?;
+        let policy = WindowPolicy {
+            min_delivery_window_secs: self.marketplace.min_delivery_window_secs,
+            min_dispute_window_secs: self.marketplace.min_dispute_window_secs,
+        };
+        check_windows(args.delivery_window_secs, args.dispute_window_secs, policy)?;
         check_referral_fee(args.referral_fee_bps, self.marketplace.max_referral_fee_bps)?;
         let split: Vec<(Pubkey, u16)> = args.recipients.iter().map(|r| (r.wallet, r.bps)).collect();
         check_split(&split)?;
@@ -160,6 +164,7 @@ impl<'info> RegisterDataset<'info> {
             Some(previous) => {
                 require_keys_eq!(previous.next_version, Pubkey::default(), MarketError::VersionAlreadySucceeded);
                 previous.next_version = dataset_key;
+                previous.touch()?;
                 previous.key()
             }
             None => Pubkey::default(),
@@ -168,6 +173,7 @@ impl<'info> RegisterDataset<'info> {
         recipients[..args.recipients.len()].copy_from_slice(&args.recipients);
         let now = Clock::get()?.unix_timestamp;
         let dataset = Box::new(Dataset {
+            revision: 0,
             owner: accounts.owner.key(),
             content_hash: args.content_hash,
             category: args.category,
@@ -234,9 +240,11 @@ impl<'info> RegisterDataset<'info> {
             require_keys_eq!(record.claimant, self.owner.key(), MarketError::ContentHashAlreadyRegistered);
             record.dataset = self.dataset.key();
             record.claimant = Pubkey::default();
+            record.touch()?;
             return record.try_serialize(&mut &mut info.try_borrow_mut_data()?[..]);
         }
         let record = ContentHashRecord {
+            revision: 0,
             content_hash: *content_hash,
             dataset: self.dataset.key(),
             claimant: Pubkey::default(),

@@ -27,7 +27,7 @@ impl<'info> RegisterFrontEnd<'info> {
         let accounts = ctx.accounts;
         require_keys_neq!(*accounts.front_end.owner, crate::ID, MarketError::InvalidReferrer);
         let bump = ctx.bumps.front_end;
-        let front_end = FrontEnd { wallet, registered_at: Clock::get()?.unix_timestamp, bump };
+        let front_end = FrontEnd { revision: 0, wallet, registered_at: Clock::get()?.unix_timestamp, bump };
         let front_end_seeds: [&[u8]; 3] = [seeds::FRONT_END, wallet.as_ref(), &[bump]];
         create_program_account(
             &accounts.authority.to_account_info(),

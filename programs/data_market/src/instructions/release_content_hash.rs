@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::domain::listing::DatasetState;
 use crate::errors::MarketError;
 use crate::events::ContentHashReleased;
-use crate::state::{ContentHashRecord, Dataset, Marketplace};
+use crate::state::{ContentHashRecord, Dataset, Marketplace, Revision};
 
 #[derive(Accounts)]
 pub struct ReleaseContentHash<'info> {
@@ -26,6 +26,7 @@ impl ReleaseContentHash<'_> {
         require_keys_neq!(claimant, Pubkey::default(), MarketError::NotHashClaimant);
         let record = &mut ctx.accounts.content_hash_record;
         record.claimant = claimant;
+        record.touch()?;
         emit!(ContentHashReleased { content_hash: record.content_hash, revoked_dataset: record.dataset, claimant });
         Ok(())
     }

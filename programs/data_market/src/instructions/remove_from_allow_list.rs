@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::{AccountClosed, AllowListChanged};
-use crate::state::{AllowListEntry, Dataset};
+use crate::state::{AllowListEntry, Dataset, Revision};
 
 #[derive(Accounts)]
 pub struct RemoveFromAllowList<'info> {
@@ -20,6 +20,7 @@ impl RemoveFromAllowList<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let entries = &mut ctx.accounts.dataset.allow_list_entries;
         *entries = entries.checked_sub(1).ok_or(MarketError::Overflow)?;
+        ctx.accounts.dataset.touch()?;
         let entry = &ctx.accounts.entry;
         emit!(AllowListChanged { dataset: entry.dataset, buyer: entry.buyer, allowed: false });
         emit!(AccountClosed {

@@ -5,7 +5,7 @@ use crate::domain::fees::breakdown;
 use crate::domain::{lifecycle, listing};
 use crate::errors::MarketError;
 use crate::events::LicenseRenewed;
-use crate::state::{Dataset, License, Marketplace};
+use crate::state::{Dataset, License, Marketplace, Revision};
 use crate::vault;
 
 #[derive(Accounts)]
@@ -62,6 +62,8 @@ impl<'info> RenewLicense<'info> {
         let license = &mut accounts.license;
         license.expires_at = expires_at;
         license.renewals = license.renewals.checked_add(1).ok_or(MarketError::Overflow)?;
+        license.touch()?;
+        accounts.dataset.touch()?;
         emit!(LicenseRenewed {
             dataset: accounts.dataset.key(),
             license: license.key(),

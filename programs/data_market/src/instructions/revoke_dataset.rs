@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::domain::listing;
 use crate::errors::MarketError;
 use crate::events::DatasetStateChanged;
-use crate::state::{Dataset, Marketplace};
+use crate::state::{Dataset, Marketplace, Revision};
 
 #[derive(Accounts)]
 pub struct RevokeDataset<'info> {
@@ -24,6 +24,7 @@ impl RevokeDataset<'_> {
         dataset.state = listing::revoke(dataset.state)?;
         dataset.revoke_reason = reason;
         dataset.updated_at = Clock::get()?.unix_timestamp;
+        dataset.touch()?;
         emit!(DatasetStateChanged { dataset: dataset.key(), state: dataset.state, reason });
         Ok(())
     }

@@ -6,7 +6,7 @@ use crate::domain::disputes::{self, Ruling};
 use crate::domain::lifecycle::LicenseState;
 use crate::errors::MarketError;
 use crate::events::DisputeRuled;
-use crate::state::{Dataset, Dispute, License, Marketplace};
+use crate::state::{Dataset, Dispute, License, Marketplace, Revision};
 use crate::{license_token, vault};
 
 #[derive(Accounts)]
@@ -102,6 +102,9 @@ impl<'info> RuleDispute<'info> {
         let dispute = &mut accounts.dispute;
         dispute.ruling = Some(ruling);
         dispute.ruled_at = now;
+        dispute.touch()?;
+        license.touch()?;
+        dataset.touch()?;
         emit!(DisputeRuled {
             dataset: dataset.key(),
             license: license.key(),

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::domain::listing::{self, DatasetState};
 use crate::errors::MarketError;
 use crate::events::DatasetStateChanged;
-use crate::state::Dataset;
+use crate::state::{Dataset, Revision};
 
 #[derive(Accounts)]
 pub struct SetDatasetState<'info> {
@@ -21,6 +21,7 @@ impl SetDatasetState<'_> {
         let dataset = &mut ctx.accounts.dataset;
         dataset.state = listing::owner_transition(dataset.state, state)?;
         dataset.updated_at = Clock::get()?.unix_timestamp;
+        dataset.touch()?;
         emit!(DatasetStateChanged { dataset: dataset.key(), state, reason: 0 });
         Ok(())
     }

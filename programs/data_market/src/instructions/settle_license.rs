@@ -4,7 +4,7 @@ use crate::domain::fees::FeeBreakdown;
 use crate::domain::lifecycle;
 use crate::errors::MarketError;
 use crate::events::LicenseSettled;
-use crate::state::{Dataset, License};
+use crate::state::{Dataset, License, Revision};
 
 #[derive(Accounts)]
 pub struct SettleLicense<'info> {
@@ -39,6 +39,8 @@ impl SettleLicense<'_> {
         dataset.settle_escrow(&fees)?;
         dataset.finish_pending()?;
         license.settled_at = now;
+        license.touch()?;
+        dataset.touch()?;
         emit!(LicenseSettled {
             dataset: dataset.key(),
             license: license.key(),

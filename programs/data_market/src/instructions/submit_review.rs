@@ -7,7 +7,7 @@ use crate::domain::validation::bounded_text;
 use crate::errors::MarketError;
 use crate::events::ReviewSubmitted;
 use crate::pda::{self, create_program_account};
-use crate::state::{seeds, Dataset, License, Review};
+use crate::state::{seeds, Dataset, License, Review, Revision};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct ReviewArgs {
@@ -66,6 +66,7 @@ impl<'info> SubmitReview<'info> {
         let now = Clock::get()?.unix_timestamp;
         let paid = accounts.license.price_paid > 0;
         let review = Review {
+            revision: 0,
             license: license_key,
             dataset: accounts.dataset.key(),
             reviewer: accounts.reviewer.key(),
@@ -86,6 +87,7 @@ impl<'info> SubmitReview<'info> {
         )?;
         let info = accounts.review.to_account_info();
         accounts.dataset.ratings.add(args.rating, paid)?;
+        accounts.dataset.touch()?;
         emit!(ReviewSubmitted {
             dataset: review.dataset,
             license: license_key,

@@ -3,7 +3,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::errors::MarketError;
 use crate::events::ProtocolFeesSwept;
-use crate::state::{Dataset, Marketplace};
+use crate::state::{Dataset, Marketplace, Revision};
 use crate::vault;
 
 #[derive(Accounts)]
@@ -37,6 +37,7 @@ impl<'info> SweepProtocolFees<'info> {
             &accounts.payment_token_program,
             amount,
         )?;
+        accounts.dataset.touch()?;
         emit!(ProtocolFeesSwept {
             dataset: accounts.dataset.key(),
             treasury_account: accounts.treasury_account.key(),

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarketError;
 use crate::events::DatasetUpdated;
-use crate::state::Dataset;
+use crate::state::{Dataset, Revision};
 
 /// Each field left `None` keeps its value.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
@@ -38,6 +38,7 @@ impl UpdateDataset<'_> {
             dataset.allow_list_enabled = enabled;
         }
         dataset.updated_at = Clock::get()?.unix_timestamp;
+        dataset.touch()?;
         emit!(DatasetUpdated {
             dataset: dataset.key(),
             price: dataset.price,

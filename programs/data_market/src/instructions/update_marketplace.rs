@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::MAX_REFERRAL_FEE_BPS;
-use crate::domain::validation::{check_protocol_fee, check_referral_fee};
+use crate::domain::validation::{check_protocol_fee, check_referral_fee, WindowPolicy};
 use crate::errors::MarketError;
 use crate::events::MarketplaceUpdated;
-use crate::state::Marketplace;
+use crate::state::{Marketplace, Revision};
 
 /// Each field left `None` keeps its value.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
@@ -16,6 +16,10 @@ pub struct UpdateMarketplaceArgs {
     pub max_referral_fee_bps: Option<u16>,
     /// Stops (or resumes) new purchases and renewals across the marketplace.
     pub purchases_paused: Option<bool>,
+    /// Shortest windows new registrations may set (MIN_WINDOW_FLOOR_SECS to MIN_WINDOW_CAP_SECS);
+    /// datasets already registered keep theirs.
+    pub min_delivery_window_secs: Option<u32>,
+    pub min_dispute_window_secs: Option<u32>,
 }
 
 #[derive(Accounts)]
@@ -47,12 +51,22 @@ impl UpdateMarketplace<'_> {
         if let Some(paused) = args.purchases_paused {
             marketplace.purchases_paused = paused;
         }
+        let windows = WindowPolicy {
+            min_delivery_window_secs: args.min_delivery_window_secs.unwrap_or(marketplace.min_delivery_window_secs),
+            min_dispute_window_secs: args.min_dispute_window_secs.unwrap_or(marketplace.min_dispute_window_secs),
+        }
+        .check()?;
+        marketplace.min_delivery_window_secs = windows.min_delivery_window_secs;
+        marketplace.min_dispute_window_secs = windows.min_dispute_window_secs;
+        marketplace.touch()?;
         emit!(MarketplaceUpdated {
             treasury: marketplace.treasury,
             arbiter: marketplace.arbiter,
             protocol_fee_bps: marketplace.protocol_fee_bps,
             max_referral_fee_bps: marketplace.max_referral_fee_bps,
             purchases_paused: marketplace.purchases_paused,
+            min_delivery_window_secs: marketplace.min_delivery_window_secs,
+            min_dispute_window_secs: marketplace.min_dispute_window_secs,
         });
         Ok(())
     }

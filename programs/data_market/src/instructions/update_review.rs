@@ -4,7 +4,7 @@ use super::submit_review::ReviewArgs;
 use crate::domain::lifecycle::LicenseState;
 use crate::errors::MarketError;
 use crate::events::ReviewSubmitted;
-use crate::state::{Dataset, License, Review};
+use crate::state::{Dataset, License, Review, Revision};
 
 #[derive(Accounts)]
 pub struct UpdateReview<'info> {
@@ -36,6 +36,8 @@ impl UpdateReview<'_> {
         review.text_hash = args.text_hash;
         review.uri = args.uri;
         review.updated_at = Clock::get()?.unix_timestamp;
+        review.touch()?;
+        ctx.accounts.dataset.touch()?;
         emit!(ReviewSubmitted {
             dataset: review.dataset,
             license: review.license,

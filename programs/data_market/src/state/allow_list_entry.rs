@@ -4,6 +4,8 @@ use anchor_lang::prelude::*;
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct AllowListEntry {
+    /// Bumped on every write (see `Revision`).
+    pub revision: u64,
     pub dataset: Pubkey,
     pub buyer: Pubkey,
     pub bump: u8,

@@ -5,6 +5,8 @@ use anchor_lang::prelude::*;
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct ContentHashRecord {
+    /// Bumped on every write (see `Revision`).
+    pub revision: u64,
     pub content_hash: [u8; 32],
     /// The dataset registered with this hash.
     pub dataset: Pubkey,

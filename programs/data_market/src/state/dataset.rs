@@ -49,6 +49,8 @@ pub struct Recipient {
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Dataset {
+    /// Bumped on every write (see `Revision`).
+    pub revision: u64,
     pub owner: Pubkey,
     /// sha256 of the plaintext; unique across the marketplace (it seeds this account's address).
     pub content_hash: [u8; 32],
@@ -164,7 +166,7 @@ impl Dataset {
 pub mod layout {
     use super::*;
 
-    pub const STATE: usize = 8 + 32 + 32 + DatasetCategory::INIT_SPACE;
+    pub const STATE: usize = crate::state::REVISION_OFFSET + 8 + 32 + 32 + DatasetCategory::INIT_SPACE;
     pub const LICENSE_MINT: usize = STATE + DatasetState::INIT_SPACE + TAG_LEN * MAX_TAGS + 32;
     /// `terms.metered`: after duration_secs (u64) and max_supply (u32).
     pub const METERED: usize = LICENSE_MINT + 32 + 32 + 8 + 8 + 4;
@@ -203,8 +205,10 @@ impl UsageView {
         Ok(UsageView { state, license_mint, metered: data[layout::METERED] != 0 })
     }
 
-    /// Adds one use of `purpose_index` to the dataset's counters, in place.
+    /// Adds one use of `purpose_index` to the dataset's counters, in place (a write: the revision
+    /// moves too).
     pub fn count_use(data: &mut [u8], purpose_index: usize) -> Result<()> {
+        crate::state::touch_in_place(data)?;
         let at = layout::USAGE_BY_PURPOSE + 8 * purpose_index;
         let slot: &mut [u8; 8] =
             (&mut data[at..at + 8]).try_into().map_err(|_| error!(crate::errors::MarketError::Overflow))?;
@@ -221,6 +225,7 @@ mod layout_tests {
     #[test]
     fn fixed_offsets_match_the_encoding() {
         let dataset = Dataset {
+            revision: 41,
             owner: Pubkey::new_from_array([1; 32]),
             content_hash: [2; 32],
             category: DatasetCategory::Code,
@@ -276,6 +281,7 @@ mod layout_tests {
         UsageView::count_use(&mut data, 4).unwrap();
         let decoded = Dataset::try_deserialize(&mut data.as_slice()).unwrap();
         assert_eq!(decoded.usage_by_purpose, [21, 22, 23, 24, 26]);
+        assert_eq!(decoded.revision, 42);
         assert_eq!(decoded.next_version, dataset.next_version);
         assert_eq!(decoded.ratings, dataset.ratings);
     }

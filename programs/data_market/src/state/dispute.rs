@@ -8,6 +8,8 @@ pub use crate::domain::disputes::{DisputeReason, Ruling};
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Dispute {
+    /// Bumped on every write (see `Revision`).
+    pub revision: u64,
     pub license: Pubkey,
     pub dataset: Pubkey,
     pub buyer: Pubkey,

@@ -6,6 +6,8 @@ use anchor_lang::prelude::*;
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct FrontEnd {
+    /// Bumped on every write (see `Revision`).
+    pub revision: u64,
     pub wallet: Pubkey,
     pub registered_at: i64,
     pub bump: u8,

@@ -8,6 +8,8 @@ use crate::domain::lifecycle::{LicenseClock, LicenseState};
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct License {
+    /// Bumped on every write (see `Revision`).
+    pub revision: u64,
     pub dataset: Pubkey,
     pub buyer: Pubkey,
     /// X25519 public key the content key is sealed to.

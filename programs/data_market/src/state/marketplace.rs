@@ -6,6 +6,8 @@ use anchor_lang::prelude::*;
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Marketplace {
+    /// Bumped on every write (see `Revision`).
+    pub revision: u64,
     /// The operator: changes fees, treasury, arbiter, pause.
     pub authority: Pubkey,
     /// Proposed next operator; becomes `authority` when it accepts (Pubkey::default() = none).
@@ -20,5 +22,10 @@ pub struct Marketplace {
     pub max_referral_fee_bps: u16,
     /// Emergency stop for new purchases and renewals; everything else keeps working.
     pub purchases_paused: bool,
+    /// Shortest delivery and dispute windows a dataset may set: marketplace policy, between
+    /// MIN_WINDOW_FLOOR_SECS and MIN_WINDOW_CAP_SECS (seconds on a test marketplace, hours on a
+    /// production one). Applies to registrations; a dataset keeps the windows it registered with.
+    pub min_delivery_window_secs: u32,
+    pub min_dispute_window_secs: u32,
     pub bump: u8,
 }

@@ -6,6 +6,8 @@ use crate::constants::MAX_REVIEW_URI_LEN;
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Review {
+    /// Bumped on every write (see `Revision`).
+    pub revision: u64,
     pub license: Pubkey,
     pub dataset: Pubkey,
     pub reviewer: Pubkey,

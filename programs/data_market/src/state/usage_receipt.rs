@@ -21,6 +21,8 @@ impl UsagePurpose {
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct UsageReceipt {
+    /// Bumped on every write (see `Revision`).
+    pub revision: u64,
     pub dataset: Pubkey,
     pub license: Pubkey,
     /// Hash of the model or artifact the data went into (provenance: list receipts by it).
