@@ -164,7 +164,7 @@ describe("delivery by a delegate", () => {
 
     // Without the grant the delegate holds neither copy: a clear refusal, nothing delivered.
     const without = await world.run(first, ["deliver"]);
-    assertRefusal(without, EXIT.refused, /holds no copy of the content key of any dataset it may deliver for: it owns none, and has no grant for the 1 that name it delivery delegate/);
+    assertRefusal(without, EXIT.refused, /holds no copy of the content key of any dataset it may deliver for: it owns none, and holds no usable copy for the 1 that name it delivery delegate/);
     assert.match(without.stderr, new RegExp(`cannot deliver for dataset ${dataset}: .*holds neither the owner's copy of its key nor a grant of its own: ask the owner to run`));
     assert.equal(await state(l1), LicenseState.AwaitingKey);
 

@@ -57,8 +57,9 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
         throw new ClientError(
           "refused",
           `${wallet.signer.address} holds no copy of the content key of any dataset it may deliver for: it owns none, and ` +
-            (unusable > 0 ? `has no grant for the ${unusable} that name it delivery delegate` : "no dataset names it delivery delegate") +
-            " (see the lines above)",
+            (unusable > 0
+              ? `holds no usable copy for the ${unusable} that name it delivery delegate (see the lines above)`
+              : "no dataset names it delivery delegate (see the lines above)"),
         );
       }
 
