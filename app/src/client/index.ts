@@ -12,5 +12,6 @@ export * from "./metadata.js";
 export * from "./progress.js";
 export * from "./publish.js";
 export * from "./delivery.js";
+export * from "./delegation.js";
 export * from "./download.js";
 export * from "./purchase.js";

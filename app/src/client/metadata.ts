@@ -1,8 +1,10 @@
 // The dataset's metadata file (JSON on IPFS, its `ipfs://` URI on chain): what a buyer reads before
 // paying, plus the owner's own copy of the content key, sealed to the owner's wallet-derived X25519
 // key. The delivery daemon re-opens that copy to seal the key to each buyer, so an owner needs only
-// their wallet and IPFS, no local key files, to deliver from any machine.
-import { getBase64Codec, type ReadonlyUint8Array } from "@solana/kit";
+// their wallet and IPFS, no local key files, to deliver from any machine. A dataset published with a
+// delivery delegate also carries the delegate's copy (a delivery grant, see delegation.ts), so the
+// delegate's daemon can deliver without the owner's wallet.
+import { getBase64Codec, isAddress, type ReadonlyUint8Array } from "@solana/kit";
 
 import { SEALED_KEY_LEN } from "../crypto/index.js";
 import type { ContentStore } from "../storage/index.js";
@@ -36,6 +38,31 @@ export interface DatasetMetadata {
   chunkSize: number;
   /** The content key sealed to the owner's X25519 key (base64 of the 96-byte sealed key format). */
   ownerSealedKey: string;
+  /**
+   * Copies of the content key sealed to delivery delegates named at publication (optional; readers
+   * that do not know the field ignore it). Only the copy of the delegate the dataset names on chain
+   * is ever used.
+   */
+  deliveryGrants?: DeliveryGrant[];
+}
+
+export const DELIVERY_GRANT_FORMAT = "data-market/delivery-grant/v1";
+
+/**
+ * The content key sealed to a delivery delegate's X25519 key (from its delegate card): inside the
+ * metadata when the delegate was named at publication, else a JSON file of its own on IPFS whose CID
+ * the owner hands to the delegate. See FORMAT.md, *Delivery grant*.
+ */
+export interface DeliveryGrant {
+  format: typeof DELIVERY_GRANT_FORMAT;
+  /** The dataset whose content key this is. */
+  dataset: string;
+  /** The delegate's wallet, as named on chain (`Dataset.delivery_delegate`). */
+  delegate: string;
+  /** The delegate's X25519 public key the key is sealed to (hex, 32 bytes). */
+  encryptionKey: string;
+  /** The content key sealed to `encryptionKey` (base64 of the 96-byte sealed key format). */
+  sealedKey: string;
 }
 
 export class MetadataError extends Error {
@@ -48,10 +75,49 @@ export function encodeSealedKey(sealed: ReadonlyUint8Array): string {
   return base64.decode(sealed);
 }
 
-export function decodeSealedKey(text: string): Uint8Array {
-  const bytes = new Uint8Array(base64.encode(text));
-  if (bytes.length !== SEALED_KEY_LEN) throw new MetadataError(`the owner's sealed key is not ${SEALED_KEY_LEN} bytes`);
+export function decodeSealedKey(text: string, whose = "the owner's"): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(base64.encode(text));
+  } catch {
+    throw new MetadataError(`${whose} sealed key is not base64`);
+  }
+  if (bytes.length !== SEALED_KEY_LEN) throw new MetadataError(`${whose} sealed key is not ${SEALED_KEY_LEN} bytes`);
   return bytes;
+}
+
+/** Checks a value read as a delivery grant (from the metadata or its own file); throws MetadataError. */
+export function checkDeliveryGrant(value: unknown, where: string): DeliveryGrant {
+  const grant = value as Partial<DeliveryGrant> | null;
+  if (typeof grant !== "object" || grant === null || grant.format !== DELIVERY_GRANT_FORMAT) {
+    throw new MetadataError(`${where} is not a ${DELIVERY_GRANT_FORMAT}`);
+  }
+  for (const field of ["dataset", "delegate", "encryptionKey", "sealedKey"] as const) {
+    if (typeof grant[field] !== "string") throw new MetadataError(`${where} has no ${field}`);
+  }
+  if (!isAddress(grant.dataset!) || !isAddress(grant.delegate!)) throw new MetadataError(`${where} names an invalid address`);
+  if (!/^[0-9a-f]{64}$/.test(grant.encryptionKey!)) throw new MetadataError(`${where}: the encryption key is not 64 hex digits`);
+  decodeSealedKey(grant.sealedKey!, `${where}: the`);
+  return {
+    format: DELIVERY_GRANT_FORMAT,
+    dataset: grant.dataset!,
+    delegate: grant.delegate!,
+    encryptionKey: grant.encryptionKey!,
+    sealedKey: grant.sealedKey!,
+  };
+}
+
+/** A delivery grant stored as a file of its own on IPFS. */
+export async function readDeliveryGrant(store: ContentStore, cid: string, options: { timeoutMs?: number } = {}): Promise<DeliveryGrant> {
+  const parts: Uint8Array[] = [];
+  for await (const piece of store.cat(cidOfUri(cid), options)) parts.push(piece);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(parts).toString("utf8"));
+  } catch {
+    throw new MetadataError(`the delivery grant ${cid} is not JSON`);
+  }
+  return checkDeliveryGrant(value, `the delivery grant ${cid}`);
 }
 
 /** The licence token name the program writes on the mint (LICENSE_NAME_PREFIX + the whole title). */

@@ -1,13 +1,22 @@
 // Publishing a dataset in one pass over the file: encrypt (DMC1, sha256 of the plaintext in the
 // same pass) to a temporary file, add the ciphertext to IPFS, add the metadata (with the owner's
-// sealed copy of the content key), then register on chain. Nothing is registered unless the content
-// is stored; the temporary ciphertext is removed whatever happens.
+// sealed copy of the content key, and the delivery delegate's when one is named), then register on
+// chain. Nothing is registered unless the content is stored; the temporary ciphertext is removed
+// whatever happens.
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 
-import type { Address } from "@solana/kit";
+import {
+  TRANSACTION_SIZE_LIMIT,
+  compileTransaction,
+  getTransactionSize,
+  type Address,
+  type Blockhash,
+  type Instruction,
+  type TransactionSigner,
+} from "@solana/kit";
 
 import {
   DEFAULT_CHUNK_SIZE,
@@ -30,6 +39,8 @@ import {
   MIN_DISPUTE_WINDOW_SECS,
   TAG_LEN,
   buildRegisterDataset,
+  buildTransactionMessage,
+  buildUpdateDataset,
   fetchContentHashRecord,
   findDatasetAddress,
   type DatasetCategory,
@@ -38,6 +49,7 @@ import {
 } from "../sdk/index.js";
 import type { ContentStore } from "../storage/index.js";
 import type { MarketConnection } from "./connection.js";
+import { sealDeliveryGrant, type DelegateIdentity } from "./delegation.js";
 import { ClientError } from "./errors.js";
 import {
   LICENSE_SYMBOL,
@@ -48,6 +60,7 @@ import {
   type DatasetMetadata,
 } from "./metadata.js";
 import { countBytes, type ProgressListener } from "./progress.js";
+import { withComputeBudget } from "./rpc.js";
 import type { MarketWallet } from "./wallet.js";
 
 /**
@@ -87,6 +100,12 @@ export interface PublishInput {
   disputeWindowSecs: number;
   allowListEnabled?: boolean;
   previousVersion?: Address;
+  /**
+   * A delivery delegate (from its verified card, `readDelegateCard`): the content key is also sealed
+   * to it, in the metadata, and the dataset names it on chain, so its daemon can deliver while the
+   * owner is offline.
+   */
+  delegate?: DelegateIdentity;
   onProgress?: ProgressListener;
   /** Stops the work (the temporary ciphertext is removed, nothing is registered). */
   signal?: AbortSignal;
@@ -100,6 +119,13 @@ export interface PublishResult {
   plaintextBytes: number;
   ciphertextBytes: number;
   signature: string;
+  /** The delivery delegate named, if any. */
+  delegate?: Address;
+  /**
+   * The transaction that named the delegate, when it did not fit in the registration's own
+   * transaction (the largest registrations leave no room for it).
+   */
+  delegateSignature?: string;
 }
 
 /**
@@ -126,6 +152,24 @@ export function checkPublishInput(input: PublishInput, owner: Address): void {
   if (recipients.length === 0 || recipients.length > MAX_RECIPIENTS) refuse(`1 to ${MAX_RECIPIENTS} revenue recipients`);
   if (new Set(recipients.map((r) => r.wallet)).size !== recipients.length) refuse("a revenue recipient appears twice");
   if (recipients.reduce((sum, r) => sum + r.bps, 0) !== BPS_DENOMINATOR) refuse("the revenue shares must add up to 10000 bps");
+  if (input.delegate?.wallet === owner) refuse("you cannot be your own delivery delegate: the owner delivers with its own copy");
+}
+
+/**
+ * Whether the instructions fit in one transaction once the RPC connection has put its two
+ * compute-budget instructions in front (the size does not depend on their values).
+ */
+export function fitsInOneTransaction(feePayer: TransactionSigner, instructions: readonly Instruction[]): boolean {
+  const message = buildTransactionMessage({
+    feePayer,
+    instructions: withComputeBudget(instructions, 1_400_000, 1n),
+    lifetime: { blockhash: "11111111111111111111111111111111" as Blockhash, lastValidBlockHeight: 0n },
+  });
+  try {
+    return getTransactionSize(compileTransaction(message)) <= TRANSACTION_SIZE_LIMIT;
+  } catch {
+    return false;
+  }
 }
 
 export async function publishDataset(
@@ -182,6 +226,7 @@ export async function publishDataset(
       ciphertextBytes: summary.ciphertextBytes,
       chunkSize: DEFAULT_CHUNK_SIZE,
       ownerSealedKey: encodeSealedKey(await sealContentKey(contentKey, ownerKeys.publicKey)),
+      ...(input.delegate ? { deliveryGrants: [await sealDeliveryGrant(contentKey, dataset, input.delegate)] } : {}),
     };
     const uri = metadataUri(await store.addJson(metadata));
     input.signal?.throwIfAborted();
@@ -204,7 +249,25 @@ export async function publishDataset(
       allowListEnabled: input.allowListEnabled,
       previousVersion: input.previousVersion,
     });
-    const { signature } = await connection.send(owner.signer, instructions);
+    // The delegate is named in the registration's transaction when it fits, so both land together.
+    const naming = input.delegate
+      ? await buildUpdateDataset({ owner: owner.signer, dataset, deliveryDelegate: input.delegate.wallet })
+      : [];
+    const together = naming.length > 0 && fitsInOneTransaction(owner.signer, [...instructions, ...naming]);
+    const { signature } = await connection.send(owner.signer, together ? [...instructions, ...naming] : instructions);
+    let delegateSignature: string | undefined;
+    if (naming.length > 0 && !together) {
+      try {
+        delegateSignature = (await connection.send(owner.signer, naming)).signature;
+      } catch (error) {
+        throw new ClientError(
+          "refused",
+          `dataset ${dataset} is registered, but naming its delivery delegate failed (${error instanceof Error ? error.message : String(error)}); ` +
+            `run \`data-market dataset delegate ${dataset} <card>\` again`,
+          { cause: error },
+        );
+      }
+    }
     return {
       dataset,
       contentHash: metadata.sha256,
@@ -213,6 +276,8 @@ export async function publishDataset(
       plaintextBytes: summary.plaintextBytes,
       ciphertextBytes: summary.ciphertextBytes,
       signature,
+      ...(input.delegate ? { delegate: input.delegate.wallet } : {}),
+      ...(delegateSignature ? { delegateSignature } : {}),
     };
   } finally {
     contentKey.fill(0);

@@ -4,6 +4,8 @@
 import type { TransactionSigner } from "@solana/kit";
 
 import {
+  createDelegateCard,
+  createDelegateCardFromSolanaSecretKey,
   deriveEncryptionKeyPairFromSolanaSecretKey,
   deriveEncryptionKeyPairWithWallet,
   type MessageSigner,
@@ -15,6 +17,11 @@ export interface MarketWallet {
   readonly signer: TransactionSigner;
   /** The wallet's X25519 key pair (derived once, then cached). */
   encryptionKeyPair(): Promise<X25519KeyPair>;
+  /**
+   * The wallet's delegate card: its X25519 public key signed by the wallet, which an owner needs to
+   * name this wallet delivery delegate (crypto/delegate-card.ts). Holds no secret.
+   */
+  delegateCard(): Promise<string>;
 }
 
 /** A wallet from a local keypair file: the signature is computed locally. */
@@ -26,17 +33,21 @@ export function keypairWallet(wallet: LoadedWallet): MarketWallet {
       cached ??= deriveEncryptionKeyPairFromSolanaSecretKey(wallet.secretKey);
       return cached;
     },
+    async delegateCard() {
+      return createDelegateCardFromSolanaSecretKey(wallet.secretKey);
+    },
   };
 }
 
 /** A browser wallet (Phantom): asks it to sign the key-derivation message once. */
 export function messageSigningWallet(signer: TransactionSigner, messageSigner: MessageSigner): MarketWallet {
   let cached: Promise<X25519KeyPair> | null = null;
+  const encryptionKeyPair = () => (cached ??= deriveEncryptionKeyPairWithWallet(messageSigner));
   return {
     signer,
-    encryptionKeyPair() {
-      cached ??= deriveEncryptionKeyPairWithWallet(messageSigner);
-      return cached;
+    encryptionKeyPair,
+    async delegateCard() {
+      return createDelegateCard(messageSigner, (await encryptionKeyPair()).publicKey);
     },
   };
 }

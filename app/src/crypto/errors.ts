@@ -29,6 +29,10 @@ export type CryptoErrorCode =
   | 'SEALED_KEY_INVALID_EPHEMERAL_KEY'
   | 'SEALED_KEY_AUTH_FAILED'
   | 'INVALID_PUBLIC_KEY'
+  // delegate card
+  | 'DELEGATE_CARD_MALFORMED'
+  | 'DELEGATE_CARD_UNSUPPORTED_VERSION'
+  | 'DELEGATE_CARD_BAD_SIGNATURE'
 
 export class CryptoError extends Error {
   readonly code: CryptoErrorCode

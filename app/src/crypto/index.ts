@@ -25,3 +25,5 @@ export {
 export * as web from './stream-web.js'
 export * from './buyer-key.js'
 export * from './seal.js'
+export * from './delegate-card.js'
+export * from './key-commitment.js'

@@ -13,3 +13,5 @@ export type {
 export { decryptStream, encryptStream, generateContentKey, iterateReadable, toReadableStream } from './stream-web.js'
 export * from './buyer-key.js'
 export * from './seal.js'
+export * from './delegate-card.js'
+export * from './key-commitment.js'

@@ -2,7 +2,7 @@
 // deployed as an upgradeable program, started and stopped here. The CLI runs as a user runs it,
 // with --url and keypair files; only the IPFS node is shared in-process between the parties.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -113,6 +113,63 @@ describe("over JSON-RPC against a local validator", () => {
 
     const listed = await cli(buyer.keypairPath, ["dataset", "list", "--tag", "images"]);
     assert.match(listed.stdout, new RegExp(`${dataset}  Street images .* 6  active  1 sold`));
+  });
+
+  test("delivery by a delegate: the owner publishes naming it and goes offline, the delegate's daemon delivers, the buyer's sha256 matches", async () => {
+    const { buyer, operator } = stack.wallets;
+    const mint = stack.market.usdc.address;
+    const owner = await party(dir, "offline-owner");
+    const delegate = await party(dir, "hosted-delegate");
+    await provisionMarket(stack.connection, {
+      operator: operator.wallet.signer,
+      usdcMint: mint,
+      wallets: [
+        { address: owner.signer.address, usdc: 0n },
+        { address: delegate.signer.address, usdc: 0n },
+      ],
+    });
+    const ownerKeypair = join(dir, "offline-owner.json");
+    const delegateKeypair = join(dir, "hosted-delegate.json");
+
+    // The delegate prints its card; the owner publishes naming it.
+    const shown = await cli(delegateKeypair, ["--json", "wallet", "card"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    const card = (JSON.parse(shown.stdout) as { card: string }).card;
+    const content = randomBytes(2 * 1024 * 1024 + 77);
+    const file = join(dir, "hosted.jsonl");
+    await writeFile(file, content);
+    const published = await cli(ownerKeypair, [
+      "--json", "dataset", "publish", file, "--title", "Hosted delivery", "--price", "1", "--mint", mint, "--delegate", card,
+    ]);
+    assert.equal(published.code, 0, published.stderr);
+    const result = JSON.parse(published.stdout) as { dataset: string; delegate: string };
+    assert.equal(result.delegate, delegate.signer.address);
+    const dataset = address(result.dataset);
+
+    // The owner goes offline: its keypair is never used again.
+    await rm(ownerKeypair);
+
+    const abort = new AbortController();
+    const daemon = cli(delegateKeypair, ["deliver", "--watch", "--interval", "1s"], abort.signal);
+    const bought = await cli(buyer.keypairPath, ["license", "buy", dataset, "--max-price", "1"]);
+    assert.equal(bought.code, 0, bought.stderr);
+    const license = await findLicenseAddress(dataset, buyer.wallet.signer.address);
+    try {
+      await waitFor(async () => (await fetchLicense(stack.connection, license)).data.state === LicenseState.Delivered, 60_000);
+    } finally {
+      abort.abort();
+    }
+    const watched = await daemon;
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.match(watched.stderr, new RegExp(`delivering for dataset ${dataset} as its delivery delegate, with the grant in its metadata`));
+    assert.match(watched.stdout, new RegExp(`delivered licence ${license} to ${buyer.wallet.signer.address}`));
+
+    const output = join(dir, "hosted.out");
+    const downloaded = await cli(buyer.keypairPath, ["--json", "download", dataset, "-o", output]);
+    assert.equal(downloaded.code, 0, downloaded.stderr);
+    const expected = createHash("sha256").update(content).digest("hex");
+    assert.equal((JSON.parse(downloaded.stdout) as { sha256: string }).sha256, expected);
+    assert.equal(createHash("sha256").update(await readFile(output)).digest("hex"), expected);
   });
 
   test("an unreachable RPC node is one line and exit code 6", async () => {

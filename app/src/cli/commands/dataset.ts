@@ -1,15 +1,21 @@
-// dataset publish / list / search / show / update / state / allow / disallow / revoke / close.
+// dataset publish / list / search / show / update / delegate / state / allow / disallow / revoke / close.
 import type { Account } from "@solana/kit";
 import type { Command } from "commander";
 
 import {
   ClientError,
+  describeMetadataGrants,
   formatDuration,
+  issueDeliveryGrant,
   licenseTerms,
   parseAmount,
   parseDuration,
   publishDataset,
+  readDelegateCard,
   readMetadata,
+  removeDeliveryDelegate,
+  setDeliveryDelegate,
+  type IssuedGrant,
 } from "../../client/index.js";
 import {
   DEFAULT_ADDRESS,
@@ -61,6 +67,7 @@ interface PublishOptions {
   disputeWindow: string;
   allowList?: boolean;
   previous?: string;
+  delegate?: string;
   commercial: boolean;
   derivatives: boolean;
   attribution?: boolean;
@@ -90,6 +97,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
     .option("--dispute-window <duration>", "time after delivery the buyer may dispute", "1d")
     .option("--allow-list", "only allow-listed buyers may purchase")
     .option("--previous <dataset>", "your dataset this one is a new version of")
+    .option("--delegate <card>", "name a delivery delegate: its card (`wallet card`); the key is sealed to it too, so it delivers while you are offline")
     .option("--no-commercial", "the licence excludes commercial use")
     .option("--no-derivatives", "the licence excludes derivative models")
     .option("--attribution", "buyers must attribute the dataset")
@@ -103,6 +111,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
           `warning: ${paymentMint} has a freeze authority: its issuer could freeze this dataset's escrow and hold up payouts and refunds`,
         );
       }
+      const delegate = options.delegate === undefined ? undefined : readDelegateCard(options.delegate);
       const recipients = options.recipient.map((text) => {
         const [wallet, bps] = text.split(":");
         if (!wallet || !bps) throw new ClientError("usage", `--recipient "${text}" must be <address>:<bps>`);
@@ -133,6 +142,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         disputeWindowSecs: parseDuration(options.disputeWindow),
         allowListEnabled: options.allowList ?? false,
         previousVersion: options.previous ? parseAddress(options.previous, "--previous") : undefined,
+        delegate,
         onProgress: ctx.output.progress(),
         signal: ctx.signal,
       });
@@ -142,6 +152,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         `  ciphertext      ${result.ciphertextCid}`,
         `  metadata        ${result.metadataUri}`,
         `  price           ${options.price} per ${options.metered ? "credit" : "licence"}`,
+        ...(result.delegate ? [`  delegate        ${result.delegate} (its copy of the key is in the metadata)`] : []),
       ]);
     });
 
@@ -206,7 +217,17 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
       const rating = datasetAverageRating(data);
       const freeRating = datasetFreeRating(data);
       const usage = data.usageByPurpose.map((n, i) => `${nameOf(PURPOSES, i)} ${n}`).join(", ");
-      ctx.output.result({ address, ...data, discriminator: undefined, metadata: metadata && { ...metadata, ownerSealedKey: undefined } }, [
+      const grants = describeMetadataGrants({ address, data } as Account<Dataset>, metadata);
+      const delegateLine =
+        data.deliveryDelegate === DEFAULT_ADDRESS
+          ? "none"
+          : `${data.deliveryDelegate} (${grants.current ? "its copy of the key is in the metadata" : metadata ? "its copy of the key was given as a separate grant" : "metadata unavailable"})`;
+      const publicMetadata = metadata && {
+        ...metadata,
+        ownerSealedKey: undefined,
+        deliveryGrants: metadata.deliveryGrants?.map(({ sealedKey: _sealed, ...grant }) => grant),
+      };
+      ctx.output.result({ address, ...data, discriminator: undefined, metadata: publicMetadata }, [
         `${data.title}`,
         `  dataset        ${address}`,
         `  owner          ${data.owner}`,
@@ -219,6 +240,10 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
           `${data.terms.derivativeModels ? "derivatives allowed" : "no derivatives"}` +
           `${data.terms.maxSupply ? `, max ${data.terms.maxSupply} outstanding` : ""}`,
         `  windows        delivery ${formatDuration(data.deliveryWindowSecs)}, dispute ${formatDuration(data.disputeWindowSecs)}`,
+        `  delegate       ${delegateLine}`,
+        ...(grants.former.length > 0
+          ? [`  former         ${grants.former.join(", ")} (their copies in the metadata are no longer used; they could keep the key)`]
+          : []),
         `  revenue        ${datasetRecipients(data).map((r) => `${r.wallet} ${bpsPercent(r.bps)}`).join(", ")}`,
         `  sales          ${data.licensesSold} sold, ${data.licensesOutstanding} outstanding, ${data.openDisputes} open disputes`,
         `  usage          ${usage}`,
@@ -239,28 +264,69 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
     .description("change the price, delivery delegate or allow-list switch")
     .argument("<dataset>")
     .option("--price <amount>")
-    .option("--delegate <address>", "a wallet that may deliver keys for you")
+    .option("--delegate <card>", "name a delivery delegate by its card (`wallet card`), sealing the key to it (as `dataset delegate`)")
     .option("--allow-list <on|off>")
     .action(async (text: string, options: { price?: string; delegate?: string; allowList?: string }) => {
       const ctx = context();
       const wallet = await ctx.wallet();
       const address = parseAddress(text, "dataset");
+      const delegate = options.delegate === undefined ? undefined : readDelegateCard(options.delegate);
       const { data } = await fetchDataset(ctx.connection, address);
       const decimals = (await ctx.mint(data.paymentMint)).decimals;
       if (options.allowList && !["on", "off"].includes(options.allowList)) {
         throw new ClientError("usage", "--allow-list takes on or off");
       }
+      // The grant is stored before the transaction names the delegate, so it never lacks a copy.
+      const issued = delegate ? await issueDeliveryGrant(ctx.connection, await ctx.store(), wallet, { dataset: address, delegate }) : null;
       const signature = await sendWithWallet(
         ctx,
         await buildUpdateDataset({
           owner: wallet.signer,
           dataset: address,
           price: options.price ? parseAmount(options.price, decimals) : undefined,
-          deliveryDelegate: options.delegate ? parseAddress(options.delegate, "--delegate") : undefined,
+          deliveryDelegate: delegate?.wallet,
           allowListEnabled: options.allowList ? options.allowList === "on" : undefined,
         }),
       );
-      ctx.output.result({ dataset: address, signature }, `dataset ${address} updated`);
+      ctx.output.result(
+        { dataset: address, signature, ...(issued ? { delegate: issued.delegate, grantCid: issued.grantCid } : {}) },
+        [`dataset ${address} updated`, ...(issued ? grantLines(issued) : [])],
+      );
+    });
+
+  dataset
+    .command("delegate")
+    .description("name the wallet that delivers keys for you while you are offline (its card seals the key to it), or remove it")
+    .argument("<dataset>")
+    .argument("[card]", "the delegate's card, as `data-market wallet card` prints it")
+    .option("--remove", "remove the delivery delegate: the program refuses its deliveries from now on")
+    .action(async (text: string, cardText: string | undefined, options: { remove?: boolean }) => {
+      const ctx = context();
+      const address = parseAddress(text, "dataset");
+      if (Boolean(options.remove) === (cardText !== undefined)) {
+        throw new ClientError("usage", "give either the delegate's card or --remove");
+      }
+      const wallet = await ctx.wallet();
+      if (options.remove) {
+        const removed = await removeDeliveryDelegate(ctx.connection, wallet, address);
+        ctx.output.result(removed, [
+          `dataset ${address} has no delivery delegate now; ${removed.removed} can no longer deliver`,
+          "  a delegate that opened its copy of the content key could keep it: the key cannot be changed for a registered dataset",
+        ]);
+        return;
+      }
+      const delegate = readDelegateCard(cardText!);
+      const result = await setDeliveryDelegate(ctx.connection, await ctx.store(), wallet, { dataset: address, delegate });
+      ctx.output.result(
+        { dataset: address, delegate: result.delegate, previous: result.previous, grantCid: result.grantCid, signature: result.signature },
+        [
+          `delivery delegate of ${address}: ${result.delegate}${result.signature ? "" : " (already named on chain)"}`,
+          ...(result.previous && result.previous !== result.delegate
+            ? [`  replaces       ${result.previous}, whose copy is no longer used (it could keep the key)`]
+            : []),
+          ...grantLines(result),
+        ],
+      );
     });
 
   dataset
@@ -321,6 +387,15 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
       const signature = await sendWithWallet(ctx, await buildCloseDataset(ctx.connection, { owner: wallet.signer, dataset: address }));
       ctx.output.result({ dataset: address, signature }, `dataset ${address} closed`);
     });
+}
+
+function grantLines(issued: IssuedGrant): string[] {
+  return issued.grantCid
+    ? [
+        `  grant          ${issued.grantCid}`,
+        `  the delegate runs: data-market deliver --watch --grant ${issued.grantCid}`,
+      ]
+    : ["  grant          in the dataset's metadata (named at publication); the delegate needs no --grant"];
 }
 
 async function printDatasets(ctx: CliContext, datasets: Account<Dataset>[]): Promise<void> {

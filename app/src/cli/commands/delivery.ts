@@ -3,21 +3,36 @@ import { resolve } from "node:path";
 
 import type { Command } from "commander";
 
-import { deliverPendingKeys, downloadDataset, parseDuration, watchDeliveries, type DeliveryEvent } from "../../client/index.js";
+import {
+  ClientError,
+  checkDeliveryCoverage,
+  deliverPendingKeys,
+  describeKeyCopy,
+  downloadDataset,
+  loadDeliveryGrants,
+  parseDuration,
+  watchDeliveries,
+  type DeliveryEvent,
+} from "../../client/index.js";
 import { HeliaContentStore } from "../../storage/index.js";
 import { parseAddress, type CliContext } from "../context.js";
 import { formatBytes } from "../output.js";
+import { collectValues } from "../parse.js";
 
 export function registerDeliveryCommands(program: Command, context: () => CliContext): void {
   program
     .command("deliver")
-    .description("seal and deliver the content key of every licence of your datasets still waiting for it")
+    .description(
+      "seal and deliver the content key of every licence still waiting for it, of your datasets and of those that name you delivery delegate",
+    )
     .option("--watch", "keep running, delivering new purchases as they come (stop with Ctrl-C)")
     .option("--interval <duration>", "how often --watch looks for new purchases", "5s")
-    .action(async (options: { watch?: boolean; interval: string }) => {
+    .option("--grant <cid>", "as a delivery delegate: a grant the owner gave you (`dataset delegate` prints its CID; repeat)", collectValues, [])
+    .action(async (options: { watch?: boolean; interval: string; grant: string[] }) => {
       const ctx = context();
       const wallet = await ctx.wallet();
       const store = await ctx.store();
+      const grants = await loadDeliveryGrants(store, options.grant, { timeoutMs: 30_000 });
       const onEvent = (event: DeliveryEvent) => {
         const human =
           event.kind === "delivered"
@@ -25,10 +40,39 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
             : `${event.kind} licence ${event.license}: ${event.reason}`;
         ctx.output.event(event, human);
       };
+
+      // What this wallet can deliver, said before any pass; nothing at all is a refusal.
+      const coverage = await checkDeliveryCoverage(ctx.connection, store, wallet, grants);
+      for (const entry of coverage.datasets.filter((d) => d.role === "delegate")) {
+        ctx.output.note(
+          entry.copy
+            ? `delivering for dataset ${entry.dataset} as its delivery delegate, with ${describeKeyCopy(entry.copy)}`
+            : `cannot deliver for dataset ${entry.dataset}: ${entry.problem}`,
+        );
+      }
+      for (const ignored of coverage.ignoredGrants) ctx.output.note(`ignoring grant ${ignored.cid}: ${ignored.reason}`);
+      const usable = coverage.datasets.filter((d) => d.copy !== null).length;
+      const unusable = coverage.datasets.length - usable;
+      if (usable === 0 && (unusable > 0 || grants.length > 0)) {
+        throw new ClientError(
+          "refused",
+          `${wallet.signer.address} holds no copy of the content key of any dataset it may deliver for: it owns none, and ` +
+            (unusable > 0
+              ? `holds no usable copy for the ${unusable} that name it delivery delegate (see the lines above)`
+              : "no dataset names it delivery delegate (see the lines above)"),
+        );
+      }
+
       if (!options.watch) {
-        const pass = await deliverPendingKeys(ctx.connection, store, wallet, onEvent);
+        const pass = await deliverPendingKeys(ctx.connection, store, wallet, onEvent, { grants });
         if (!ctx.options.json) {
-          ctx.output.result(null, `${pass.delivered} delivered, ${pass.missed} missed, ${pass.failed} failed`);
+          ctx.output.result(
+            null,
+            `${pass.delivered} delivered, ${pass.missed} missed, ${pass.failed} failed` + (pass.refused ? `, ${pass.refused} refused` : ""),
+          );
+        }
+        if (pass.refused > 0) {
+          throw new ClientError("refused", `${pass.refused} licence(s) not delivered: this wallet holds no usable copy of their dataset's key`);
         }
         return;
       }
@@ -39,6 +83,7 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
       await watchDeliveries(ctx.connection, store, wallet, {
         intervalMs,
         signal: ctx.signal,
+        grants,
         onEvent,
         onPassError: (error) => ctx.output.note(`delivery pass failed, retrying: ${error instanceof Error ? error.message : String(error)}`),
       });

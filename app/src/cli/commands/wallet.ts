@@ -1,4 +1,4 @@
-// wallet new / show / airdrop.
+// wallet new / show / card / airdrop.
 import type { Command } from "commander";
 
 import { createKeypairFile, formatAmount, formatSol, parseAmount, walletTokenBalance } from "../../client/index.js";
@@ -38,6 +38,23 @@ export function registerWalletCommands(program: Command, context: () => CliConte
       }
       lines.push(`encryption key  ${encryptionKey}`);
       ctx.output.result({ address: signer.address, lamports, tokens, encryptionKey }, lines);
+    });
+
+  wallet
+    .command("card")
+    .description("print your delegate card (your encryption key, signed by your wallet) for owners who name you delivery delegate")
+    .action(async () => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const card = await wallet.delegateCard();
+      const encryptionKey = toHex((await wallet.encryptionKeyPair()).publicKey);
+      ctx.output.result({ address: wallet.signer.address, encryptionKey, card }, [
+        card,
+        `  wallet          ${wallet.signer.address}`,
+        `  encryption key  ${encryptionKey}`,
+        "An owner names you delivery delegate with `data-market dataset publish ... --delegate <card>` or",
+        "`data-market dataset delegate <dataset> <card>`; the card holds no secret.",
+      ]);
     });
 
   wallet
