@@ -333,6 +333,28 @@ describe("the marketplace through the CLI", () => {
     assert.equal(again.code, EXIT.refused, again.stderr);
   });
 
+  test("the minimum windows are the operator's policy: shown, changed within 5s..7d, applied to new datasets", async () => {
+    const windows = async () =>
+      world.json<{ minDeliveryWindowSecs: number; minDisputeWindowSecs: number }>(world.buyer, ["market", "show"]);
+    const initial = await windows();
+    assert.deepEqual([initial.minDeliveryWindowSecs, initial.minDisputeWindowSecs], [3_600, 3_600]);
+    const text = await world.run(world.buyer, ["market", "show"]);
+    assert.match(text.stdout, /min windows {3}delivery 1h, dispute 1h \(for new datasets\)/);
+    for (const bad of ["4s", "8d"]) {
+      assertRefusal(await world.run(world.operator, ["market", "update", "--min-dispute-window", bad]), EXIT.usage, /--min-dispute-window must be between 5s and 7d/);
+    }
+    assertRefusal(await world.run(world.owner, ["market", "update", "--min-dispute-window", "10s"]), EXIT.refused, /NotMarketplaceAuthority/);
+    const path = join(world.dir, "quick.bin");
+    await writeFile(path, randomBytes(10_000));
+    const quick = ["dataset", "publish", path, "--title", "quick", "--price", "1", "--mint", usdc, "--dispute-window", "10s"];
+    assertRefusal(await world.run(world.owner, quick), EXIT.usage, /dispute window must be between 1h \(this marketplace's minimum\)/);
+    assert.equal((await world.run(world.operator, ["market", "update", "--min-dispute-window", "10s"])).code, 0);
+    assert.equal((await windows()).minDisputeWindowSecs, 10);
+    const published = await world.json<{ dataset: Address }>(world.owner, quick);
+    assert.equal((await fetchDataset(world.connection, published.dataset)).data.disputeWindowSecs, 10);
+    assert.equal((await world.run(world.operator, ["market", "update", "--min-dispute-window", "1h"])).code, 0);
+  });
+
   test("market init creates the marketplace on a fresh deployment, signed by the upgrade authority", async () => {
     const { SvmConnection } = await import("../src/client/svm.js");
     const { runCli } = await import("../src/cli/program.js");
@@ -493,7 +515,7 @@ describe("the marketplace through the CLI", () => {
     // Bounds the program enforces are checked before encrypting anything.
     for (const [extra, message] of [
       [["--title", "x".repeat(65)], /the title must be 1 to 64 bytes/],
-      [["--title", "ok", "--dispute-window", "10m"], /dispute window must be between 1h and 30d/],
+      [["--title", "ok", "--dispute-window", "10m"], /dispute window must be between 1h \(this marketplace's minimum\) and 30d/],
       [["--title", "ok", "--recipient", `${world.owner.wallet.signer.address}:6000`], /must add up to 10000 bps/],
     ] as const) {
       const refused = await world.run(world.owner, ["dataset", "publish", file, "--price", "1", "--mint", usdc, ...extra]);

@@ -177,6 +177,8 @@ describe("SDK against the compiled program (LiteSVM)", () => {
         arbiter: arbiter.address,
         protocolFeeBps: PROTOCOL_FEE_BPS,
         maxReferralFeeBps: 1_000,
+        minDeliveryWindowSecs: 3_600,
+        minDisputeWindowSecs: 3_600,
       }),
     );
     const config = await fetchMarketplace(market.reader);
@@ -468,7 +470,7 @@ describe("SDK against the compiled program (LiteSVM)", () => {
     assert.deepEqual(viaRpc.receipts.map((r) => r.address), provenance.receipts.map((r) => r.address));
     const call = calls[0] as { config: { encoding: string; filters: { memcmp: { offset: bigint; encoding: string } }[] } };
     assert.equal(call.config.encoding, "base64");
-    assert.deepEqual(call.config.filters.map((f) => [f.memcmp.offset, f.memcmp.encoding]), [[0n, "base64"], [72n, "base64"]]);
+    assert.deepEqual(call.config.filters.map((f) => [f.memcmp.offset, f.memcmp.encoding]), [[0n, "base64"], [80n, "base64"]]);
   });
 
   test("a dispute ruled Split refunds part of the price and settles the rest", async () => {
@@ -568,7 +570,7 @@ describe("SDK against the compiled program (LiteSVM)", () => {
     // nobody can re-initialise the marketplace
     const again = await market.sendFailing(
       buyer3,
-      await buildInitializeMarketplace({ authority: buyer3, treasury: buyer3.address, arbiter: buyer3.address, protocolFeeBps: 0, maxReferralFeeBps: 0 }),
+      await buildInitializeMarketplace({ authority: buyer3, treasury: buyer3.address, arbiter: buyer3.address, protocolFeeBps: 0, maxReferralFeeBps: 0, minDeliveryWindowSecs: 3_600, minDisputeWindowSecs: 3_600 }),
     );
     const reinit = explainError(again.result);
     assert.equal(reinit.origin, "system");
@@ -757,6 +759,8 @@ describe("after-sale closes, referral deadlines and moderation through the SDK",
         arbiter: operator!.address,
         protocolFeeBps: PROTOCOL_FEE_BPS,
         maxReferralFeeBps: 1_000,
+        minDeliveryWindowSecs: 3_600,
+        minDisputeWindowSecs: 3_600,
       }),
     );
     const usdc = await market.createMint(mintAuthority!, mintAuthority!.address, 6);
@@ -860,7 +864,7 @@ describe("initialize_marketplace and the upgrade authority", () => {
     const [deployer, intruder] = [await market.wallet(), await market.wallet()];
     await market.setUpgradeAuthority(deployer.address);
     const init = (authority: KeyPairSigner) =>
-      buildInitializeMarketplace({ authority, treasury: authority.address, arbiter: authority.address, protocolFeeBps: 100, maxReferralFeeBps: 100 });
+      buildInitializeMarketplace({ authority, treasury: authority.address, arbiter: authority.address, protocolFeeBps: 100, maxReferralFeeBps: 100, minDeliveryWindowSecs: 3_600, minDisputeWindowSecs: 3_600 });
     const refused = await market.sendFailing(intruder, await init(intruder));
     const explained = explainError(refused.result);
     assert.equal(explained.name, "NotUpgradeAuthority");

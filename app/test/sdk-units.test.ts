@@ -111,7 +111,7 @@ describe("discovery filters", () => {
     const q = queries.datasetsByTag("nlp");
     assert.equal(q.alternatives.length, 5);
     const offsets = q.alternatives.map((filters) => filters.map((f) => ("memcmp" in f ? f.memcmp.offset : -1n)));
-    assert.deepEqual(offsets, [[0n, 74n], [0n, 98n], [0n, 122n], [0n, 146n], [0n, 170n]]);
+    assert.deepEqual(offsets, [[0n, 82n], [0n, 106n], [0n, 130n], [0n, 154n], [0n, 178n]]);
     const slot = encodeTag("nlp");
     assert.equal(slot.length, 24);
     assert.deepEqual([...slot.subarray(0, 4)], [110, 108, 112, 0]);

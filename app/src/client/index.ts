@@ -1,6 +1,7 @@
 // The client layer shared by the CLI, the narrated journey and the web dapp: connections (RPC or
 // embedded SVM), wallets, token set-up, and the flows that combine chain, crypto and IPFS.
 export * from "./connection.js";
+export * from "./clock.js";
 export * from "./rpc.js";
 export * from "./landing.js";
 export * from "./wallet.js";

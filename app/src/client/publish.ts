@@ -35,13 +35,12 @@ import {
   MAX_REFERRAL_FEE_BPS,
   MAX_TAGS,
   MAX_TITLE_LEN,
-  MIN_DELIVERY_WINDOW_SECS,
-  MIN_DISPUTE_WINDOW_SECS,
   TAG_LEN,
   buildRegisterDataset,
   buildTransactionMessage,
   buildUpdateDataset,
   fetchContentHashRecord,
+  fetchMarketplace,
   findDatasetAddress,
   type DatasetCategory,
   type LicenseTermsArgs,
@@ -60,6 +59,7 @@ import {
   type DatasetMetadata,
 } from "./metadata.js";
 import { countBytes, type ProgressListener } from "./progress.js";
+import { formatDuration } from "./amounts.js";
 import { withComputeBudget } from "./rpc.js";
 import type { MarketWallet } from "./wallet.js";
 
@@ -132,7 +132,7 @@ export interface PublishResult {
  * The program's bounds on what is registered, checked before any work so that a mistake does not
  * surface only after a multi-GB file has been encrypted and uploaded. The program checks them again.
  */
-export function checkPublishInput(input: PublishInput, owner: Address): void {
+export function checkPublishInput(input: PublishInput, owner: Address, policy: WindowPolicy): void {
   const refuse = (message: string) => {
     throw new ClientError("usage", message);
   };
@@ -140,12 +140,13 @@ export function checkPublishInput(input: PublishInput, owner: Address): void {
   if (bytes(input.title) === 0 || bytes(input.title) > MAX_TITLE_LEN) refuse(`the title must be 1 to ${MAX_TITLE_LEN} bytes`);
   if (input.tags.length > MAX_TAGS) refuse(`at most ${MAX_TAGS} tags`);
   for (const tag of input.tags) if (bytes(tag) === 0 || bytes(tag) > TAG_LEN) refuse(`tag "${tag}" must be 1 to ${TAG_LEN} bytes`);
-  if (input.deliveryWindowSecs < MIN_DELIVERY_WINDOW_SECS || input.deliveryWindowSecs > MAX_DELIVERY_WINDOW_SECS) {
-    refuse("the delivery window must be between 1h and 30d");
-  }
-  if (input.disputeWindowSecs < MIN_DISPUTE_WINDOW_SECS || input.disputeWindowSecs > MAX_DISPUTE_WINDOW_SECS) {
-    refuse("the dispute window must be between 1h and 30d");
-  }
+  const window = (what: string, secs: number, min: number, max: number) => {
+    if (!Number.isInteger(secs) || secs < min || secs > max) {
+      refuse(`the ${what} window must be between ${formatDuration(min)} (this marketplace's minimum) and ${formatDuration(max)}`);
+    }
+  };
+  window("delivery", input.deliveryWindowSecs, policy.minDeliveryWindowSecs, MAX_DELIVERY_WINDOW_SECS);
+  window("dispute", input.disputeWindowSecs, policy.minDisputeWindowSecs, MAX_DISPUTE_WINDOW_SECS);
   if (BigInt(input.terms.durationSecs) > BigInt(MAX_LICENSE_DURATION_SECS)) refuse("a licence lasts at most 10 years");
   if ((input.referralFeeBps ?? 0) > MAX_REFERRAL_FEE_BPS) refuse(`the referral fee is at most ${MAX_REFERRAL_FEE_BPS} bps`);
   const recipients = input.recipients ?? [{ wallet: owner, bps: BPS_DENOMINATOR }];
@@ -172,13 +173,20 @@ export function fitsInOneTransaction(feePayer: TransactionSigner, instructions: 
   }
 }
 
+/** The operator's shortest windows, which every registration must respect. */
+export interface WindowPolicy {
+  minDeliveryWindowSecs: number;
+  minDisputeWindowSecs: number;
+}
+
 export async function publishDataset(
   connection: MarketConnection,
   store: ContentStore,
   owner: MarketWallet,
   input: PublishInput,
 ): Promise<PublishResult> {
-  checkPublishInput(input, owner.signer.address);
+  const { data: marketplace } = await fetchMarketplace(connection);
+  checkPublishInput(input, owner.signer.address, marketplace);
   const size = await fileSize(input.file);
   const contentKey = generateContentKey();
   const workDir = await mkdtemp(join(tmpdir(), "data-market-publish-"));

@@ -29,8 +29,8 @@ export const DATA_MARKET_PROGRAM_ERRORS: readonly DataMarketProgramError[] = [
   { code: 6013, name: "TooManyTags", message: "Too many tags" },
   { code: 6014, name: "InvalidTag", message: "A tag is empty or too long" },
   { code: 6015, name: "DurationTooLong", message: "Licence duration is above the maximum" },
-  { code: 6016, name: "DeliveryWindowOutOfBounds", message: "Delivery window is out of bounds" },
-  { code: 6017, name: "DisputeWindowOutOfBounds", message: "Dispute window is out of bounds" },
+  { code: 6016, name: "DeliveryWindowOutOfBounds", message: "Delivery window is shorter than the marketplace minimum or longer than 30 days" },
+  { code: 6017, name: "DisputeWindowOutOfBounds", message: "Dispute window is shorter than the marketplace minimum or longer than 30 days" },
   { code: 6018, name: "InvalidRecipientCount", message: "The split needs between 1 and 5 recipients" },
   { code: 6019, name: "SplitNotFullyAllocated", message: "Split basis points must sum to 10,000" },
   { code: 6020, name: "ZeroShareRecipient", message: "Every recipient needs a non-zero share" },
@@ -98,4 +98,5 @@ export const DATA_MARKET_PROGRAM_ERRORS: readonly DataMarketProgramError[] = [
   { code: 6082, name: "DatasetNotRevoked", message: "Only a revoked dataset's content hash can be released" },
   { code: 6083, name: "WrongDataset", message: "The account is not the dataset the licence or review belongs to" },
   { code: 6084, name: "WrongLicense", message: "The account is not the licence the receipt belongs to" },
+  { code: 6085, name: "WindowPolicyOutOfBounds", message: "The marketplace's minimum windows must lie between 5 seconds and 7 days" },
 ];

@@ -2,8 +2,11 @@
 // dataset, a buyer finds it, pays into escrow, gets the key from the owner's delivery daemon,
 // downloads and verifies the bytes, records a training run and reviews; once the dispute window has
 // passed the licence settles and everyone claims their exact share. Runs on any MarketConnection:
-// an embedded SVM (where the clock can be moved) or an RPC cluster (where it stops before settling
-// and says when settlement opens).
+// an embedded SVM (where the clock is moved forward) or an RPC cluster (where it waits for the
+// cluster's clock when the marketplace's dispute window is short, as on the local stack, and
+// otherwise stops before settling and says when settlement opens).
+//
+// The dataset takes the marketplace's minimum dispute window.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,6 +25,7 @@ import {
   licenseTerms,
   publishDataset,
   tokenBalance,
+  waitForClusterTime,
   walletTokenBalance,
   type MarketConnection,
   type MarketWallet,
@@ -67,7 +71,8 @@ export interface JourneyResult {
 }
 
 const PRICE = 10n * USDC;
-const DISPUTE_WINDOW_SECS = 3_600;
+/** On a real cluster, wait for settlement when it opens within this many seconds. */
+const MAX_REAL_WAIT_SECS = 120;
 
 export async function runJourney(options: JourneyOptions): Promise<JourneyResult> {
   const { connection, store, say } = options;
@@ -117,7 +122,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
         { wallet: contributor.signer.address, bps: 2_000 },
       ],
       deliveryWindowSecs: 86_400,
-      disputeWindowSecs: DISPUTE_WINDOW_SECS,
+      disputeWindowSecs: market.minDisputeWindowSecs,
       onProgress: options.onProgress,
     });
     const dataset = published.dataset;
@@ -177,17 +182,20 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
     });
 
     const { data: delivered } = await fetchLicense(connection, license);
-    const settlesAt = delivered.deliveredAt + BigInt(DISPUTE_WINDOW_SECS);
-    if (!connection.canAdvanceTime) {
+    const disputeWindow = market.minDisputeWindowSecs;
+    const settlesAt = delivered.deliveredAt + BigInt(disputeWindow);
+    const wait = settlesAt - (await connection.now());
+    if (!connection.canAdvanceTime && wait > BigInt(MAX_REAL_WAIT_SECS)) {
       step(say, 9, "Settlement");
-      say(`   the buyer may dispute until ${new Date(Number(settlesAt) * 1000).toISOString()} (${formatDuration(DISPUTE_WINDOW_SECS)} after delivery);`);
+      say(`   the buyer may dispute until ${new Date(Number(settlesAt) * 1000).toISOString()} (${formatDuration(disputeWindow)} after delivery);`);
       say(`   after that anyone can run: data-market --url ${connection.label} settle ${license}`);
       say(`   escrow vault holds ${usd(await tokenBalance(connection, listing.data.escrowVault))} until then`);
       return { dataset, license, settled: false, balances: await balances() };
     }
 
-    step(say, 9, `${formatDuration(DISPUTE_WINDOW_SECS)} pass without a dispute; anyone settles the licence`);
-    await connection.advanceTime(BigInt(DISPUTE_WINDOW_SECS) + 1n);
+    step(say, 9, `${formatDuration(disputeWindow)} pass without a dispute; anyone settles the licence`);
+    if (!connection.canAdvanceTime) say(`   waiting ${wait > 0n ? wait : 0n} s for the cluster's clock`);
+    await waitForClusterTime(connection, settlesAt);
     await connection.send(operator, await buildSettleLicense(connection, { caller: operator, license }));
     const settled = await fetchDataset(connection, dataset);
     const [ownerOwed, contributorOwed] = settled.data.ledger.claimable;

@@ -5,33 +5,42 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
-import { startLocalStack } from "./stack.js";
+import { formatDuration, parseDuration } from "../client/index.js";
+import { LOCAL_MIN_WINDOW_SECS, startLocalStack } from "./stack.js";
 
 const { values } = parseArgs({
   options: {
     dir: { type: "string", default: fileURLToPath(new URL("../../../target/localnet", import.meta.url)) },
     "rpc-port": { type: "string", default: "8899" },
     "keep-ledger": { type: "boolean", default: false },
+    "min-window": { type: "string", default: `${LOCAL_MIN_WINDOW_SECS}s` },
   },
 });
 const dir = resolve(values.dir!);
 
 try {
   process.stderr.write("starting solana-test-validator with the data market program...\n");
-  const stack = await startLocalStack({ dir, rpcPort: Number(values["rpc-port"]), keepLedger: values["keep-ledger"] });
+  const stack = await startLocalStack({
+    dir,
+    rpcPort: Number(values["rpc-port"]),
+    keepLedger: values["keep-ledger"],
+    minWindowSecs: parseDuration(values["min-window"]!),
+  });
+  const windows = `delivery ${formatDuration(stack.market.minDeliveryWindowSecs)}, dispute ${formatDuration(stack.market.minDisputeWindowSecs)}`;
   const { owner, buyer, operator } = stack.wallets;
   process.stdout.write(
     [
       `local stack ready on ${stack.url} (validator log: ${stack.validator.logFile})`,
       `  program      ${DATA_MARKET_PROGRAM_ADDRESS}, marketplace ${stack.market.marketplace}`,
       `  test USDC    ${stack.market.usdc.address} (6 decimals; the operator mints it)`,
+      `  min windows  ${windows} (datasets may set windows this short; --min-window changes it)`,
       `  operator     ${operator.wallet.signer.address}  ${operator.keypairPath}  (upgrade authority, treasury, arbiter)`,
       `  owner        ${owner.wallet.signer.address}  ${owner.keypairPath}`,
       `  buyer        ${buyer.wallet.signer.address}  ${buyer.keypairPath}  (1000 test USDC)`,
       `  details      ${dir}/stack.json`,
       "",
       "try:",
-      `  app/bin/data-market --url localnet --keypair ${owner.keypairPath} dataset publish <file> --title "My data" --price 10 --mint ${stack.market.usdc.address}`,
+      `  app/bin/data-market --url localnet --keypair ${owner.keypairPath} dataset publish <file> --title "My data" --price 10 --mint ${stack.market.usdc.address} --dispute-window ${formatDuration(stack.market.minDisputeWindowSecs)}`,
       `  app/bin/data-market --url localnet --keypair ${owner.keypairPath} deliver --watch`,
       `  app/bin/data-market --url localnet --keypair ${buyer.keypairPath} license buy <dataset> --max-price 10`,
       "Ctrl-C stops the validator.",

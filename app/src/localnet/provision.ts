@@ -11,7 +11,7 @@ import {
   type MarketConnection,
   type MintInfo,
 } from "../client/index.js";
-import { buildInitializeMarketplace, fetchMarketplace, findMarketplaceAddress } from "../sdk/index.js";
+import { DEFAULT_MIN_WINDOW_SECS, buildInitializeMarketplace, fetchMarketplace, findMarketplaceAddress } from "../sdk/index.js";
 
 export const USDC_DECIMALS = 6;
 export const USDC = 10n ** BigInt(USDC_DECIMALS);
@@ -26,6 +26,9 @@ export interface ProvisionOptions {
   usdcMint?: Address;
   protocolFeeBps?: number;
   maxReferralFeeBps?: number;
+  /** The marketplace's minimum windows (default: a production hour; the local stack uses seconds). */
+  minDeliveryWindowSecs?: number;
+  minDisputeWindowSecs?: number;
   solPerWallet?: bigint;
 }
 
@@ -33,6 +36,9 @@ export interface ProvisionedMarket {
   marketplace: Address;
   usdc: MintInfo;
   treasury: Address;
+  /** The marketplace's minimum windows as the chain has them (an existing marketplace keeps its own). */
+  minDeliveryWindowSecs: number;
+  minDisputeWindowSecs: number;
 }
 
 export async function provisionMarket(connection: MarketConnection, options: ProvisionOptions): Promise<ProvisionedMarket> {
@@ -60,10 +66,18 @@ export async function provisionMarket(connection: MarketConnection, options: Pro
         arbiter: operator.address,
         protocolFeeBps: options.protocolFeeBps ?? 250,
         maxReferralFeeBps: options.maxReferralFeeBps ?? 1_000,
+        minDeliveryWindowSecs: options.minDeliveryWindowSecs ?? DEFAULT_MIN_WINDOW_SECS,
+        minDisputeWindowSecs: options.minDisputeWindowSecs ?? DEFAULT_MIN_WINDOW_SECS,
       }),
     );
   }
   const { data } = await fetchMarketplace(connection, marketplace);
   await ensureTokenAccount(connection, operator, usdc, data.treasury);
-  return { marketplace, usdc, treasury: data.treasury };
+  return {
+    marketplace,
+    usdc,
+    treasury: data.treasury,
+    minDeliveryWindowSecs: data.minDeliveryWindowSecs,
+    minDisputeWindowSecs: data.minDisputeWindowSecs,
+  };
 }

@@ -22,7 +22,15 @@ export interface LocalStackOptions {
   rpcPort?: number;
   faucetPort?: number;
   keepLedger?: boolean;
+  /**
+   * The marketplace's minimum delivery and dispute windows: seconds by default, so a whole licence
+   * lifecycle (refund, dispute, settlement) runs on the real clock in a minute.
+   */
+  minWindowSecs?: number;
 }
+
+/** The local marketplace's minimum windows unless told otherwise. */
+export const LOCAL_MIN_WINDOW_SECS = 10;
 
 export interface LocalStack {
   url: string;
@@ -56,6 +64,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         { address: wallets.owner.wallet.signer.address, usdc: 0n },
         { address: wallets.buyer.wallet.signer.address, usdc: 1_000n * USDC },
       ],
+      minDeliveryWindowSecs: options.minWindowSecs ?? LOCAL_MIN_WINDOW_SECS,
+      minDisputeWindowSecs: options.minWindowSecs ?? LOCAL_MIN_WINDOW_SECS,
     });
     await writeFile(
       join(options.dir, "stack.json"),
@@ -67,6 +77,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           usdcMint: market.usdc.address,
           usdcDecimals: market.usdc.decimals,
           treasury: market.treasury,
+          minDeliveryWindowSecs: market.minDeliveryWindowSecs,
+          minDisputeWindowSecs: market.minDisputeWindowSecs,
           wallets: Object.fromEntries(
             STACK_WALLETS.map((n) => [n, { address: wallets[n].wallet.signer.address, keypair: wallets[n].keypairPath }]),
           ),

@@ -51,6 +51,10 @@ export async function startValidator(options: ValidatorOptions): Promise<Running
     "--rpc-port", String(rpcPort),
     "--faucet-port", String(faucetPort),
     "--bind-address", "127.0.0.1",
+    // gossip and the validator's other sockets next to the RPC port rather than at the defaults
+    // (8000 and up), so validators on different RPC ports never collide
+    "--gossip-port", String(rpcPort + 2),
+    "--dynamic-port-range", `${rpcPort + 3}-${rpcPort + 60}`,
     "--upgradeable-program", DATA_MARKET_PROGRAM_ADDRESS, options.programSo, options.upgradeAuthority,
     "--quiet",
   ];

@@ -29,20 +29,31 @@ export const MAX_REVIEW_URI_LEN = 100;
 export const MAX_EVIDENCE_URI_LEN = 200;
 export const SEALED_KEY_LEN = 96;
 export const MAX_CREDITS_PER_PURCHASE = 1_000_000;
-export const MIN_DELIVERY_WINDOW_SECS = 60 * 60;
 export const MAX_DELIVERY_WINDOW_SECS = 30 * 24 * 60 * 60;
-export const MIN_DISPUTE_WINDOW_SECS = 60 * 60;
 export const MAX_DISPUTE_WINDOW_SECS = 30 * 24 * 60 * 60;
+/** Bounds of the operator's minimum windows (marketplace policy; datasets set at least these). */
+export const MIN_WINDOW_FLOOR_SECS = 5;
+export const MIN_WINDOW_CAP_SECS = 7 * 24 * 60 * 60;
+/** The minimum windows `market init` sets unless told otherwise: a production marketplace's hour. */
+export const DEFAULT_MIN_WINDOW_SECS = 60 * 60;
 export const MAX_LICENSE_DURATION_SECS = 10 * 365 * 24 * 60 * 60;
 
-/** Byte offsets (8-byte discriminator included) of the fixed-position fields that listings filter on. */
+/**
+ * Every program account starts with the same header: the 8-byte discriminator, then `revision`
+ * (u64), bumped on every write. A 16-byte slice of each account tells which ones changed.
+ */
+export const REVISION_OFFSET = 8;
+/** Where an account's own fields start, after the header. */
+const FIELDS = REVISION_OFFSET + 8;
+
+/** Byte offsets (header included) of the fixed-position fields that listings filter on. */
 export const LAYOUT = {
-  dataset: { owner: 8, contentHash: 40, category: 72, state: 73, tags: 74 },
-  license: { dataset: 8, buyer: 40 },
-  usageReceipt: { dataset: 8, license: 40, modelHash: 72, holder: 104 },
-  review: { license: 8, dataset: 40, reviewer: 72 },
-  dispute: { license: 8, dataset: 40 },
-  allowListEntry: { dataset: 8, buyer: 40 },
+  dataset: { owner: FIELDS, contentHash: FIELDS + 32, category: FIELDS + 64, state: FIELDS + 65, tags: FIELDS + 66 },
+  license: { dataset: FIELDS, buyer: FIELDS + 32 },
+  usageReceipt: { dataset: FIELDS, license: FIELDS + 32, modelHash: FIELDS + 64, holder: FIELDS + 96 },
+  review: { license: FIELDS, dataset: FIELDS + 32, reviewer: FIELDS + 64 },
+  dispute: { license: FIELDS, dataset: FIELDS + 32 },
+  allowListEntry: { dataset: FIELDS, buyer: FIELDS + 32 },
 } as const;
 
 /** A token account's `amount` (u64 LE) in the SPL Token and Token-2022 layouts. */

@@ -152,6 +152,9 @@ export async function initializeMarketplaceInstruction(input: {
   arbiter: Address;
   protocolFeeBps: number;
   maxReferralFeeBps: number;
+  /** Shortest windows datasets may set (MIN_WINDOW_FLOOR_SECS to MIN_WINDOW_CAP_SECS). */
+  minDeliveryWindowSecs: number;
+  minDisputeWindowSecs: number;
 }): Promise<Instruction> {
   return getInitializeMarketplaceInstruction({
     authority: input.authority,
@@ -161,6 +164,8 @@ export async function initializeMarketplaceInstruction(input: {
     arbiter: input.arbiter,
     protocolFeeBps: input.protocolFeeBps,
     maxReferralFeeBps: input.maxReferralFeeBps,
+    minDeliveryWindowSecs: input.minDeliveryWindowSecs,
+    minDisputeWindowSecs: input.minDisputeWindowSecs,
   });
 }
 
@@ -172,6 +177,8 @@ export async function updateMarketplaceInstruction(input: {
   protocolFeeBps?: number;
   maxReferralFeeBps?: number;
   purchasesPaused?: boolean;
+  minDeliveryWindowSecs?: number;
+  minDisputeWindowSecs?: number;
 }): Promise<Instruction> {
   return getUpdateMarketplaceInstruction({
     authority: input.authority,
@@ -181,6 +188,8 @@ export async function updateMarketplaceInstruction(input: {
     protocolFeeBps: input.protocolFeeBps ?? null,
     maxReferralFeeBps: input.maxReferralFeeBps ?? null,
     purchasesPaused: input.purchasesPaused ?? null,
+    minDeliveryWindowSecs: input.minDeliveryWindowSecs ?? null,
+    minDisputeWindowSecs: input.minDisputeWindowSecs ?? null,
   });
 }
 

@@ -12,7 +12,8 @@ import {
   fetchMarketplace,
   findMarketplaceAddress,
 } from "../../sdk/index.js";
-import { ClientError } from "../../client/index.js";
+import { ClientError, formatDuration, parseDuration } from "../../client/index.js";
+import { DEFAULT_MIN_WINDOW_SECS, MIN_WINDOW_CAP_SECS, MIN_WINDOW_FLOOR_SECS } from "../../sdk/index.js";
 import { parseAddress, type CliContext } from "../context.js";
 import { parseInteger } from "../parse.js";
 import { bpsPercent, sendWithWallet } from "./common.js";
@@ -27,7 +28,16 @@ export function registerMarketCommands(program: Command, context: () => CliConte
     .option("--arbiter <address>", "wallet ruling disputes (default: this wallet)")
     .option("--fee-bps <bps>", "protocol fee in basis points (at most 1000)", "250")
     .option("--max-referral-bps <bps>", "highest referral fee datasets may offer (at most 2000)", "1000")
-    .action(async (options: { treasury: string; arbiter?: string; feeBps: string; maxReferralBps: string }) => {
+    .option("--min-delivery-window <duration>", "shortest delivery window a dataset may set (5s to 7d)", formatDuration(DEFAULT_MIN_WINDOW_SECS))
+    .option("--min-dispute-window <duration>", "shortest dispute window a dataset may set (5s to 7d)", formatDuration(DEFAULT_MIN_WINDOW_SECS))
+    .action(async (options: {
+      treasury: string;
+      arbiter?: string;
+      feeBps: string;
+      maxReferralBps: string;
+      minDeliveryWindow: string;
+      minDisputeWindow: string;
+    }) => {
       const ctx = context();
       const wallet = await ctx.wallet();
       const input = {
@@ -36,12 +46,15 @@ export function registerMarketCommands(program: Command, context: () => CliConte
         arbiter: options.arbiter ? parseAddress(options.arbiter, "--arbiter") : wallet.signer.address,
         protocolFeeBps: parseInteger("--fee-bps", options.feeBps, 0, 10_000),
         maxReferralFeeBps: parseInteger("--max-referral-bps", options.maxReferralBps, 0, 10_000),
+        minDeliveryWindowSecs: parseWindowPolicy("--min-delivery-window", options.minDeliveryWindow),
+        minDisputeWindowSecs: parseWindowPolicy("--min-dispute-window", options.minDisputeWindow),
       };
       const signature = await sendWithWallet(ctx, await buildInitializeMarketplace(input));
       const marketplace = await findMarketplaceAddress();
       ctx.output.result({ marketplace, signature, ...input, authority: wallet.signer.address }, [
         `marketplace ${marketplace} created`,
         `  protocol fee ${bpsPercent(input.protocolFeeBps)}, treasury ${input.treasury}, arbiter ${input.arbiter}`,
+        `  minimum windows: delivery ${formatDuration(input.minDeliveryWindowSecs)}, dispute ${formatDuration(input.minDisputeWindowSecs)}`,
       ]);
     });
 
@@ -58,6 +71,7 @@ export function registerMarketCommands(program: Command, context: () => CliConte
         `arbiter       ${data.arbiter}`,
         `protocol fee  ${bpsPercent(data.protocolFeeBps)} (referral fees up to ${bpsPercent(data.maxReferralFeeBps)})`,
         `purchases     ${data.purchasesPaused ? "PAUSED" : "open"}`,
+        `min windows   delivery ${formatDuration(data.minDeliveryWindowSecs)}, dispute ${formatDuration(data.minDisputeWindowSecs)} (for new datasets)`,
       ]);
     });
 
@@ -70,6 +84,8 @@ export function registerMarketCommands(program: Command, context: () => CliConte
     .option("--max-referral-bps <bps>")
     .option("--pause", "stop new purchases and renewals")
     .option("--resume", "allow purchases again")
+    .option("--min-delivery-window <duration>", "shortest delivery window new datasets may set (5s to 7d)")
+    .option("--min-dispute-window <duration>", "shortest dispute window new datasets may set (5s to 7d)")
     .action(
       async (options: {
         treasury?: string;
@@ -78,6 +94,8 @@ export function registerMarketCommands(program: Command, context: () => CliConte
         maxReferralBps?: string;
         pause?: boolean;
         resume?: boolean;
+        minDeliveryWindow?: string;
+        minDisputeWindow?: string;
       }) => {
         const ctx = context();
         const wallet = await ctx.wallet();
@@ -92,6 +110,12 @@ export function registerMarketCommands(program: Command, context: () => CliConte
               ? parseInteger("--max-referral-bps", options.maxReferralBps, 0, 10_000)
               : undefined,
             purchasesPaused: options.pause ? true : options.resume ? false : undefined,
+            minDeliveryWindowSecs: options.minDeliveryWindow
+              ? parseWindowPolicy("--min-delivery-window", options.minDeliveryWindow)
+              : undefined,
+            minDisputeWindowSecs: options.minDisputeWindow
+              ? parseWindowPolicy("--min-dispute-window", options.minDisputeWindow)
+              : undefined,
           }),
         );
         ctx.output.result({ signature }, `marketplace updated (${signature})`);
@@ -141,4 +165,16 @@ export function registerMarketCommands(program: Command, context: () => CliConte
       );
       ctx.output.result({ dataset, claimant, signature }, `the content of ${dataset} may now be registered by ${claimant}`);
     });
+}
+
+/** A minimum window the program accepts: MIN_WINDOW_FLOOR_SECS to MIN_WINDOW_CAP_SECS. */
+function parseWindowPolicy(option: string, text: string): number {
+  const secs = parseDuration(text);
+  if (secs < MIN_WINDOW_FLOOR_SECS || secs > MIN_WINDOW_CAP_SECS) {
+    throw new ClientError(
+      "usage",
+      `${option} must be between ${formatDuration(MIN_WINDOW_FLOOR_SECS)} and ${formatDuration(MIN_WINDOW_CAP_SECS)}`,
+    );
+  }
+  return secs;
 }

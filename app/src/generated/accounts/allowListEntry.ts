@@ -21,6 +21,8 @@ import {
   getBytesEncoder,
   getStructDecoder,
   getStructEncoder,
+  getU64Decoder,
+  getU64Encoder,
   getU8Decoder,
   getU8Encoder,
   transformEncoder,
@@ -48,12 +50,16 @@ export function getAllowListEntryDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type AllowListEntry = {
   discriminator: ReadonlyUint8Array;
+  /** Bumped on every write (see `Revision`). */
+  revision: bigint;
   dataset: Address;
   buyer: Address;
   bump: number;
 };
 
 export type AllowListEntryArgs = {
+  /** Bumped on every write (see `Revision`). */
+  revision: number | bigint;
   dataset: Address;
   buyer: Address;
   bump: number;
@@ -64,6 +70,7 @@ export function getAllowListEntryEncoder(): FixedSizeEncoder<AllowListEntryArgs>
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["revision", getU64Encoder()],
       ["dataset", getAddressEncoder()],
       ["buyer", getAddressEncoder()],
       ["bump", getU8Encoder()],
@@ -76,6 +83,7 @@ export function getAllowListEntryEncoder(): FixedSizeEncoder<AllowListEntryArgs>
 export function getAllowListEntryDecoder(): FixedSizeDecoder<AllowListEntry> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["revision", getU64Decoder()],
     ["dataset", getAddressDecoder()],
     ["buyer", getAddressDecoder()],
     ["bump", getU8Decoder()],
@@ -152,5 +160,5 @@ export async function fetchAllMaybeAllowListEntry(
 }
 
 export function getAllowListEntrySize(): number {
-  return 73;
+  return 81;
 }

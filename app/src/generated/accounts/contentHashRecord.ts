@@ -21,6 +21,8 @@ import {
   getBytesEncoder,
   getStructDecoder,
   getStructEncoder,
+  getU64Decoder,
+  getU64Encoder,
   getU8Decoder,
   getU8Encoder,
   transformEncoder,
@@ -48,6 +50,8 @@ export function getContentHashRecordDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type ContentHashRecord = {
   discriminator: ReadonlyUint8Array;
+  /** Bumped on every write (see `Revision`). */
+  revision: bigint;
   contentHash: ReadonlyUint8Array;
   /** The dataset registered with this hash. */
   dataset: Address;
@@ -60,6 +64,8 @@ export type ContentHashRecord = {
 };
 
 export type ContentHashRecordArgs = {
+  /** Bumped on every write (see `Revision`). */
+  revision: number | bigint;
   contentHash: ReadonlyUint8Array;
   /** The dataset registered with this hash. */
   dataset: Address;
@@ -76,6 +82,7 @@ export function getContentHashRecordEncoder(): FixedSizeEncoder<ContentHashRecor
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["revision", getU64Encoder()],
       ["contentHash", fixEncoderSize(getBytesEncoder(), 32)],
       ["dataset", getAddressEncoder()],
       ["claimant", getAddressEncoder()],
@@ -89,6 +96,7 @@ export function getContentHashRecordEncoder(): FixedSizeEncoder<ContentHashRecor
 export function getContentHashRecordDecoder(): FixedSizeDecoder<ContentHashRecord> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["revision", getU64Decoder()],
     ["contentHash", fixDecoderSize(getBytesDecoder(), 32)],
     ["dataset", getAddressDecoder()],
     ["claimant", getAddressDecoder()],
@@ -171,5 +179,5 @@ export async function fetchAllMaybeContentHashRecord(
 }
 
 export function getContentHashRecordSize(): number {
-  return 105;
+  return 113;
 }

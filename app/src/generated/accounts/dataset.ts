@@ -89,6 +89,8 @@ export function getDatasetDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Dataset = {
   discriminator: ReadonlyUint8Array;
+  /** Bumped on every write (see `Revision`). */
+  revision: bigint;
   owner: Address;
   /** sha256 of the plaintext; unique across the marketplace (it seeds this account's address). */
   contentHash: ReadonlyUint8Array;
@@ -146,6 +148,8 @@ export type Dataset = {
 };
 
 export type DatasetArgs = {
+  /** Bumped on every write (see `Revision`). */
+  revision: number | bigint;
   owner: Address;
   /** sha256 of the plaintext; unique across the marketplace (it seeds this account's address). */
   contentHash: ReadonlyUint8Array;
@@ -207,6 +211,7 @@ export function getDatasetEncoder(): Encoder<DatasetArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["revision", getU64Encoder()],
       ["owner", getAddressEncoder()],
       ["contentHash", fixEncoderSize(getBytesEncoder(), 32)],
       ["category", getDatasetCategoryEncoder()],
@@ -257,6 +262,7 @@ export function getDatasetEncoder(): Encoder<DatasetArgs> {
 export function getDatasetDecoder(): Decoder<Dataset> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["revision", getU64Decoder()],
     ["owner", getAddressDecoder()],
     ["contentHash", fixDecoderSize(getBytesDecoder(), 32)],
     ["category", getDatasetCategoryDecoder()],

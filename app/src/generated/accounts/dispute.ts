@@ -29,6 +29,8 @@ import {
   getStructEncoder,
   getU32Decoder,
   getU32Encoder,
+  getU64Decoder,
+  getU64Encoder,
   getU8Decoder,
   getU8Encoder,
   getUtf8Decoder,
@@ -69,6 +71,8 @@ export function getDisputeDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Dispute = {
   discriminator: ReadonlyUint8Array;
+  /** Bumped on every write (see `Revision`). */
+  revision: bigint;
   license: Address;
   dataset: Address;
   buyer: Address;
@@ -81,6 +85,8 @@ export type Dispute = {
 };
 
 export type DisputeArgs = {
+  /** Bumped on every write (see `Revision`). */
+  revision: number | bigint;
   license: Address;
   dataset: Address;
   buyer: Address;
@@ -97,6 +103,7 @@ export function getDisputeEncoder(): Encoder<DisputeArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["revision", getU64Encoder()],
       ["license", getAddressEncoder()],
       ["dataset", getAddressEncoder()],
       ["buyer", getAddressEncoder()],
@@ -115,6 +122,7 @@ export function getDisputeEncoder(): Encoder<DisputeArgs> {
 export function getDisputeDecoder(): Decoder<Dispute> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["revision", getU64Decoder()],
     ["license", getAddressDecoder()],
     ["dataset", getAddressDecoder()],
     ["buyer", getAddressDecoder()],

@@ -23,6 +23,8 @@ import {
   getI64Encoder,
   getStructDecoder,
   getStructEncoder,
+  getU64Decoder,
+  getU64Encoder,
   getU8Decoder,
   getU8Encoder,
   transformEncoder,
@@ -49,12 +51,16 @@ export function getFrontEndDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type FrontEnd = {
   discriminator: ReadonlyUint8Array;
+  /** Bumped on every write (see `Revision`). */
+  revision: bigint;
   wallet: Address;
   registeredAt: bigint;
   bump: number;
 };
 
 export type FrontEndArgs = {
+  /** Bumped on every write (see `Revision`). */
+  revision: number | bigint;
   wallet: Address;
   registeredAt: number | bigint;
   bump: number;
@@ -65,6 +71,7 @@ export function getFrontEndEncoder(): FixedSizeEncoder<FrontEndArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["revision", getU64Encoder()],
       ["wallet", getAddressEncoder()],
       ["registeredAt", getI64Encoder()],
       ["bump", getU8Encoder()],
@@ -77,6 +84,7 @@ export function getFrontEndEncoder(): FixedSizeEncoder<FrontEndArgs> {
 export function getFrontEndDecoder(): FixedSizeDecoder<FrontEnd> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["revision", getU64Decoder()],
     ["wallet", getAddressDecoder()],
     ["registeredAt", getI64Decoder()],
     ["bump", getU8Decoder()],
@@ -142,5 +150,5 @@ export async function fetchAllMaybeFrontEnd(
 }
 
 export function getFrontEndSize(): number {
-  return 49;
+  return 57;
 }

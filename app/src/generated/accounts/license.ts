@@ -63,6 +63,8 @@ export function getLicenseDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type License = {
   discriminator: ReadonlyUint8Array;
+  /** Bumped on every write (see `Revision`). */
+  revision: bigint;
   dataset: Address;
   buyer: Address;
   /** X25519 public key the content key is sealed to. */
@@ -109,6 +111,8 @@ export type License = {
 };
 
 export type LicenseArgs = {
+  /** Bumped on every write (see `Revision`). */
+  revision: number | bigint;
   dataset: Address;
   buyer: Address;
   /** X25519 public key the content key is sealed to. */
@@ -159,6 +163,7 @@ export function getLicenseEncoder(): FixedSizeEncoder<LicenseArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["revision", getU64Encoder()],
       ["dataset", getAddressEncoder()],
       ["buyer", getAddressEncoder()],
       ["buyerEncryptionKey", fixEncoderSize(getBytesEncoder(), 32)],
@@ -191,6 +196,7 @@ export function getLicenseEncoder(): FixedSizeEncoder<LicenseArgs> {
 export function getLicenseDecoder(): FixedSizeDecoder<License> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["revision", getU64Decoder()],
     ["dataset", getAddressDecoder()],
     ["buyer", getAddressDecoder()],
     ["buyerEncryptionKey", fixDecoderSize(getBytesDecoder(), 32)],
@@ -276,5 +282,5 @@ export async function fetchAllMaybeLicense(
 }
 
 export function getLicenseSize(): number {
-  return 332;
+  return 340;
 }

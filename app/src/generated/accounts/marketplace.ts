@@ -25,6 +25,10 @@ import {
   getStructEncoder,
   getU16Decoder,
   getU16Encoder,
+  getU32Decoder,
+  getU32Encoder,
+  getU64Decoder,
+  getU64Encoder,
   getU8Decoder,
   getU8Encoder,
   transformEncoder,
@@ -51,6 +55,8 @@ export function getMarketplaceDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Marketplace = {
   discriminator: ReadonlyUint8Array;
+  /** Bumped on every write (see `Revision`). */
+  revision: bigint;
   /** The operator: changes fees, treasury, arbiter, pause. */
   authority: Address;
   /** Proposed next operator; becomes `authority` when it accepts (Pubkey::default() = none). */
@@ -65,10 +71,19 @@ export type Marketplace = {
   maxReferralFeeBps: number;
   /** Emergency stop for new purchases and renewals; everything else keeps working. */
   purchasesPaused: boolean;
+  /**
+   * Shortest delivery and dispute windows a dataset may set: marketplace policy, between
+   * MIN_WINDOW_FLOOR_SECS and MIN_WINDOW_CAP_SECS (seconds on a test marketplace, hours on a
+   * production one). Applies to registrations; a dataset keeps the windows it registered with.
+   */
+  minDeliveryWindowSecs: number;
+  minDisputeWindowSecs: number;
   bump: number;
 };
 
 export type MarketplaceArgs = {
+  /** Bumped on every write (see `Revision`). */
+  revision: number | bigint;
   /** The operator: changes fees, treasury, arbiter, pause. */
   authority: Address;
   /** Proposed next operator; becomes `authority` when it accepts (Pubkey::default() = none). */
@@ -83,6 +98,13 @@ export type MarketplaceArgs = {
   maxReferralFeeBps: number;
   /** Emergency stop for new purchases and renewals; everything else keeps working. */
   purchasesPaused: boolean;
+  /**
+   * Shortest delivery and dispute windows a dataset may set: marketplace policy, between
+   * MIN_WINDOW_FLOOR_SECS and MIN_WINDOW_CAP_SECS (seconds on a test marketplace, hours on a
+   * production one). Applies to registrations; a dataset keeps the windows it registered with.
+   */
+  minDeliveryWindowSecs: number;
+  minDisputeWindowSecs: number;
   bump: number;
 };
 
@@ -91,6 +113,7 @@ export function getMarketplaceEncoder(): FixedSizeEncoder<MarketplaceArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["revision", getU64Encoder()],
       ["authority", getAddressEncoder()],
       ["pendingAuthority", getAddressEncoder()],
       ["treasury", getAddressEncoder()],
@@ -98,6 +121,8 @@ export function getMarketplaceEncoder(): FixedSizeEncoder<MarketplaceArgs> {
       ["protocolFeeBps", getU16Encoder()],
       ["maxReferralFeeBps", getU16Encoder()],
       ["purchasesPaused", getBooleanEncoder()],
+      ["minDeliveryWindowSecs", getU32Encoder()],
+      ["minDisputeWindowSecs", getU32Encoder()],
       ["bump", getU8Encoder()],
     ]),
     (value) => ({ ...value, discriminator: MARKETPLACE_DISCRIMINATOR }),
@@ -108,6 +133,7 @@ export function getMarketplaceEncoder(): FixedSizeEncoder<MarketplaceArgs> {
 export function getMarketplaceDecoder(): FixedSizeDecoder<Marketplace> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["revision", getU64Decoder()],
     ["authority", getAddressDecoder()],
     ["pendingAuthority", getAddressDecoder()],
     ["treasury", getAddressDecoder()],
@@ -115,6 +141,8 @@ export function getMarketplaceDecoder(): FixedSizeDecoder<Marketplace> {
     ["protocolFeeBps", getU16Decoder()],
     ["maxReferralFeeBps", getU16Decoder()],
     ["purchasesPaused", getBooleanDecoder()],
+    ["minDeliveryWindowSecs", getU32Decoder()],
+    ["minDisputeWindowSecs", getU32Decoder()],
     ["bump", getU8Decoder()],
   ]);
 }
@@ -181,5 +209,5 @@ export async function fetchAllMaybeMarketplace(
 }
 
 export function getMarketplaceSize(): number {
-  return 142;
+  return 158;
 }

@@ -29,6 +29,8 @@ import {
   getStructEncoder,
   getU32Decoder,
   getU32Encoder,
+  getU64Decoder,
+  getU64Encoder,
   getU8Decoder,
   getU8Encoder,
   getUtf8Decoder,
@@ -57,6 +59,8 @@ export function getReviewDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Review = {
   discriminator: ReadonlyUint8Array;
+  /** Bumped on every write (see `Revision`). */
+  revision: bigint;
   license: Address;
   dataset: Address;
   reviewer: Address;
@@ -73,6 +77,8 @@ export type Review = {
 };
 
 export type ReviewArgs = {
+  /** Bumped on every write (see `Revision`). */
+  revision: number | bigint;
   license: Address;
   dataset: Address;
   reviewer: Address;
@@ -93,6 +99,7 @@ export function getReviewEncoder(): Encoder<ReviewArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["revision", getU64Encoder()],
       ["license", getAddressEncoder()],
       ["dataset", getAddressEncoder()],
       ["reviewer", getAddressEncoder()],
@@ -112,6 +119,7 @@ export function getReviewEncoder(): Encoder<ReviewArgs> {
 export function getReviewDecoder(): Decoder<Review> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["revision", getU64Decoder()],
     ["license", getAddressDecoder()],
     ["dataset", getAddressDecoder()],
     ["reviewer", getAddressDecoder()],

@@ -59,6 +59,8 @@ export function getUsageReceiptDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type UsageReceipt = {
   discriminator: ReadonlyUint8Array;
+  /** Bumped on every write (see `Revision`). */
+  revision: bigint;
   dataset: Address;
   license: Address;
   /** Hash of the model or artifact the data went into (provenance: list receipts by it). */
@@ -77,6 +79,8 @@ export type UsageReceipt = {
 };
 
 export type UsageReceiptArgs = {
+  /** Bumped on every write (see `Revision`). */
+  revision: number | bigint;
   dataset: Address;
   license: Address;
   /** Hash of the model or artifact the data went into (provenance: list receipts by it). */
@@ -99,6 +103,7 @@ export function getUsageReceiptEncoder(): FixedSizeEncoder<UsageReceiptArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["revision", getU64Encoder()],
       ["dataset", getAddressEncoder()],
       ["license", getAddressEncoder()],
       ["modelHash", fixEncoderSize(getBytesEncoder(), 32)],
@@ -118,6 +123,7 @@ export function getUsageReceiptEncoder(): FixedSizeEncoder<UsageReceiptArgs> {
 export function getUsageReceiptDecoder(): FixedSizeDecoder<UsageReceipt> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["revision", getU64Decoder()],
     ["dataset", getAddressDecoder()],
     ["license", getAddressDecoder()],
     ["modelHash", fixDecoderSize(getBytesDecoder(), 32)],
@@ -193,5 +199,5 @@ export async function fetchAllMaybeUsageReceipt(
 }
 
 export function getUsageReceiptSize(): number {
-  return 218;
+  return 226;
 }

@@ -46,9 +46,9 @@ export const DATA_MARKET_ERROR__TOO_MANY_TAGS = 0x177d; // 6013
 export const DATA_MARKET_ERROR__INVALID_TAG = 0x177e; // 6014
 /** DurationTooLong: Licence duration is above the maximum */
 export const DATA_MARKET_ERROR__DURATION_TOO_LONG = 0x177f; // 6015
-/** DeliveryWindowOutOfBounds: Delivery window is out of bounds */
+/** DeliveryWindowOutOfBounds: Delivery window is shorter than the marketplace minimum or longer than 30 days */
 export const DATA_MARKET_ERROR__DELIVERY_WINDOW_OUT_OF_BOUNDS = 0x1780; // 6016
-/** DisputeWindowOutOfBounds: Dispute window is out of bounds */
+/** DisputeWindowOutOfBounds: Dispute window is shorter than the marketplace minimum or longer than 30 days */
 export const DATA_MARKET_ERROR__DISPUTE_WINDOW_OUT_OF_BOUNDS = 0x1781; // 6017
 /** InvalidRecipientCount: The split needs between 1 and 5 recipients */
 export const DATA_MARKET_ERROR__INVALID_RECIPIENT_COUNT = 0x1782; // 6018
@@ -184,6 +184,8 @@ export const DATA_MARKET_ERROR__DATASET_NOT_REVOKED = 0x17c2; // 6082
 export const DATA_MARKET_ERROR__WRONG_DATASET = 0x17c3; // 6083
 /** WrongLicense: The account is not the licence the receipt belongs to */
 export const DATA_MARKET_ERROR__WRONG_LICENSE = 0x17c4; // 6084
+/** WindowPolicyOutOfBounds: The marketplace's minimum windows must lie between 5 seconds and 7 days */
+export const DATA_MARKET_ERROR__WINDOW_POLICY_OUT_OF_BOUNDS = 0x17c5; // 6085
 
 export type DataMarketError =
   | typeof DATA_MARKET_ERROR__ALREADY_ALLOW_LISTED
@@ -266,6 +268,7 @@ export type DataMarketError =
   | typeof DATA_MARKET_ERROR__TOO_MANY_TAGS
   | typeof DATA_MARKET_ERROR__UNSUPPORTED_PAYMENT_MINT
   | typeof DATA_MARKET_ERROR__VERSION_ALREADY_SUCCEEDED
+  | typeof DATA_MARKET_ERROR__WINDOW_POLICY_OUT_OF_BOUNDS
   | typeof DATA_MARKET_ERROR__WRONG_DATASET
   | typeof DATA_MARKET_ERROR__WRONG_ESCROW_VAULT
   | typeof DATA_MARKET_ERROR__WRONG_LICENSE
@@ -285,12 +288,12 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__DATASET_STILL_IN_USE]: `The dataset still owes money, has licences or open disputes, or is not retired`,
     [DATA_MARKET_ERROR__DELIVERY_WINDOW_ELAPSED]: `The delivery window has elapsed; the buyer is owed a refund`,
     [DATA_MARKET_ERROR__DELIVERY_WINDOW_OPEN]: `The delivery window is still open`,
-    [DATA_MARKET_ERROR__DELIVERY_WINDOW_OUT_OF_BOUNDS]: `Delivery window is out of bounds`,
+    [DATA_MARKET_ERROR__DELIVERY_WINDOW_OUT_OF_BOUNDS]: `Delivery window is shorter than the marketplace minimum or longer than 30 days`,
     [DATA_MARKET_ERROR__DISPUTE_ALREADY_RULED]: `The dispute has already been ruled`,
     [DATA_MARKET_ERROR__DISPUTE_NOT_RULED]: `The dispute has not been ruled yet`,
     [DATA_MARKET_ERROR__DISPUTE_WINDOW_CLOSED]: `The dispute window has closed`,
     [DATA_MARKET_ERROR__DISPUTE_WINDOW_OPEN]: `The dispute window is still open`,
-    [DATA_MARKET_ERROR__DISPUTE_WINDOW_OUT_OF_BOUNDS]: `Dispute window is out of bounds`,
+    [DATA_MARKET_ERROR__DISPUTE_WINDOW_OUT_OF_BOUNDS]: `Dispute window is shorter than the marketplace minimum or longer than 30 days`,
     [DATA_MARKET_ERROR__DUPLICATE_RECIPIENT]: `A recipient appears twice in the split`,
     [DATA_MARKET_ERROR__DURATION_TOO_LONG]: `Licence duration is above the maximum`,
     [DATA_MARKET_ERROR__EMPTY_CONTENT_HASH]: `Content hash must not be all zeros`,
@@ -355,6 +358,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__TOO_MANY_TAGS]: `Too many tags`,
     [DATA_MARKET_ERROR__UNSUPPORTED_PAYMENT_MINT]: `The payment mint uses a Token-2022 extension the escrow cannot hold safely`,
     [DATA_MARKET_ERROR__VERSION_ALREADY_SUCCEEDED]: `The previous version already has a successor`,
+    [DATA_MARKET_ERROR__WINDOW_POLICY_OUT_OF_BOUNDS]: `The marketplace's minimum windows must lie between 5 seconds and 7 days`,
     [DATA_MARKET_ERROR__WRONG_DATASET]: `The account is not the dataset the licence or review belongs to`,
     [DATA_MARKET_ERROR__WRONG_ESCROW_VAULT]: `The escrow vault must be the dataset's associated token account for the payment mint`,
     [DATA_MARKET_ERROR__WRONG_LICENSE]: `The account is not the licence the receipt belongs to`,

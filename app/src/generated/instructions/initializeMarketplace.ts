@@ -19,6 +19,8 @@ import {
   getStructEncoder,
   getU16Decoder,
   getU16Encoder,
+  getU32Decoder,
+  getU32Encoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
   SolanaError,
   transformEncoder,
@@ -92,6 +94,10 @@ export type InitializeMarketplaceInstructionData = {
   protocolFeeBps: number;
   /** Highest referral fee a dataset may offer, at most MAX_REFERRAL_FEE_BPS. */
   maxReferralFeeBps: number;
+  /** Shortest delivery window a dataset may set (MIN_WINDOW_FLOOR_SECS to MIN_WINDOW_CAP_SECS). */
+  minDeliveryWindowSecs: number;
+  /** Shortest dispute window a dataset may set (same bounds). */
+  minDisputeWindowSecs: number;
 };
 
 export type InitializeMarketplaceInstructionDataArgs = {
@@ -103,6 +109,10 @@ export type InitializeMarketplaceInstructionDataArgs = {
   protocolFeeBps: number;
   /** Highest referral fee a dataset may offer, at most MAX_REFERRAL_FEE_BPS. */
   maxReferralFeeBps: number;
+  /** Shortest delivery window a dataset may set (MIN_WINDOW_FLOOR_SECS to MIN_WINDOW_CAP_SECS). */
+  minDeliveryWindowSecs: number;
+  /** Shortest dispute window a dataset may set (same bounds). */
+  minDisputeWindowSecs: number;
 };
 
 export function getInitializeMarketplaceInstructionDataEncoder(): FixedSizeEncoder<InitializeMarketplaceInstructionDataArgs> {
@@ -113,6 +123,8 @@ export function getInitializeMarketplaceInstructionDataEncoder(): FixedSizeEncod
       ["arbiter", getAddressEncoder()],
       ["protocolFeeBps", getU16Encoder()],
       ["maxReferralFeeBps", getU16Encoder()],
+      ["minDeliveryWindowSecs", getU32Encoder()],
+      ["minDisputeWindowSecs", getU32Encoder()],
     ]),
     (value) => ({
       ...value,
@@ -128,6 +140,8 @@ export function getInitializeMarketplaceInstructionDataDecoder(): FixedSizeDecod
     ["arbiter", getAddressDecoder()],
     ["protocolFeeBps", getU16Decoder()],
     ["maxReferralFeeBps", getU16Decoder()],
+    ["minDeliveryWindowSecs", getU32Decoder()],
+    ["minDisputeWindowSecs", getU32Decoder()],
   ]);
 }
 
@@ -161,6 +175,8 @@ export type InitializeMarketplaceAsyncInput<
   arbiter: InitializeMarketplaceInstructionDataArgs["arbiter"];
   protocolFeeBps: InitializeMarketplaceInstructionDataArgs["protocolFeeBps"];
   maxReferralFeeBps: InitializeMarketplaceInstructionDataArgs["maxReferralFeeBps"];
+  minDeliveryWindowSecs: InitializeMarketplaceInstructionDataArgs["minDeliveryWindowSecs"];
+  minDisputeWindowSecs: InitializeMarketplaceInstructionDataArgs["minDisputeWindowSecs"];
 };
 
 export async function getInitializeMarketplaceInstructionAsync<
@@ -269,6 +285,8 @@ export type InitializeMarketplaceInput<
   arbiter: InitializeMarketplaceInstructionDataArgs["arbiter"];
   protocolFeeBps: InitializeMarketplaceInstructionDataArgs["protocolFeeBps"];
   maxReferralFeeBps: InitializeMarketplaceInstructionDataArgs["maxReferralFeeBps"];
+  minDeliveryWindowSecs: InitializeMarketplaceInstructionDataArgs["minDeliveryWindowSecs"];
+  minDisputeWindowSecs: InitializeMarketplaceInstructionDataArgs["minDisputeWindowSecs"];
 };
 
 export function getInitializeMarketplaceInstruction<

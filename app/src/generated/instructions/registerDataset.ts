@@ -275,7 +275,7 @@ export type RegisterDatasetAsyncInput<
 > = {
   /** The dataset owner; pays the rent of the dataset, its licence mint and its vault. */
   owner: TransactionSigner<TAccountOwner>;
-  /** Read for the referral fee cap. */
+  /** Read for the referral fee cap and the minimum windows. */
   marketplace: Address<TAccountMarketplace>;
   /**
    * taken over by the claimant the operator released the hash to; otherwise a taken hash fails
@@ -474,7 +474,7 @@ export type RegisterDatasetInput<
 > = {
   /** The dataset owner; pays the rent of the dataset, its licence mint and its vault. */
   owner: TransactionSigner<TAccountOwner>;
-  /** Read for the referral fee cap. */
+  /** Read for the referral fee cap and the minimum windows. */
   marketplace: Address<TAccountMarketplace>;
   /**
    * taken over by the claimant the operator released the hash to; otherwise a taken hash fails
@@ -655,7 +655,7 @@ export type ParsedRegisterDatasetInstruction<
   accounts: {
     /** The dataset owner; pays the rent of the dataset, its licence mint and its vault. */
     owner: TAccountMetas[0];
-    /** Read for the referral fee cap. */
+    /** Read for the referral fee cap and the minimum windows. */
     marketplace: TAccountMetas[1];
     /**
      * taken over by the claimant the operator released the hash to; otherwise a taken hash fails

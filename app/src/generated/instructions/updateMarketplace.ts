@@ -22,6 +22,8 @@ import {
   getStructEncoder,
   getU16Decoder,
   getU16Encoder,
+  getU32Decoder,
+  getU32Encoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
   SolanaError,
   transformEncoder,
@@ -85,6 +87,12 @@ export type UpdateMarketplaceInstructionData = {
   maxReferralFeeBps: Option<number>;
   /** Stops (or resumes) new purchases and renewals across the marketplace. */
   purchasesPaused: Option<boolean>;
+  /**
+   * Shortest windows new registrations may set (MIN_WINDOW_FLOOR_SECS to MIN_WINDOW_CAP_SECS);
+   * datasets already registered keep theirs.
+   */
+  minDeliveryWindowSecs: Option<number>;
+  minDisputeWindowSecs: Option<number>;
 };
 
 export type UpdateMarketplaceInstructionDataArgs = {
@@ -95,6 +103,12 @@ export type UpdateMarketplaceInstructionDataArgs = {
   maxReferralFeeBps: OptionOrNullable<number>;
   /** Stops (or resumes) new purchases and renewals across the marketplace. */
   purchasesPaused: OptionOrNullable<boolean>;
+  /**
+   * Shortest windows new registrations may set (MIN_WINDOW_FLOOR_SECS to MIN_WINDOW_CAP_SECS);
+   * datasets already registered keep theirs.
+   */
+  minDeliveryWindowSecs: OptionOrNullable<number>;
+  minDisputeWindowSecs: OptionOrNullable<number>;
 };
 
 export function getUpdateMarketplaceInstructionDataEncoder(): Encoder<UpdateMarketplaceInstructionDataArgs> {
@@ -106,6 +120,8 @@ export function getUpdateMarketplaceInstructionDataEncoder(): Encoder<UpdateMark
       ["protocolFeeBps", getOptionEncoder(getU16Encoder())],
       ["maxReferralFeeBps", getOptionEncoder(getU16Encoder())],
       ["purchasesPaused", getOptionEncoder(getBooleanEncoder())],
+      ["minDeliveryWindowSecs", getOptionEncoder(getU32Encoder())],
+      ["minDisputeWindowSecs", getOptionEncoder(getU32Encoder())],
     ]),
     (value) => ({ ...value, discriminator: UPDATE_MARKETPLACE_DISCRIMINATOR }),
   );
@@ -119,6 +135,8 @@ export function getUpdateMarketplaceInstructionDataDecoder(): Decoder<UpdateMark
     ["protocolFeeBps", getOptionDecoder(getU16Decoder())],
     ["maxReferralFeeBps", getOptionDecoder(getU16Decoder())],
     ["purchasesPaused", getOptionDecoder(getBooleanDecoder())],
+    ["minDeliveryWindowSecs", getOptionDecoder(getU32Decoder())],
+    ["minDisputeWindowSecs", getOptionDecoder(getU32Decoder())],
   ]);
 }
 
@@ -144,6 +162,8 @@ export type UpdateMarketplaceInput<
   protocolFeeBps: UpdateMarketplaceInstructionDataArgs["protocolFeeBps"];
   maxReferralFeeBps: UpdateMarketplaceInstructionDataArgs["maxReferralFeeBps"];
   purchasesPaused: UpdateMarketplaceInstructionDataArgs["purchasesPaused"];
+  minDeliveryWindowSecs: UpdateMarketplaceInstructionDataArgs["minDeliveryWindowSecs"];
+  minDisputeWindowSecs: UpdateMarketplaceInstructionDataArgs["minDisputeWindowSecs"];
 };
 
 export function getUpdateMarketplaceInstruction<

@@ -14,6 +14,8 @@ import {
   getStructEncoder,
   getU16Decoder,
   getU16Encoder,
+  getU32Decoder,
+  getU32Encoder,
   type Address,
   type FixedSizeCodec,
   type FixedSizeDecoder,
@@ -26,6 +28,8 @@ export type MarketplaceInitialized = {
   arbiter: Address;
   protocolFeeBps: number;
   maxReferralFeeBps: number;
+  minDeliveryWindowSecs: number;
+  minDisputeWindowSecs: number;
 };
 
 export type MarketplaceInitializedArgs = MarketplaceInitialized;
@@ -37,6 +41,8 @@ export function getMarketplaceInitializedEncoder(): FixedSizeEncoder<Marketplace
     ["arbiter", getAddressEncoder()],
     ["protocolFeeBps", getU16Encoder()],
     ["maxReferralFeeBps", getU16Encoder()],
+    ["minDeliveryWindowSecs", getU32Encoder()],
+    ["minDisputeWindowSecs", getU32Encoder()],
   ]);
 }
 
@@ -47,6 +53,8 @@ export function getMarketplaceInitializedDecoder(): FixedSizeDecoder<Marketplace
     ["arbiter", getAddressDecoder()],
     ["protocolFeeBps", getU16Decoder()],
     ["maxReferralFeeBps", getU16Decoder()],
+    ["minDeliveryWindowSecs", getU32Decoder()],
+    ["minDisputeWindowSecs", getU32Decoder()],
   ]);
 }
 

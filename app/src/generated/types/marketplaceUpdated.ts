@@ -16,6 +16,8 @@ import {
   getStructEncoder,
   getU16Decoder,
   getU16Encoder,
+  getU32Decoder,
+  getU32Encoder,
   type Address,
   type FixedSizeCodec,
   type FixedSizeDecoder,
@@ -28,6 +30,8 @@ export type MarketplaceUpdated = {
   protocolFeeBps: number;
   maxReferralFeeBps: number;
   purchasesPaused: boolean;
+  minDeliveryWindowSecs: number;
+  minDisputeWindowSecs: number;
 };
 
 export type MarketplaceUpdatedArgs = MarketplaceUpdated;
@@ -39,6 +43,8 @@ export function getMarketplaceUpdatedEncoder(): FixedSizeEncoder<MarketplaceUpda
     ["protocolFeeBps", getU16Encoder()],
     ["maxReferralFeeBps", getU16Encoder()],
     ["purchasesPaused", getBooleanEncoder()],
+    ["minDeliveryWindowSecs", getU32Encoder()],
+    ["minDisputeWindowSecs", getU32Encoder()],
   ]);
 }
 
@@ -49,6 +55,8 @@ export function getMarketplaceUpdatedDecoder(): FixedSizeDecoder<MarketplaceUpda
     ["protocolFeeBps", getU16Decoder()],
     ["maxReferralFeeBps", getU16Decoder()],
     ["purchasesPaused", getBooleanDecoder()],
+    ["minDeliveryWindowSecs", getU32Decoder()],
+    ["minDisputeWindowSecs", getU32Decoder()],
   ]);
 }
 
