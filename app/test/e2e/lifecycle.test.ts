@@ -69,7 +69,7 @@ describe("the whole lifecycle on a local validator's real clock", () => {
     dir = await mkdtemp(join(tmpdir(), "data-market-lifecycle-"));
     await mkdir(join(dir, "people"));
     // Ports of their own, so the other end-to-end suites' validators can run next to this one.
-    stack = await startLocalStack({ dir, rpcPort: 28_899, faucetPort: 29_900 });
+    stack = await startLocalStack({ dir, rpcPort: 38_899, faucetPort: 39_900 });
     store = await HeliaContentStore.open({ directory: join(dir, "ipfs") });
     keypairs.set(stack.wallets.operator.wallet.signer.address, stack.wallets.operator.keypairPath);
   });
