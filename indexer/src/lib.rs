@@ -7,3 +7,6 @@ pub mod fixtures;
 pub mod json;
 pub mod query;
 pub mod store;
+pub mod api;
+pub mod ingest;
+pub mod rpc;
