@@ -1,0 +1,205 @@
+//! End to end against a real validator: `solana-test-validator` with the program (the app's local
+//! stack, on its own ports), datasets published, updated, retired and closed through the program
+//! with the `data-market` CLI, the indexer's snapshot and reconcile passes, and its HTTP API.
+//!
+//! Slow (a validator and six CLI runs: 4 minutes on a busy 2-core machine), so ignored by default:
+//!   cargo test -p indexer --test chain -- --ignored
+//! Needs `solana-test-validator` on PATH, `app/node_modules` and `target/deploy/data_market.so`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use indexer::api::{self, Api};
+use indexer::ingest;
+use indexer::query::{self, Search};
+use indexer::rpc::Rpc;
+use indexer::store::{Fts5, Store};
+use serde_json::Value;
+
+const RPC_PORT: u16 = 18_899;
+const FAUCET_PORT: u16 = 18_970;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+struct Stack {
+    child: Child,
+    dir: PathBuf,
+    url: String,
+    usdc: String,
+}
+
+impl Stack {
+    fn start(dir: &Path) -> Stack {
+        let root = root();
+        let loader = root.join("app/node_modules/tsx/dist/loader.mjs");
+        assert!(loader.exists(), "app dependencies missing: run `npm ci` in app/");
+        assert!(root.join("target/deploy/data_market.so").exists(), "build the program first (scripts/test.sh does)");
+        let mut child = Command::new("node")
+            .arg("--import")
+            .arg(format!("file://{}", loader.display()))
+            .arg(root.join("indexer/tests/support/stack.mts"))
+            .arg(dir)
+            .arg(RPC_PORT.to_string())
+            .arg(FAUCET_PORT.to_string())
+            .current_dir(root.join("app"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let details: Value = match line.strip_prefix("ready ") {
+            Some(json) => serde_json::from_str(json).unwrap(),
+            None => {
+                let _ = child.kill();
+                panic!("the local stack did not start (is solana-test-validator on PATH?); see {}", dir.display());
+            }
+        };
+        Stack {
+            child,
+            dir: dir.to_path_buf(),
+            url: details["url"].as_str().unwrap().to_owned(),
+            usdc: details["usdcMint"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Runs the CLI as the stack's owner wallet and returns its `--json` result.
+    fn cli(&self, args: &[&str]) -> Value {
+        let output = Command::new(root().join("app/bin/data-market"))
+            .arg("--url")
+            .arg(&self.url)
+            .arg("--keypair")
+            .arg(self.dir.join("owner.json"))
+            .arg("--ipfs")
+            .arg(self.dir.join("ipfs"))
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("data-market");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "data-market {args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+        let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("null");
+        serde_json::from_str(last).unwrap_or(Value::Null)
+    }
+
+    fn publish(&self, name: &str, title: &str, price: &str, extra: &[&str]) -> String {
+        let file = self.dir.join(name);
+        std::fs::write(&file, format!("{title}\n{}\n", "x".repeat(1000))).unwrap();
+        let file = file.to_string_lossy().into_owned();
+        let mut args = vec!["dataset", "publish", &file, "--title", title, "--price", price, "--mint", &self.usdc];
+        args.extend(["--delivery-window", "5s", "--dispute-window", "5s"]);
+        args.extend(extra);
+        let result = self.cli(&args);
+        result["dataset"].as_str().unwrap_or_else(|| panic!("no dataset in {result}")).to_owned()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SIGTERM: the stack script stops the validator's process group, then exits
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn titles(result: &Value) -> Vec<String> {
+    let mut titles: Vec<String> =
+        result["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_owned()).collect();
+    titles.sort();
+    titles
+}
+
+#[test]
+#[ignore = "slow: starts solana-test-validator; run with --ignored"]
+fn indexes_the_chain_and_drops_closed_accounts() {
+    let dir = std::env::temp_dir().join(format!("indexer-chain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let started = std::time::Instant::now();
+    let stack = Stack::start(&dir);
+    eprintln!("stack ready in {:?}", started.elapsed());
+
+    let chats = stack.publish("chats.txt", "Support chats English", "1", &["--tag", "chat", "--tag", "en"]);
+    let images =
+        stack.publish("images.txt", "Street images Paris", "3", &["--tag", "vision", "--category", "image"]);
+    let temporary = stack.publish("temp.txt", "Temporary corpus", "2", &["--tag", "chat"]);
+    eprintln!("3 datasets published at {:?}", started.elapsed());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rpc = Rpc::new(&stack.url);
+    let db = dir.join("index.sqlite");
+    let mut store = Store::open(&db).unwrap();
+
+    // snapshot: every account type, one getProgramAccounts each
+    let pass = runtime.block_on(ingest::catch_up(&rpc, &mut store)).unwrap();
+    assert!(pass.slot > 0);
+    // the marketplace, a front-end maybe, 3 datasets and their 3 content-hash records
+    assert!(pass.applied.upserted >= 7, "{pass:?}");
+    let search = |store: &Store, search: Search| query::search(&store.conn, &Fts5, &search).unwrap();
+    let found = search(&store, Search { q: Some("support".into()), ..Default::default() });
+    assert_eq!(titles(&found), ["Support chats English"]);
+    assert_eq!(found["items"][0]["address"], chats.as_str());
+    assert_eq!(found["items"][0]["price"], "1000000");
+    let chat = Search { tags: vec!["chat".into()], ..Default::default() };
+    assert_eq!(titles(&search(&store, chat.clone())), ["Support chats English", "Temporary corpus"]);
+    let images_only = search(&store, Search { category: Some("image".into()), ..Default::default() });
+    assert_eq!(titles(&images_only), ["Street images Paris"]);
+    assert_eq!(store.indexed_slot().unwrap(), Some(pass.slot));
+
+    // the API over the same file
+    let api = Arc::new(Api { db: db.clone(), rpc: Some(rpc.clone()) });
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    runtime.spawn(async move { axum::serve(listener, api::router(api)).await });
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let request = http.get(format!("{base}{path}")).header("origin", "http://example.test");
+        runtime.block_on(async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let cors = response.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
+            (status, cors, response.json::<Value>().await.unwrap())
+        })
+    };
+    let (status, cors, health) = get("/health".into());
+    assert_eq!((status, cors.as_deref()), (200, Some("*")));
+    assert_eq!(health["indexed_slot"], pass.slot);
+    assert!(health["chain_slot"].as_u64().unwrap() >= pass.slot);
+    let (status, _, result) = get("/datasets?q=street&facets=true".into());
+    assert_eq!(status, 200);
+    assert_eq!(titles(&result), ["Street images Paris"]);
+    assert_eq!(result["items"][0]["address"], images.as_str());
+    assert_eq!(result["facets"]["category"]["image"], 1);
+    let (status, _, detail) = get(format!("/datasets/{temporary}"));
+    assert_eq!(status, 200);
+    assert_eq!(detail["account"]["delivery_window_secs"], 5);
+    assert!(detail["slot"].as_u64().unwrap() <= pass.slot);
+    let (status, _, too_fresh) = get(format!("/datasets?min_slot={}", pass.slot + 1_000_000));
+    assert_eq!((status, too_fresh["error"].as_str()), (503, Some("min_slot_not_reached")));
+
+    // a price change and a close: the reconcile pass finds both from the 16-byte headers
+    stack.cli(&["dataset", "update", &chats, "--price", "5"]);
+    stack.cli(&["dataset", "state", &temporary, "retired"]);
+    stack.cli(&["dataset", "close", &temporary]);
+    eprintln!("updated, retired and closed at {:?}", started.elapsed());
+    let diff = runtime.block_on(ingest::diff(&rpc, &store)).unwrap();
+    assert!(diff.changed.contains(&chats), "{diff:?}");
+    assert!(diff.gone.contains(&temporary), "{diff:?}");
+    let pass2 = runtime.block_on(ingest::reconcile(&rpc, &mut store)).unwrap();
+    assert!(pass2.slot > pass.slot);
+    assert!(pass2.applied.closed >= 1, "{pass2:?}");
+    assert_eq!(titles(&search(&store, chat)), ["Support chats English"]);
+    let (status, _, gone) = get(format!("/datasets/{temporary}"));
+    assert_eq!((status, gone["error"].as_str()), (404, Some("not_found")));
+    let (_, _, repriced) = get("/datasets?q=support".into());
+    assert_eq!(repriced["items"][0]["price"], "5000000");
+    assert!(repriced["items"][0]["slot"].as_u64().unwrap() > pass.slot);
+    // nothing left to do: the store matches the chain
+    let diff = runtime.block_on(ingest::diff(&rpc, &store)).unwrap();
+    assert_eq!((diff.changed.len(), diff.gone.len()), (0, 0), "{diff:?}");
+    eprintln!("done at {:?}", started.elapsed());
+    drop(stack);
+    let _ = std::fs::remove_dir_all(&dir);
+}
