@@ -10,3 +10,4 @@ pub mod store;
 pub mod api;
 pub mod ingest;
 pub mod rpc;
+pub mod subscribe;

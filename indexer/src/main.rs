@@ -2,20 +2,23 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indexer::api::{self, Api};
 use indexer::ingest;
 use indexer::rpc::Rpc;
 use indexer::store::Store;
+use indexer::subscribe;
 
 const USAGE: &str = "usage:
-  indexer run    [--rpc URL] [--db PATH] [--listen ADDR] [--interval SECS] [--once]
+  indexer run    [--rpc URL] [--ws URL] [--db PATH] [--listen ADDR] [--interval SECS] [--once] [--no-subscribe]
   indexer serve  [--db PATH] [--listen ADDR] [--rpc URL]
   indexer verify [--rpc URL] [--db PATH]
 
   --rpc       JSON-RPC endpoint (default http://127.0.0.1:8899)
+  --ws        its WebSocket endpoint (default: the RPC's host, port + 1)
+  --no-subscribe  no programSubscribe/logsSubscribe: changes arrive by reconcile passes only
   --db        SQLite file (default indexer.sqlite)
   --listen    API address (default 127.0.0.1:8080)
   --interval  seconds between reconcile passes (default 10)
@@ -28,6 +31,8 @@ struct Options {
     interval: u64,
     once: bool,
     rpc_given: bool,
+    ws: Option<String>,
+    subscribe: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -38,6 +43,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         interval: 10,
         once: false,
         rpc_given: false,
+        ws: None,
+        subscribe: true,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -51,6 +58,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--listen" => options.listen = value()?,
             "--interval" => options.interval = value()?.parse().map_err(|_| "--interval takes seconds".to_string())?,
             "--once" => options.once = true,
+            "--ws" => options.ws = Some(value()?),
+            "--no-subscribe" => options.subscribe = false,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -97,8 +106,49 @@ async fn serve_api(options: &Options, rpc: Option<Rpc>) -> Result<(), String> {
 
 async fn run(options: Options) -> Result<ExitCode, String> {
     let rpc = Rpc::new(&options.rpc);
-    let mut store = Store::open(&options.db).map_err(|e| e.to_string())?;
-    let pass = ingest::catch_up(&rpc, &mut store).await.map_err(|e| e.to_string())?;
+    let store = Arc::new(Mutex::new(Store::open(&options.db).map_err(|e| e.to_string())?));
+    // a reconnected subscription asks for a reconcile pass (it may have missed notifications)
+    let missed = Arc::new(tokio::sync::Notify::new());
+    if options.subscribe && !options.once {
+        // subscribe first, then snapshot: nothing written in between is lost (the slot guards
+        // order the two streams)
+        let ws = options.ws.clone().unwrap_or_else(|| subscribe::ws_url(&options.rpc));
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+        let (store, missed) = (store.clone(), missed.clone());
+        tokio::spawn(async move {
+            let mut ready_tx = Some(ready_tx);
+            let mut backoff = Duration::from_millis(500);
+            loop {
+                let first = ready_tx.is_some();
+                let result = subscribe::follow(
+                    &ws,
+                    &store,
+                    || {
+                        match ready_tx.take() {
+                            Some(ready) => {
+                                let _ = ready.send(());
+                            }
+                            None => missed.notify_one(),
+                        }
+                        eprintln!("subscribed to {ws}");
+                    },
+                    |slot, applied| eprintln!("slot {slot}: {applied:?}"),
+                )
+                .await;
+                if let Err(error) = result {
+                    eprintln!("subscription: {error}; reconnecting in {backoff:?}");
+                }
+                if !first {
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+                tokio::time::sleep(backoff).await;
+            }
+        });
+        if tokio::time::timeout(Duration::from_secs(10), ready_rx).await.is_err() {
+            eprintln!("subscriptions not confirmed within 10 s; indexing by reconcile passes meanwhile");
+        }
+    }
+    let pass = ingest::catch_up(&rpc, &store).await.map_err(|e| e.to_string())?;
     eprintln!("caught up to slot {}: {} fetched, {:?}", pass.slot, pass.fetched, pass.applied);
     if options.once {
         return Ok(ExitCode::SUCCESS);
@@ -107,10 +157,13 @@ async fn run(options: Options) -> Result<ExitCode, String> {
     let interval = Duration::from_secs(options.interval.max(1));
     let ingest = async move {
         loop {
-            tokio::time::sleep(interval).await;
-            match ingest::reconcile(&rpc, &mut store).await {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = missed.notified() => {}
+            }
+            match ingest::reconcile(&rpc, &store).await {
                 Ok(pass) if pass.fetched + pass.applied.closed > 0 => {
-                    eprintln!("slot {}: {} fetched, {:?}", pass.slot, pass.fetched, pass.applied)
+                    eprintln!("reconcile at slot {}: {} fetched, {:?}", pass.slot, pass.fetched, pass.applied)
                 }
                 Ok(_) => {}
                 // a node that is briefly away must not stop the API; the next pass retries
@@ -138,7 +191,7 @@ async fn serve(options: Options) -> Result<ExitCode, String> {
 /// Compares the store with the chain's account headers; exit status 1 when they differ.
 async fn verify(options: Options) -> Result<ExitCode, String> {
     let rpc = Rpc::new(&options.rpc);
-    let store = Store::open(&options.db).map_err(|e| e.to_string())?;
+    let store = Mutex::new(Store::open(&options.db).map_err(|e| e.to_string())?);
     let diff = ingest::diff(&rpc, &store).await.map_err(|e| e.to_string())?;
     println!(
         "slot {}: {} program accounts on chain, {} changed or missing in the store, {} in the store but gone",

@@ -55,6 +55,12 @@ impl Update {
             Update::Upsert { address, .. } | Update::Close { address, .. } => address,
         }
     }
+
+    pub fn slot(&self) -> u64 {
+        match self {
+            Update::Upsert { slot, .. } | Update::Close { slot, .. } => *slot,
+        }
+    }
 }
 
 /// What applying a batch did.

@@ -1,6 +1,7 @@
 //! End to end against a real validator: `solana-test-validator` with the program (the app's local
 //! stack, on its own ports), datasets published, updated, retired and closed through the program
-//! with the `data-market` CLI, the indexer's snapshot and reconcile passes, and its HTTP API.
+//! with the `data-market` CLI, the indexer's snapshot and reconcile passes, its subscriptions and
+//! its HTTP API.
 //!
 //! Slow (a validator and six CLI runs: 4 minutes on a busy 2-core machine), so ignored by default:
 //!   cargo test -p indexer --test chain -- --ignored
@@ -9,13 +10,14 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use indexer::api::{self, Api};
 use indexer::ingest;
 use indexer::query::{self, Search};
 use indexer::rpc::Rpc;
 use indexer::store::{Fts5, Store};
+use indexer::subscribe;
 use serde_json::Value;
 
 const RPC_PORT: u16 = 18_899;
@@ -130,14 +132,25 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let rpc = Rpc::new(&stack.url);
     let db = dir.join("index.sqlite");
-    let mut store = Store::open(&db).unwrap();
+    let store = Mutex::new(Store::open(&db).unwrap());
+
+    // a second store that follows the chain by subscription (subscribed before its snapshot)
+    let live = Arc::new(Mutex::new(Store::open(&dir.join("live.sqlite")).unwrap()));
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+    let (ws, follower) = (subscribe::ws_url(&stack.url), live.clone());
+    runtime.spawn(async move {
+        let result = subscribe::follow(&ws, &follower, move || { let _ = ready_tx.send(()); }, |_, _| {}).await;
+        eprintln!("subscription ended: {result:?}");
+    });
+    runtime.block_on(ready_rx).expect("subscriptions confirmed");
+    runtime.block_on(ingest::catch_up(&rpc, &live)).unwrap();
 
     // snapshot: every account type, one getProgramAccounts each
-    let pass = runtime.block_on(ingest::catch_up(&rpc, &mut store)).unwrap();
+    let pass = runtime.block_on(ingest::catch_up(&rpc, &store)).unwrap();
     assert!(pass.slot > 0);
     // the marketplace, a front-end maybe, 3 datasets and their 3 content-hash records
     assert!(pass.applied.upserted >= 7, "{pass:?}");
-    let search = |store: &Store, search: Search| query::search(&store.conn, &Fts5, &search).unwrap();
+    let search = |store: &Mutex<Store>, search: Search| query::search(&store.lock().unwrap().conn, &Fts5, &search).unwrap();
     let found = search(&store, Search { q: Some("support".into()), ..Default::default() });
     assert_eq!(titles(&found), ["Support chats English"]);
     assert_eq!(found["items"][0]["address"], chats.as_str());
@@ -146,7 +159,7 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     assert_eq!(titles(&search(&store, chat.clone())), ["Support chats English", "Temporary corpus"]);
     let images_only = search(&store, Search { category: Some("image".into()), ..Default::default() });
     assert_eq!(titles(&images_only), ["Street images Paris"]);
-    assert_eq!(store.indexed_slot().unwrap(), Some(pass.slot));
+    assert_eq!(store.lock().unwrap().indexed_slot().unwrap(), Some(pass.slot));
 
     // the API over the same file
     let api = Arc::new(Api { db: db.clone(), rpc: Some(rpc.clone()) });
@@ -184,10 +197,20 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     stack.cli(&["dataset", "state", &temporary, "retired"]);
     stack.cli(&["dataset", "close", &temporary]);
     eprintln!("updated, retired and closed at {:?}", started.elapsed());
+
+    // the subscribed store sees both without any reconcile pass
+    let repriced = || search(&live, Search { q: Some("support".into()), ..Default::default() })["items"][0]["price"] == "5000000";
+    let closed = || query::dataset(&live.lock().unwrap().conn, &temporary).unwrap().is_none();
+    let waiting = std::time::Instant::now();
+    while !(repriced() && closed()) {
+        assert!(waiting.elapsed() < std::time::Duration::from_secs(30), "subscriptions missed the change");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    eprintln!("subscriptions applied the changes");
     let diff = runtime.block_on(ingest::diff(&rpc, &store)).unwrap();
     assert!(diff.changed.contains(&chats), "{diff:?}");
     assert!(diff.gone.contains(&temporary), "{diff:?}");
-    let pass2 = runtime.block_on(ingest::reconcile(&rpc, &mut store)).unwrap();
+    let pass2 = runtime.block_on(ingest::reconcile(&rpc, &store)).unwrap();
     assert!(pass2.slot > pass.slot);
     assert!(pass2.applied.closed >= 1, "{pass2:?}");
     assert_eq!(titles(&search(&store, chat)), ["Support chats English"]);
@@ -199,6 +222,11 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     // nothing left to do: the store matches the chain
     let diff = runtime.block_on(ingest::diff(&rpc, &store)).unwrap();
     assert_eq!((diff.changed.len(), diff.gone.len()), (0, 0), "{diff:?}");
+    // and both ways of following the chain hold the same accounts at the same revisions
+    let subscribed = live.lock().unwrap().open_accounts().unwrap();
+    assert_eq!(subscribed, store.lock().unwrap().open_accounts().unwrap());
+    let live_diff = runtime.block_on(ingest::diff(&rpc, &live)).unwrap();
+    assert_eq!((live_diff.changed.len(), live_diff.gone.len()), (0, 0), "{live_diff:?}");
     eprintln!("done at {:?}", started.elapsed());
     drop(stack);
     let _ = std::fs::remove_dir_all(&dir);
