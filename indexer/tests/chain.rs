@@ -227,6 +227,29 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     assert_eq!(subscribed, store.lock().unwrap().open_accounts().unwrap());
     let live_diff = runtime.block_on(ingest::diff(&rpc, &live)).unwrap();
     assert_eq!((live_diff.changed.len(), live_diff.gone.len()), (0, 0), "{live_diff:?}");
+
+    // the binary: `run` subscribes, snapshots and serves
+    let listen = "127.0.0.1:18980";
+    let mut binary = Command::new(env!("CARGO_BIN_EXE_indexer"))
+        .args(["run", "--rpc", &stack.url, "--listen", listen, "--interval", "2", "--db"])
+        .arg(dir.join("binary.sqlite"))
+        .spawn()
+        .expect("indexer binary");
+    let waiting = std::time::Instant::now();
+    let result = loop {
+        let response = runtime
+            .block_on(reqwest::Client::new().get(format!("http://{listen}/v1/datasets?tags=chat,en&facets=true")).send());
+        if let Ok(response) = response {
+            break runtime.block_on(response.json::<Value>()).unwrap();
+        }
+        assert!(waiting.elapsed() < std::time::Duration::from_secs(30), "the binary's API did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let _ = binary.kill();
+    let _ = binary.wait();
+    assert_eq!(titles(&result), ["Support chats English"]);
+    assert_eq!(result["facets"]["tag"]["en"], 1);
+    assert!(result["indexed_slot"].as_u64().unwrap() >= pass2.slot);
     eprintln!("done at {:?}", started.elapsed());
     drop(stack);
     let _ = std::fs::remove_dir_all(&dir);
