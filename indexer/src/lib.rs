@@ -11,3 +11,4 @@ pub mod api;
 pub mod ingest;
 pub mod rpc;
 pub mod subscribe;
+pub mod bench;

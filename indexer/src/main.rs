@@ -15,6 +15,7 @@ const USAGE: &str = "usage:
   indexer run    [--rpc URL] [--ws URL] [--db PATH] [--listen ADDR] [--interval SECS] [--once] [--no-subscribe]
   indexer serve  [--db PATH] [--listen ADDR] [--rpc URL]
   indexer verify [--rpc URL] [--db PATH]
+  indexer bench  [--datasets N] [--rounds N] [--db PATH]
 
   --rpc       JSON-RPC endpoint (default http://127.0.0.1:8899)
   --ws        its WebSocket endpoint (default: the RPC's host, port + 1)
@@ -22,7 +23,9 @@ const USAGE: &str = "usage:
   --db        SQLite file (default indexer.sqlite)
   --listen    API address (default 127.0.0.1:8080)
   --interval  seconds between reconcile passes (default 10)
-  --once      catch up once (snapshot on an empty store, reconcile otherwise) and exit";
+  --once      catch up once (snapshot on an empty store, reconcile otherwise) and exit
+  --datasets  bench: synthetic datasets to index (default 10000)
+  --rounds    bench: runs of each query shape (default 50)";
 
 struct Options {
     rpc: String,
@@ -33,6 +36,9 @@ struct Options {
     rpc_given: bool,
     ws: Option<String>,
     subscribe: bool,
+    db_given: bool,
+    datasets: u64,
+    rounds: usize,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -45,6 +51,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
         rpc_given: false,
         ws: None,
         subscribe: true,
+        db_given: false,
+        datasets: 10_000,
+        rounds: 50,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -54,7 +63,12 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 options.rpc = value()?;
                 options.rpc_given = true;
             }
-            "--db" => options.db = value()?.into(),
+            "--db" => {
+                options.db = value()?.into();
+                options.db_given = true;
+            }
+            "--datasets" => options.datasets = value()?.parse().map_err(|_| "--datasets takes a count".to_string())?,
+            "--rounds" => options.rounds = value()?.parse().map_err(|_| "--rounds takes a count".to_string())?,
             "--listen" => options.listen = value()?,
             "--interval" => options.interval = value()?.parse().map_err(|_| "--interval takes seconds".to_string())?,
             "--once" => options.once = true,
@@ -85,6 +99,7 @@ fn main() -> ExitCode {
             "run" => run(options).await,
             "serve" => serve(options).await,
             "verify" => verify(options).await,
+            "bench" => bench(options),
             _ => Err(format!("unknown command {command}\n{USAGE}")),
         }
     });
@@ -207,4 +222,30 @@ async fn verify(options: Options) -> Result<ExitCode, String> {
         println!("  gone    {address}");
     }
     Ok(if diff.changed.is_empty() && diff.gone.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Times ingest and the query shapes on a store of synthetic datasets (a fresh file; a temporary
+/// one unless --db names it) and prints the figures as JSON.
+fn bench(options: Options) -> Result<ExitCode, String> {
+    let path = if options.db_given {
+        options.db.clone()
+    } else {
+        std::env::temp_dir().join(format!("indexer-bench-{}.sqlite", std::process::id()))
+    };
+    if path.exists() {
+        return Err(format!("{} exists: bench wants a fresh file", path.display()));
+    }
+    let mut store = Store::open(&path).map_err(|e| e.to_string())?;
+    let result = indexer::bench::run(&mut store, options.datasets, options.rounds.max(1));
+    drop(store);
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if !options.db_given {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+    let mut result = result;
+    result["db_bytes"] = size.into();
+    println!("{}", serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?);
+    Ok(ExitCode::SUCCESS)
 }
