@@ -30,6 +30,10 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/v1/health", get(health))
         .route("/v1/datasets", get(datasets))
         .route("/v1/datasets/{address}", get(dataset))
+        .route("/v1/datasets/{key}/{list}", get(dataset_lists))
+        .route("/v1/owners/{key}/{list}", get(owner_lists))
+        .route("/v1/licensees/{key}/{list}", get(licensee_lists))
+        .route("/v1/models/{key}/{list}", get(model_lists))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(cors)
         .with_state(api)
@@ -178,6 +182,60 @@ async fn dataset(
     match result {
         Ok(Some(value)) => Json(value).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", "no such dataset (or it was closed)"),
+        Err(response) => response,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    cursor: Option<String>,
+    limit: Option<usize>,
+    min_slot: Option<u64>,
+}
+
+type ListPath = Path<(String, String)>;
+
+async fn dataset_lists(state: State<Arc<Api>>, path: ListPath, params: Query<ListParams>) -> Response {
+    lists("dataset", state, path, params).await
+}
+
+async fn owner_lists(state: State<Arc<Api>>, path: ListPath, params: Query<ListParams>) -> Response {
+    lists("owner", state, path, params).await
+}
+
+async fn licensee_lists(state: State<Arc<Api>>, path: ListPath, params: Query<ListParams>) -> Response {
+    lists("licensee", state, path, params).await
+}
+
+async fn model_lists(state: State<Arc<Api>>, path: ListPath, params: Query<ListParams>) -> Response {
+    lists("model", state, path, params).await
+}
+
+/// `/v1/datasets/{address}/licenses|receipts|reviews|disputes`, `/v1/owners/{owner}/datasets|
+/// pending-deliveries`, `/v1/licensees/{buyer}/licenses`, `/v1/models/{model_hash}/datasets`.
+async fn lists(
+    scope: &str,
+    State(api): State<Arc<Api>>,
+    Path((key, list)): ListPath,
+    Query(params): Query<ListParams>,
+) -> Response {
+    let Some((table, filter, order)) = query::list_kind(&format!("{scope}_{}", list.replace('-', "_"))) else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no such list");
+    };
+    let list = query::List { table, filter, value: key, order, cursor: params.cursor, limit: params.limit };
+    let min_slot = params.min_slot;
+    let result = read(&api, move |conn| {
+        let indexed = require_slot(conn, min_slot)?;
+        let mut result = query::list(conn, &list).map_err(|e| match e {
+            QueryError::BadCursor => error(StatusCode::BAD_REQUEST, "bad_cursor", "cursor is not one this API gave"),
+            QueryError::Sql(message) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &message),
+        })?;
+        result["indexed_slot"] = json!(indexed);
+        Ok(result)
+    })
+    .await;
+    match result {
+        Ok(value) => Json(value).into_response(),
         Err(response) => response,
     }
 }

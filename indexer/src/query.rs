@@ -270,3 +270,98 @@ pub fn dataset(conn: &Connection, address: &str) -> Result<Option<Json>, QueryEr
     }
     Ok(Some(summary))
 }
+
+/// A list of one account type's rows: `filter` is SQL over the row `x` with the value bound at
+/// `?1`; newest first by `order`, then address, with a keyset cursor.
+pub struct List {
+    pub table: &'static str,
+    pub filter: &'static str,
+    pub value: String,
+    pub order: &'static str,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// Columns holding token amounts: strings in JSON, like `price` in search results.
+const AMOUNT_COLUMNS: [&str; 2] = ["price", "price_paid"];
+
+fn row_json(row: &rusqlite::Row, names: &[String]) -> rusqlite::Result<Json> {
+    let mut out = serde_json::Map::new();
+    for (i, name) in names.iter().enumerate() {
+        if name == "data" {
+            continue;
+        }
+        let value = match row.get::<_, Value>(i)? {
+            Value::Null => Json::Null,
+            Value::Integer(n) if AMOUNT_COLUMNS.contains(&name.as_str()) => json!(n.to_string()),
+            Value::Integer(n) if matches!(name.as_str(), "paid" | "purchases_paused") => json!(n != 0),
+            Value::Integer(n) => json!(n),
+            Value::Real(r) => json!(r),
+            Value::Text(t) => json!(t),
+            Value::Blob(_) => continue,
+        };
+        out.insert(if name == "idx" { "index".into() } else { name.clone() }, value);
+    }
+    Ok(Json::Object(out))
+}
+
+pub fn list(conn: &Connection, list: &List) -> Result<Json, QueryError> {
+    let mut params: Vec<Value> = vec![Value::Text(list.value.clone())];
+    let mut filter = list.filter.to_owned();
+    if let Some(cursor) = &list.cursor {
+        let (key, address) = decode_cursor(cursor)?;
+        params.push(key);
+        params.push(Value::Text(address));
+        filter = format!("({filter}) AND (x.{order}, x.address) < (?2, ?3)", order = list.order);
+    }
+    let limit = list.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let sql = format!(
+        "SELECT x.*, x.{order} FROM {table} x WHERE {filter} ORDER BY x.{order} DESC, x.address DESC LIMIT {}",
+        limit + 1,
+        order = list.order,
+        table = list.table,
+    );
+    let mut statement = conn.prepare(&sql)?;
+    let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+    let key_index = names.len() - 1;
+    let names = &names[..key_index];
+    let mut rows = statement.query(rusqlite::params_from_iter(params.iter()))?;
+    let mut items = Vec::new();
+    let mut last = None;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if items.len() == limit {
+            more = true;
+            break;
+        }
+        let item = row_json(row, names)?;
+        last = Some((row.get::<_, Value>(key_index)?, item["address"].as_str().unwrap_or_default().to_owned()));
+        items.push(item);
+    }
+    let next_cursor = match (more, last) {
+        (true, Some((key, address))) => Some(encode_cursor(&key, &address)),
+        _ => None,
+    };
+    Ok(json!({ "items": items, "next_cursor": next_cursor }))
+}
+
+/// The lists the API serves, by name: (table, filter, newest-first order column).
+pub fn list_kind(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match name {
+        "dataset_licenses" => ("licenses", "x.dataset = ?1", "bought_at"),
+        "dataset_receipts" => ("usage_receipts", "x.dataset = ?1", "recorded_at"),
+        "dataset_reviews" => ("reviews", "x.dataset = ?1", "created_at"),
+        "dataset_disputes" => ("disputes", "x.dataset = ?1", "opened_at"),
+        "owner_datasets" => ("datasets", "x.owner = ?1", "created_at"),
+        "owner_pending_deliveries" => (
+            "licenses",
+            "x.state = 'awaiting_key' AND x.dataset IN (SELECT address FROM datasets WHERE owner = ?1)",
+            "bought_at",
+        ),
+        "licensee_licenses" => ("licenses", "x.buyer = ?1", "bought_at"),
+        "model_datasets" => {
+            ("datasets", "x.address IN (SELECT dataset FROM usage_receipts WHERE model_hash = ?1)", "created_at")
+        }
+        _ => return None,
+    })
+}

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use indexer::api::{self, Api};
-use indexer::fixtures::{dataset_bytes, key, DatasetSpec};
+use indexer::fixtures::{dataset_bytes, key, license_bytes, review_bytes, DatasetSpec};
 use indexer::store::{Store, Update};
 use serde_json::Value;
 
@@ -37,6 +37,16 @@ async fn serve(name: &str) -> Served {
         })
         .collect();
     store.apply(&updates).unwrap();
+    // three licences of the first dataset (two buyers) and a review
+    let licenses: Vec<Update> = (0..3u8)
+        .map(|i| Update::Upsert {
+            address: key(200 + i).to_string(),
+            slot: 48,
+            data: license_bytes(1 + u64::from(i), key(100), key(60 + i % 2)),
+        })
+        .chain([Update::Upsert { address: key(210).to_string(), slot: 49, data: review_bytes(1, key(200), key(100), 5) }])
+        .collect();
+    store.apply(&licenses).unwrap();
     store.checkpoint(50).unwrap();
     drop(store);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -112,4 +122,30 @@ async fn cors_allows_any_origin_to_read() {
     assert!(response.status().is_success());
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
     assert!(response.headers()["access-control-allow-methods"].to_str().unwrap().contains("GET"));
+}
+
+#[tokio::test]
+async fn related_lists_page_newest_first() {
+    let served = serve("lists").await;
+    let (status, _, page) = get(format!("{}/v1/datasets/{}/licenses?limit=2", served.base, key(100))).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["items"][0]["price_paid"], "1000000");
+    assert_eq!(page["items"][0]["state"], "awaiting_key");
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, _, rest) = get(format!("{}/v1/datasets/{}/licenses?limit=2&cursor={cursor}", served.base, key(100))).await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest["next_cursor"].is_null());
+
+    let (_, _, reviews) = get(format!("{}/v1/datasets/{}/reviews", served.base, key(100))).await;
+    assert_eq!((reviews["items"][0]["rating"].as_u64(), reviews["items"][0]["paid"].as_bool()), (Some(5), Some(true)));
+    let (_, _, mine) = get(format!("{}/v1/licensees/{}/licenses", served.base, key(61))).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    // every fixture dataset has owner key(1); all three licences wait for their key
+    let (_, _, pending) = get(format!("{}/v1/owners/{}/pending-deliveries", served.base, key(1))).await;
+    assert_eq!(pending["items"].as_array().unwrap().len(), 3);
+    let (_, _, owned) = get(format!("{}/v1/owners/{}/datasets", served.base, key(1))).await;
+    assert_eq!(owned["items"].as_array().unwrap().len(), 5);
+    let (status, _, _) = get(format!("{}/v1/datasets/{}/everything", served.base, key(100))).await;
+    assert_eq!(status, 404);
 }
