@@ -77,7 +77,9 @@ pub struct Applied {
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (
-    address TEXT PRIMARY KEY,
+    -- stable across VACUUM (an explicit INTEGER PRIMARY KEY): the text index's rowid
+    id INTEGER PRIMARY KEY,
+    address TEXT NOT NULL UNIQUE,
     kind TEXT,
     slot INTEGER NOT NULL,
     revision INTEGER NOT NULL,
@@ -186,13 +188,18 @@ pub const MAX_QUERY_TERMS: usize = 16;
 impl TextIndex for Fts5 {
     fn put(&self, conn: &Connection, address: &str, doc: &TextDoc) -> rusqlite::Result<()> {
         self.remove(conn, address)?;
-        conn.prepare_cached("INSERT INTO dataset_text (address, title, tags, metadata) VALUES (?1, ?2, ?3, ?4)")?
+        conn.prepare_cached(
+            "INSERT INTO dataset_text (rowid, address, title, tags, metadata)
+             VALUES ((SELECT id FROM accounts WHERE address = ?1), ?1, ?2, ?3, ?4)",
+        )?
             .execute(params![address, doc.title, doc.tags.join(" "), doc.metadata])?;
         Ok(())
     }
 
     fn remove(&self, conn: &Connection, address: &str) -> rusqlite::Result<()> {
-        conn.prepare_cached("DELETE FROM dataset_text WHERE address = ?1")?.execute([address])?;
+        // by rowid (the registry's id): `address` is UNINDEXED, a delete by it would scan the index
+        conn.prepare_cached("DELETE FROM dataset_text WHERE rowid = (SELECT id FROM accounts WHERE address = ?1)")?
+            .execute([address])?;
         Ok(())
     }
 
