@@ -11,7 +11,7 @@ step "build the SBF program"
 scripts/build-program.sh
 
 step "check the IDL is up to date"
-cargo run -q --locked -p market-tests --bin idl -- --check
+cargo run -q --locked -p market-idl -- --check
 
 summary=$root/target/test-summary.txt
 mkdir -p "$root/target"
