@@ -159,6 +159,7 @@ scratch() {
   # `cargo run -p market-idl` (the only cargo command of the section) does not depend on the
   # program and finds its workspace at run time: sharing the checkout's build of it is safe. (Not
   # through CARGO_TARGET_DIR: anchor reads it too, for target/deploy and its keypairs.)
+  mkdir -p "$root/target/debug"
   ln -s "$root/target/debug" "$repo/target/debug"
   ln -s "$root/node_modules" "$repo/node_modules"
   ln -s "$root/app/node_modules" "$repo/app/node_modules"
