@@ -103,13 +103,17 @@ declare -a ran=()
 show_block() { sed 's/^/    $ /' <<<"$1"; }
 # step <name>: runs README's block in this shell (variables it sets stay set); any failing command
 # stops the rehearsal, and the EXIT trap prints the step's log
+# begin_step <name> <heading suffix>: README's block for the step into $block, logged and shown
+begin_step() {
+  block=$(readme_block "$1")
+  [ -n "$block" ] || die "README.md has no deploy-step '$1'"
+  ran+=("$1"); current=$1; current_log=$logs/$1.log
+  say "" "==> README deploy step: $1$2"; show_block "$block"
+  started_at=$(now); before=$(balance_now)
+}
 step() {
   local name=$1 block started_at before
-  block=$(readme_block "$name")
-  [ -n "$block" ] || die "README.md has no deploy-step '$name'"
-  ran+=("$name"); current=$name; current_log=$logs/$name.log
-  say "" "==> README deploy step: $name"; show_block "$block"
-  started_at=$(now); before=$(balance_now)
+  begin_step "$name" ""
   eval "$block" >"$current_log" 2>&1
   record "$name" "$started_at" "$before"
 }
@@ -117,11 +121,7 @@ step() {
 # devnet has); its output is left in $output for the checks
 failing_step() {
   local name=$1 block started_at before
-  block=$(readme_block "$name")
-  [ -n "$block" ] || die "README.md has no deploy-step '$name'"
-  ran+=("$name"); current=$name; current_log=$logs/$name.log
-  say "" "==> README deploy step: $name (expected to fail on a bare validator)"; show_block "$block"
-  started_at=$(now); before=$(balance_now)
+  begin_step "$name" " (expected to fail on a bare validator)"
   # npm offline: the Program Metadata client must come from the locked root install, not a download
   if npm_config_offline=true bash -euo pipefail -c "$block" >"$current_log" 2>&1; then
     die "step $name succeeded: the README says it fails on a bare validator; update README and this script"
