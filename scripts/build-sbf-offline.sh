@@ -9,7 +9,11 @@
 # (default ~/.cache/sbf-offline). Why each flag and patch exists: scripts/sbf-offline/README.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-here=$root/scripts/sbf-offline
+# The target spec and the linker wrapper (sbf-offline/) are named by absolute path in the compiler
+# flags, and those flags are part of every cached unit's identity: a copy of the checkout elsewhere
+# (the deploy rehearsal's) sets SBF_OFFLINE_SCRIPTS to the checkout's identical sbf-offline/ folder
+# to reuse its build cache.
+here=${SBF_OFFLINE_SCRIPTS:-$root/scripts/sbf-offline}
 source "$here/env.sh"
 H=$SBF_OFFLINE_HOME
 SBPF_LINKER_VERSION=0.2.6

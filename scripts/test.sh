@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: builds the SBF program, checks the committed IDL, and runs every test:
 # domain unit and property tests, the program tests on both backends (SBF .so and native), the
-# TypeScript client tests in app/ (LiteSVM), and the end-to-end suite against a local validator.
+# TypeScript client tests in app/ (LiteSVM), the end-to-end suite against a local validator, and the
+# rehearsal of README's deploy section against a bare validator (scripts/deploy-rehearsal.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,7 +12,7 @@ step "build the SBF program"
 scripts/build-program.sh
 
 step "check the IDL is up to date"
-cargo run -q --locked -p market-tests --bin idl -- --check
+cargo run -q --locked -p market-idl -- --check
 
 summary=$root/target/test-summary.txt
 mkdir -p "$root/target"
@@ -40,5 +41,18 @@ fi
 node_passed=$(awk '/^# pass / {n += $3} END {print n + 0}' "$root/target/npm-test.log" "$root/target/e2e-test.log")
 node_failed=$(awk '/^# fail / {n += $3} END {print n + 0}' "$root/target/npm-test.log" "$root/target/e2e-test.log")
 
-# one closing line for the whole suite (each step above already stopped the script on failure)
-echo "tests: $((cargo_passed + node_passed)) passed, $((cargo_failed + node_failed)) failed" | tee "$summary"
+step "deploy rehearsal: README's deploy section against a bare solana-test-validator"
+# Counted as one test. A failure is reported in the closing line, and fails the run.
+rehearsal_passed=0 rehearsal_failed=0
+if ! command -v solana-test-validator >/dev/null && [ "${DATA_MARKET_SKIP_VALIDATOR:-}" = 1 ]; then
+  echo "skipped: solana-test-validator is not on PATH and DATA_MARKET_SKIP_VALIDATOR=1"
+elif "$root/scripts/deploy-rehearsal.sh"; then
+  rehearsal_passed=1
+else
+  rehearsal_failed=1
+fi
+
+# one closing line for the whole suite (each step above except the rehearsal already stopped the
+# script on failure)
+echo "tests: $((cargo_passed + node_passed + rehearsal_passed)) passed, $((cargo_failed + node_failed + rehearsal_failed)) failed" | tee "$summary"
+[ "$rehearsal_failed" = 0 ]

@@ -43,19 +43,9 @@ import {
   findDatasets,
   findLicenseAddress,
 } from "../src/sdk/index.js";
-import { CliWorld, type CliRun, type Party } from "./cli-harness.js";
+import { CliWorld, assertRefusal, type CliRun, type Party } from "./cli-harness.js";
 
 const MiB = 1024 * 1024;
-
-function assertRefusal(run: CliRun, exitCode: number, pattern: RegExp): void {
-  assert.equal(run.code, exitCode, `exit ${run.code}, stderr: ${run.stderr}`);
-  const lines = run.stderr.trim().split("\n");
-  const errors = lines.filter((l) => l.startsWith("error: "));
-  assert.equal(errors.length, 1, `one error line expected, got: ${run.stderr}`);
-  assert.equal(lines.at(-1), errors[0]);
-  assert.match(errors[0]!, pattern);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
-}
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -235,6 +225,16 @@ describe("delivery by a delegate", () => {
   });
 
   test("through the SDK: publish with a delegate, the delegate's pass, the buyer's download", async () => {
+    const listing = (title: string) => ({
+      title,
+      category: DatasetCategory.Text,
+      tags: [],
+      price: 1_000_000n,
+      paymentMint: usdc,
+      terms: licenseTerms(),
+      deliveryWindowSecs: 3600,
+      disputeWindowSecs: 3600,
+    });
     const owner = keypairWallet((await world.party("sdk-owner")).wallet);
     const delegate = keypairWallet((await world.party("sdk-delegate")).wallet);
     const buyer = keypairWallet((await world.party("sdk-buyer", 10n * USDC)).wallet);
@@ -243,14 +243,7 @@ describe("delivery by a delegate", () => {
     await writeFile(file, content);
     const published = await publishDataset(world.connection, world.store, owner, {
       file,
-      title: "SDK delegate",
-      category: DatasetCategory.Text,
-      tags: [],
-      price: 1_000_000n,
-      paymentMint: usdc,
-      terms: licenseTerms(),
-      deliveryWindowSecs: 3600,
-      disputeWindowSecs: 3600,
+      ...listing("SDK delegate"),
       delegate: readDelegateCard(await delegate.delegateCard()),
     });
     assert.equal(published.delegate, delegate.signer.address);
@@ -275,14 +268,7 @@ describe("delivery by a delegate", () => {
     await writeFile(later, randomBytes(10_000));
     const second = await publishDataset(world.connection, world.store, owner, {
       file: later,
-      title: "SDK delegate later",
-      category: DatasetCategory.Text,
-      tags: [],
-      price: 1_000_000n,
-      paymentMint: usdc,
-      terms: licenseTerms(),
-      deliveryWindowSecs: 3600,
-      disputeWindowSecs: 3600,
+      ...listing("SDK delegate later"),
     });
     const named = await setDeliveryDelegate(world.connection, world.store, owner, {
       dataset: second.dataset,

@@ -1,6 +1,7 @@
 // Runs the data-market CLI in-process against the real program in an embedded SVM (LiteSVM) and a
 // real embedded IPFS node, with wallets in Solana CLI keypair files: what a user types, minus the
 // process boundary. Output is captured; each run returns its exit code.
+import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -128,4 +129,16 @@ export class CliWorld {
     await this.store.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A refusal as the CLI must print it: its exit code, one `error:` line (the last), no stack trace. */
+export function assertRefusal(run: CliRun, exitCode: number, pattern: RegExp): void {
+  assert.equal(run.code, exitCode, `exit ${run.code}, stderr: ${run.stderr}`);
+  // Progress lines may come first; the failure is one line, the last.
+  const lines = run.stderr.trim().split("\n");
+  const errors = lines.filter((l) => l.startsWith("error: "));
+  assert.equal(errors.length, 1, `one error line expected, got: ${run.stderr}`);
+  assert.equal(lines.at(-1), errors[0]);
+  assert.match(errors[0]!, pattern);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
 }

@@ -24,21 +24,10 @@ import { EXIT } from "../src/cli/failure.js";
 import { USDC } from "../src/localnet/provision.js";
 import { buildDeliverKey, fetchDataset, fetchLicense, findLicenseAddress, LicenseState } from "../src/sdk/index.js";
 import type { CatOptions, ContentStore } from "../src/storage/index.js";
-import { Capture, CliWorld, type CliRun } from "./cli-harness.js";
+import { Capture, CliWorld, assertRefusal, type CliRun } from "./cli-harness.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600n;
-
-function assertRefusal(run: CliRun, exitCode: number, pattern: RegExp): void {
-  assert.equal(run.code, exitCode, `exit ${run.code}, stderr: ${run.stderr}`);
-  // Progress lines may come first; the failure is one line, the last.
-  const lines = run.stderr.trim().split("\n");
-  const errors = lines.filter((l) => l.startsWith("error: "));
-  assert.equal(errors.length, 1, `one error line expected, got: ${run.stderr}`);
-  assert.equal(lines.at(-1), errors[0]);
-  assert.match(errors[0]!, pattern);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
-}
 
 async function filesIn(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { address } from "@solana/kit";
+import { address, type Address } from "@solana/kit";
 
 import { walletTokenBalance } from "../../src/client/index.js";
 import { runCli } from "../../src/cli/program.js";
@@ -26,6 +26,23 @@ describe("over JSON-RPC against a local validator", () => {
   let store: ContentStore;
 
   const cli = (keypair: string, argv: string[], signal?: AbortSignal) => runCliAt(stack.url, keypair, argv, { store, signal });
+
+  /** A `deliver --watch` daemon runs with `daemonKeypair` while the buyer buys; returns once delivered. */
+  const buyWhileWatching = async (daemonKeypair: string, buyer: LocalStack["wallets"]["buyer"], dataset: Address, maxPrice: string) => {
+    const abort = new AbortController();
+    const daemon = cli(daemonKeypair, ["deliver", "--watch", "--interval", "1s"], abort.signal);
+    const bought = await cli(buyer.keypairPath, ["license", "buy", dataset, "--max-price", maxPrice]);
+    assert.equal(bought.code, 0, bought.stderr);
+    const license = await findLicenseAddress(dataset, buyer.wallet.signer.address);
+    try {
+      await waitFor(async () => (await fetchLicense(stack.connection, license)).data.state === LicenseState.Delivered, 60_000);
+    } finally {
+      abort.abort();
+    }
+    const watched = await daemon;
+    assert.equal(watched.code, 0, watched.stderr);
+    return { license, watched };
+  };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "data-market-e2e-"));
@@ -68,20 +85,9 @@ describe("over JSON-RPC against a local validator", () => {
     assert.equal(published.code, 0, published.stderr);
     const dataset = address((JSON.parse(published.stdout) as { dataset: string }).dataset);
 
-    const abort = new AbortController();
-    const daemon = cli(owner.keypairPath, ["deliver", "--watch", "--interval", "1s"], abort.signal);
     const before = await walletTokenBalance(stack.connection, stack.market.usdc, buyer.wallet.signer.address);
-    const bought = await cli(buyer.keypairPath, ["license", "buy", dataset, "--max-price", "4.5"]);
-    assert.equal(bought.code, 0, bought.stderr);
+    const { license, watched } = await buyWhileWatching(owner.keypairPath, buyer, dataset, "4.5");
     assert.equal(await walletTokenBalance(stack.connection, stack.market.usdc, buyer.wallet.signer.address), before - 4_500_000n);
-    const license = await findLicenseAddress(dataset, buyer.wallet.signer.address);
-    try {
-      await waitFor(async () => (await fetchLicense(stack.connection, license)).data.state === LicenseState.Delivered, 60_000);
-    } finally {
-      abort.abort();
-    }
-    const watched = await daemon;
-    assert.equal(watched.code, 0, watched.stderr);
     assert.match(watched.stdout, new RegExp(`delivered licence ${license}`));
 
     const output = join(dir, "images.out");
@@ -150,18 +156,7 @@ describe("over JSON-RPC against a local validator", () => {
     // The owner goes offline: its keypair is never used again.
     await rm(ownerKeypair);
 
-    const abort = new AbortController();
-    const daemon = cli(delegateKeypair, ["deliver", "--watch", "--interval", "1s"], abort.signal);
-    const bought = await cli(buyer.keypairPath, ["license", "buy", dataset, "--max-price", "1"]);
-    assert.equal(bought.code, 0, bought.stderr);
-    const license = await findLicenseAddress(dataset, buyer.wallet.signer.address);
-    try {
-      await waitFor(async () => (await fetchLicense(stack.connection, license)).data.state === LicenseState.Delivered, 60_000);
-    } finally {
-      abort.abort();
-    }
-    const watched = await daemon;
-    assert.equal(watched.code, 0, watched.stderr);
+    const { license, watched } = await buyWhileWatching(delegateKeypair, buyer, dataset, "1");
     assert.match(watched.stderr, new RegExp(`delivering for dataset ${dataset} as its delivery delegate, with the grant in its metadata`));
     assert.match(watched.stdout, new RegExp(`delivered licence ${license} to ${buyer.wallet.signer.address}`));
 
