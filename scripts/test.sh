@@ -28,6 +28,9 @@ npm test 2>&1 | tee "$root/target/npm-test.log"
 
 step "end to end over JSON-RPC against a local solana-test-validator"
 if command -v solana-test-validator >/dev/null; then
+  # app/test/e2e/indexer.test.ts runs the indexer binary: target/release/indexer when built
+  # (`cargo build -p indexer --release`), else the debug build the workspace tests above left
+  (cd "$root" && cargo build -q --locked -p indexer)
   npm run -s test:e2e 2>&1 | tee "$root/target/e2e-test.log"
 elif [ "${DATA_MARKET_SKIP_VALIDATOR:-}" = 1 ]; then
   echo "skipped: solana-test-validator is not on PATH and DATA_MARKET_SKIP_VALIDATOR=1" | tee "$root/target/e2e-test.log"

@@ -1,6 +1,7 @@
-// The indexer next to a local validator: the `indexer` binary (indexer/ crate) found on PATH or at
-// target/release/indexer in the checkout, run against the validator with its own SQLite file,
-// answering /v1/health before this resolves, stopped with its process group.
+// The indexer next to a local validator: the `indexer` binary (indexer/ crate) found on PATH, or at
+// target/release/indexer in the checkout (else the debug build `cargo test --workspace` leaves at
+// target/debug/indexer), run against the validator with its own SQLite file, answering /v1/health
+// before this resolves, stopped with its process group.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
@@ -11,17 +12,18 @@ export const INDEXER_BINARY = "indexer";
 
 /** target/release/indexer of this checkout. */
 export const CHECKOUT_INDEXER = fileURLToPath(new URL("../../../target/release/indexer", import.meta.url));
+const CHECKOUT_DEBUG_INDEXER = fileURLToPath(new URL("../../../target/debug/indexer", import.meta.url));
 
 export const INDEXER_BUILD_HINT =
   `the indexer is neither on PATH (${INDEXER_BINARY}) nor at ${CHECKOUT_INDEXER}; ` +
   "build it once from the checkout's root: nice -n 19 cargo build -p indexer --release";
 
-/** The indexer binary to run: `indexer` on PATH, else the checkout's release build; null when neither exists. */
+/** The indexer binary to run: `indexer` on PATH, else the checkout's release build, else its debug build; null when none exists. */
 export function findIndexerBinary(): string | null {
   const onPath = spawnSync(INDEXER_BINARY, [], { stdio: "ignore" });
   // with no arguments it prints its usage and exits 2; ENOENT when it is not there
   if (!onPath.error) return INDEXER_BINARY;
-  return existsSync(CHECKOUT_INDEXER) ? CHECKOUT_INDEXER : null;
+  return [CHECKOUT_INDEXER, CHECKOUT_DEBUG_INDEXER].find((path) => existsSync(path)) ?? null;
 }
 
 export interface IndexerOptions {
