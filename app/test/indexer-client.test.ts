@@ -2,7 +2,8 @@
 // what each test crafts, and a chain held in memory (accounts encoded with the generated encoders):
 // typed answers and pages, min_slot waits, failures; an indexer that forges is caught, one that
 // omits is only incomplete (the chain path shows what it left out); the CLI's output of both; the
-// modules a browser dapp uses stay free of Node-only code.
+// delivery daemon's pass through an indexer and its fall-back to the chain; the modules a browser
+// dapp uses stay free of Node-only code.
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,10 +12,12 @@ import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { generateKeyPairSigner, type Address, type EncodedAccount, type MaybeEncodedAccount } from "@solana/kit";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { createKeyPairSignerFromBytes, generateKeyPairSigner, type Address, type EncodedAccount, type MaybeEncodedAccount } from "@solana/kit";
 
 import { getDatasetEncoder, getLicenseEncoder, type DatasetArgs } from "../src/generated/accounts/index.js";
-import type { MarketConnection } from "../src/client/index.js";
+import { deliverPendingKeys, keypairWallet, type MarketConnection } from "../src/client/index.js";
+import { ContentNotFoundError, type ContentStore } from "../src/storage/index.js";
 import { runCli } from "../src/cli/program.js";
 import { EXIT } from "../src/cli/failure.js";
 import {
@@ -39,6 +42,7 @@ import {
   type AccountReader,
   type Dataset,
   type DatasetQuery,
+  type Discovery,
 } from "../src/sdk/index.js";
 import { Capture } from "./e2e/helpers.js";
 
@@ -444,6 +448,42 @@ describe("an indexer can omit, never forge", () => {
     assert.match(chainOnly.stderr, /warning: without an indexer .* downloads every dataset/);
     assert.match(chainOnly.stdout, new RegExp(`^${good}  Support chats`));
     assert.match(chainOnly.stdout, new RegExp(`${forged}  Support chats paused .* ordering_paused|${forged}  Support chats paused`));
+  });
+});
+
+describe("the delivery daemon with an indexer", () => {
+  test("a pass takes the pending deliveries from the indexer, and looks on chain when it cannot be reached", async () => {
+    const seed = new Uint8Array(32).fill(3);
+    const secretKey = new Uint8Array(64);
+    secretKey.set(seed);
+    secretKey.set(ed25519.getPublicKey(seed), 32);
+    const signer = await createKeyPairSignerFromBytes(secretKey);
+    const wallet = keypairWallet({ signer, secretKey });
+    const [dataset, license, buyer] = await addresses(3);
+    const datasetAcc = datasetAccount(dataset!, datasetArgs(signer.address));
+    const licenseAcc = licenseAccount(license!, dataset!, buyer!, LicenseState.AwaitingKey);
+    const chain = memoryChain([datasetAcc, licenseAcc]);
+    let scans = 0;
+    const connection = {
+      label: "memory",
+      getAccounts: chain.reader.getAccounts,
+      getProgramAccounts: (filters: Parameters<MarketConnection["getProgramAccounts"]>[0]) => ((scans += 1), chain.source.getProgramAccounts(filters)),
+      now: async () => 1_700_000_200n,
+    } as unknown as MarketConnection;
+    // no metadata anywhere: every delivery fails after the licence is found, which is what is counted
+    const store = { cat: () => { throw new ContentNotFoundError("x", "empty"); }, has: async () => false } as unknown as ContentStore;
+    const pending = await chainDiscovery(chain.both).pendingDeliveries(signer.address);
+    const answering: Discovery = { source: "indexer", label: "test", searchDatasets: async () => { throw new Error("unused"); }, pendingDeliveries: async () => pending };
+    const viaIndexer = await deliverPendingKeys(connection, store, wallet, undefined, { discovery: answering, delegated: async () => [] });
+    assert.deepEqual(viaIndexer.events.map((e) => e.license), [license]);
+    assert.equal(scans, 0, "no getProgramAccounts: the indexer named the licence");
+
+    const errors: unknown[] = [];
+    const down: Discovery = { ...answering, pendingDeliveries: async () => { throw new IndexerUnavailableError("http://127.0.0.1:1", "connection refused"); } };
+    const fallback = await deliverPendingKeys(connection, store, wallet, undefined, { discovery: down, onIndexerError: (e) => errors.push(e) });
+    assert.equal(errors.length, 1);
+    assert.deepEqual(fallback.events.map((e) => e.license), [license], "found on chain instead");
+    assert.ok(scans >= 2, "datasets and licences listed on chain");
   });
 });
 
