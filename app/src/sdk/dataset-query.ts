@@ -103,7 +103,7 @@ export function matchesText(dataset: Pick<Dataset, "title" | "tags">, text: stri
 // ---------------------------------------------------------------------------------------------
 // Filters.
 
-/** Tags of a query as the indexer reads them: trimmed, empty ones dropped, lower case. */
+/** Tags of a query as the indexer reads them: trimmed, empty ones dropped (compared in lower case). */
 export function queryTags(query: DatasetQuery): string[] {
   return (query.tags ?? []).map((t) => t.trim()).filter((t) => t.length > 0);
 }

@@ -151,7 +151,7 @@ function afterCursor(sorted: Account<Dataset>[], sort: DatasetSort, cursor: stri
   const keyText = cursor.slice(0, Math.max(at, 0));
   const address = cursor.slice(at + 1);
   const valid = at > 0 && (sort === "rating" ? Number.isFinite(Number(keyText)) : /^-?\d+$/.test(keyText));
-  if (!valid) throw new RangeError("--cursor is not one this search gave");
+  if (!valid) throw new RangeError("the cursor is not one this search gave");
   const key: bigint | number = sort === "rating" ? Number(keyText) : BigInt(keyText);
   return sorted.filter((d) => {
     const { key: k, descending } = datasetSortKey(d.data, sort);
