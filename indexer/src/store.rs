@@ -254,6 +254,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(crate::activity::SCHEMA)?;
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT (key) DO NOTHING",
             [SCHEMA_VERSION.to_string()],
@@ -288,6 +289,29 @@ impl Store {
         }
         tx.commit()?;
         Ok(applied)
+    }
+
+    /// Records transactions' events in the activity feed and applies the closes they announce, in
+    /// one transaction. Returns the events that were new to the feed.
+    pub fn record_events(&mut self, transactions: &[crate::activity::TransactionEvents]) -> Result<(usize, Applied)> {
+        let closes: Vec<Update> = transactions
+            .iter()
+            .flat_map(|tx| {
+                tx.events.iter().filter_map(crate::events::closed_account).map(|address| Update::Close {
+                    address: address.to_owned(),
+                    slot: tx.slot,
+                })
+            })
+            .collect();
+        // recorded first: a close's feed entry names the dataset its row still shows
+        let db = self.conn.transaction()?;
+        let mut new = 0;
+        for tx in transactions {
+            new += crate::activity::record(&db, tx)?;
+        }
+        db.commit()?;
+        let applied = self.apply(&closes)?;
+        Ok((new, applied))
     }
 
     /// The slot up to which the chain has been indexed: a snapshot or reconcile pass completed at it.

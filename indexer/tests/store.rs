@@ -1,6 +1,6 @@
 //! Store and query tests on account bytes built with the program's types (no chain).
 
-use indexer::decode::{events_in_logs, Account, Event, Header, Kind};
+use indexer::decode::{Account, Header, Kind};
 use indexer::fixtures::{dataset_bytes, key, license_bytes, review_bytes, DatasetSpec};
 use indexer::query::{self, Search, Sort};
 use indexer::store::{Applied, Fts5, Store, TextIndex, Update};
@@ -41,18 +41,26 @@ fn decodes_every_fixture_with_the_program_types() {
 }
 
 #[test]
-fn decodes_account_closed_events_from_logs() {
-    use anchor_lang::{AnchorSerialize, Discriminator};
-    use base64::Engine;
+fn an_account_closed_event_closes_the_account_and_enters_the_feed_once() {
+    use indexer::activity::{page, Scope, TransactionEvents};
+    let mut store = Store::in_memory().unwrap();
+    let address = key(4).to_string();
+    store
+        .apply(&[Update::Upsert { address: address.clone(), slot: 10, data: dataset_bytes(&DatasetSpec::default()) }])
+        .unwrap();
     let event = data_market::events::AccountClosed { account: key(4), rent_to: key(1), lamports: 42 };
-    let mut bytes = data_market::events::AccountClosed::DISCRIMINATOR.to_vec();
-    event.serialize(&mut bytes).unwrap();
-    let line = format!("Program data: {}", base64::engine::general_purpose::STANDARD.encode(&bytes));
-    let logs = ["Program log: Instruction: CloseReview", line.as_str(), "Program data: bm90IGFuIGV2ZW50"];
-    assert_eq!(
-        events_in_logs(logs),
-        vec![Event::AccountClosed { account: key(4).to_string(), rent_to: key(1).to_string(), lamports: 42 }]
-    );
+    let decoded = indexer::events::decode_event(&anchor_lang::Event::data(&event)).expect("decodes");
+    let tx = TransactionEvents { signature: "sig".into(), slot: 11, events: vec![decoded] };
+    let (new, applied) = store.record_events(&[tx.clone()]).unwrap();
+    assert_eq!((new, applied.closed), (1, 1));
+    let (new, applied) = store.record_events(&[tx]).unwrap();
+    assert_eq!((new, applied.closed, applied.stale), (0, 0, 1));
+    assert!(!store.open_accounts().unwrap().contains_key(&address));
+    let feed = page(&store.conn, &Scope::All, None, None, None).unwrap();
+    assert_eq!(feed["items"][0]["name"], "AccountClosed");
+    // the close is in the closed dataset's own feed
+    let own = page(&store.conn, &Scope::Dataset(address.clone()), None, None, None).unwrap();
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
 }
 
 #[test]
