@@ -426,7 +426,8 @@ fn converges_through_restarts_and_cut_subscriptions() {
 
     // the link drops; writes made while it reconnects reach the store by a reconcile pass
     assert!(proxy.cut() >= 1, "the indexer's subscription went through the proxy");
-    stack.cli_as("buyer", &["review", "submit", &first, "--rating", &format!("{}", 1 + random.below(5))]);
+    let rating = format!("{}", 1 + random.below(5));
+    stack.cli_as("buyer", &["review", "submit", &first, "--rating", &rating, "--text", "useful, clean labels"]);
     stack.cli(&["dataset", "update", &first, "--price", &price(&mut random)]);
     let dispute = stack.cli_as("buyer", &["dispute", "open", &second, "--reason", "other", "--evidence", "ipfs://evidence"]);
     let disputed_license = dispute["license"].as_str().unwrap().to_owned();
