@@ -113,9 +113,6 @@ CREATE INDEX IF NOT EXISTS datasets_created ON datasets (created_at, address);
 CREATE INDEX IF NOT EXISTS datasets_price ON datasets (price, address);
 CREATE INDEX IF NOT EXISTS datasets_sales ON datasets (licenses_sold, address);
 CREATE INDEX IF NOT EXISTS datasets_category ON datasets (category, state);
--- covers the facet joins (tags and text matches to a dataset's state and category) without
--- reading the rows, which carry the account bytes
-CREATE INDEX IF NOT EXISTS datasets_listing ON datasets (address, state, category);
 CREATE TABLE IF NOT EXISTS dataset_tags (
     address TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (address, tag)
 ) WITHOUT ROWID;

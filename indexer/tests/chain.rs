@@ -259,11 +259,11 @@ fn indexes_the_chain_and_drops_closed_accounts() {
 
     // the binary: `run` subscribes, snapshots and serves
     let listen = "127.0.0.1:18980";
-    let mut binary = Command::new(env!("CARGO_BIN_EXE_indexer"))
+    let binary = Running(Command::new(env!("CARGO_BIN_EXE_indexer"))
         .args(["run", "--rpc", &stack.url, "--listen", listen, "--interval", "2", "--db"])
         .arg(dir.join("binary.sqlite"))
         .spawn()
-        .expect("indexer binary");
+        .expect("indexer binary"));
     let waiting = std::time::Instant::now();
     let result = loop {
         let response = runtime
@@ -274,8 +274,7 @@ fn indexes_the_chain_and_drops_closed_accounts() {
         assert!(waiting.elapsed() < std::time::Duration::from_secs(30), "the binary's API did not come up");
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
-    let _ = binary.kill();
-    let _ = binary.wait();
+    drop(binary);
     assert_eq!(titles(&result), ["Support chats English"]);
     assert_eq!(result["facets"]["tag"]["en"], 1);
     assert!(result["indexed_slot"].as_u64().unwrap() >= pass2.slot);
@@ -309,6 +308,10 @@ impl Proxy {
             }
         });
         Proxy { address, connections }
+    }
+
+    fn open(&self) -> usize {
+        self.connections.lock().unwrap().iter().filter(|c| !c.is_finished()).count()
     }
 
     /// Drops every open connection; returns how many there were.
@@ -351,13 +354,39 @@ async fn chain_events(rpc: &Rpc) -> std::collections::BTreeSet<(String, u64, Str
     }
 }
 
-fn start_indexer(stack: &Stack, ws: &str, listen: &str, db: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_indexer"))
-        .args(["run", "--rpc", &stack.url, "--ws", ws, "--listen", listen, "--interval", "3", "--db"])
-        .arg(db)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("indexer binary")
+/// An `indexer run` process, killed when dropped (so a failing test leaves none behind).
+struct Running(Child);
+
+impl Running {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+
+    /// Fails the test if the process has exited (e.g. its address was taken).
+    fn assert_running(&mut self, log: &str) {
+        if let Ok(Some(status)) = self.0.try_wait() {
+            panic!("the indexer exited ({status}); its log, newest first:\n{log}");
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn start_indexer(stack: &Stack, ws: &str, listen: &str, db: &Path, log: &Path) -> Running {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    Running(
+        Command::new(env!("CARGO_BIN_EXE_indexer"))
+            .args(["run", "--rpc", &stack.url, "--ws", ws, "--listen", listen, "--interval", "3", "--db"])
+            .arg(db)
+            .stderr(log)
+            .spawn()
+            .expect("indexer binary"),
+    )
 }
 
 #[test]
@@ -393,7 +422,10 @@ fn converges_through_restarts_and_cut_subscriptions() {
     let ws = format!("ws://{}", proxy.address);
     let listen = "127.0.0.1:18981";
     let db = dir.join("fault.sqlite");
-    let mut indexer = start_indexer(&stack, &ws, listen, &db);
+    // the indexer's own log, shown when an assertion fails
+    let log = dir.join("indexer.log");
+    let log_tail = || std::fs::read_to_string(&log).unwrap_or_default().lines().rev().take(40).collect::<Vec<_>>().join("\n");
+    let mut indexer = start_indexer(&stack, &ws, listen, &db, &log);
     let http = reqwest::Client::new();
     let get = |path: &str| -> Option<(u16, Value)> {
         runtime.block_on(async {
@@ -405,11 +437,16 @@ fn converges_through_restarts_and_cut_subscriptions() {
     let wait_for = |what: &str, limit: u64, ok: &dyn Fn() -> bool| {
         let waiting = std::time::Instant::now();
         while !ok() {
-            assert!(waiting.elapsed() < std::time::Duration::from_secs(limit), "{what}: not within {limit} s");
+            assert!(
+                waiting.elapsed() < std::time::Duration::from_secs(limit),
+                "{what}: not within {limit} s\nindexer log (newest first):\n{}",
+                log_tail()
+            );
             std::thread::sleep(std::time::Duration::from_millis(250));
         }
     };
     wait_for("the API", 60, &|| get("/health").is_some());
+    indexer.assert_running(&log_tail());
     eprintln!("indexer up at {:?}", started.elapsed());
 
     // live, through the proxy
@@ -425,7 +462,8 @@ fn converges_through_restarts_and_cut_subscriptions() {
     eprintln!("published, bought and delivered at {:?}", started.elapsed());
 
     // the link drops; writes made while it reconnects reach the store by a reconcile pass
-    assert!(proxy.cut() >= 1, "the indexer's subscription went through the proxy");
+    wait_for("the indexer's subscription through the proxy", 60, &|| proxy.open() >= 1);
+    assert!(proxy.cut() >= 1, "{}", log_tail());
     let rating = format!("{}", 1 + random.below(5));
     stack.cli_as("buyer", &["review", "submit", &first, "--rating", &rating, "--text", "useful, clean labels"]);
     stack.cli(&["dataset", "update", &first, "--price", &price(&mut random)]);
@@ -434,8 +472,8 @@ fn converges_through_restarts_and_cut_subscriptions() {
     eprintln!("link cut, reviewed, repriced and disputed at {:?}", started.elapsed());
 
     // the indexer dies; what happens meanwhile is found after the restart
-    let _ = indexer.kill();
-    let _ = indexer.wait();
+    indexer.assert_running(&log_tail());
+    indexer.kill();
     let model = format!("{:064x}", random.below(u64::MAX));
     stack.cli_as("buyer", &["usage", "record", &first, "--model", &model]);
     let third = publish(&mut random, "third.txt", "Third corpus");
@@ -443,8 +481,9 @@ fn converges_through_restarts_and_cut_subscriptions() {
     stack.cli(&["dataset", "close", &third]);
     stack.cli_as("operator", &["dispute", "rule", &disputed_license, if random.below(2) == 1 { "--refund" } else { "--release" }]);
     eprintln!("indexer down: used, published, closed and ruled at {:?}", started.elapsed());
-    let mut indexer = start_indexer(&stack, &ws, listen, &db);
+    let mut indexer = start_indexer(&stack, &ws, listen, &db, &log);
     wait_for("the restarted API", 60, &|| get("/health").is_some());
+    indexer.assert_running(&log_tail());
     stack.cli(&["dataset", "update", &second, "--price", &price(&mut random)]);
     stack.cli_as("buyer", &["review", "withdraw", &first]);
     eprintln!("restarted, repriced and withdrew at {:?}", started.elapsed());
@@ -475,7 +514,19 @@ fn converges_through_restarts_and_cut_subscriptions() {
             }
         }
     };
-    wait_for("every event in the activity feed", 30, &|| indexed() == expected);
+    let waiting = std::time::Instant::now();
+    while indexed() != expected {
+        if waiting.elapsed() > std::time::Duration::from_secs(60) {
+            let held = indexed();
+            panic!(
+                "the activity feed differs from the chain: missing {:?}, extra {:?}\nindexer log (newest first):\n{}",
+                expected.difference(&held).collect::<Vec<_>>(),
+                held.difference(&expected).collect::<Vec<_>>(),
+                log_tail()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
     let names: std::collections::BTreeSet<&str> = expected.iter().map(|(_, _, name)| name.as_str()).collect();
     for name in ["DatasetRegistered", "LicensePurchased", "KeyDelivered", "ReviewSubmitted", "DatasetUpdated",
         "DisputeOpened", "DisputeRuled", "UsageRecorded", "DatasetStateChanged", "AccountClosed"] {
@@ -489,14 +540,14 @@ fn converges_through_restarts_and_cut_subscriptions() {
         .output()
         .unwrap();
     let report = String::from_utf8_lossy(&verify.stdout);
-    assert!(verify.status.success(), "verify found differences:\n{report}");
+    assert!(verify.status.success(), "verify found differences:\n{report}\nindexer log (newest first):\n{}", log_tail());
     assert!(report.contains(" 0 changed or missing in the store, 0 in the store but gone"), "{report}");
     let (_, gone) = get(&format!("/datasets/{third}")).unwrap();
     assert_eq!(gone["error"], "not_found");
     let (_, feed) = get(&format!("/datasets/{first}/activity?name=UsageRecorded")).unwrap();
     assert_eq!(feed["items"][0]["fields"]["model_hash"], model.as_str());
-    let _ = indexer.kill();
-    let _ = indexer.wait();
+    indexer.assert_running(&log_tail());
+    drop(indexer);
     eprintln!("verified at {:?}", started.elapsed());
     drop(stack);
     let _ = std::fs::remove_dir_all(&dir);
