@@ -13,6 +13,8 @@ use serde_json::json;
 
 use crate::decode::{Header, Kind, HEADER_LEN};
 use crate::rpc::{Rpc, RpcError};
+use crate::activity::{self, TransactionEvents};
+use crate::events::events_in_logs;
 use crate::store::{self, Applied, Store, Update};
 
 #[derive(Debug)]
@@ -168,4 +170,41 @@ pub async fn catch_up(rpc: &Rpc, store: &Mutex<Store>) -> Result<Pass, IngestErr
     } else {
         reconcile(rpc, store).await
     }
+}
+
+/// Brings the activity feed up to the chain: the program's signatures since the newest one a
+/// previous backfill went through (all of them the first time), oldest first; each successful
+/// transaction the feed lacks is fetched and its events recorded. Covers what the log
+/// subscription missed while the indexer was stopped or disconnected. Returns the new events.
+pub async fn backfill_activity(rpc: &Rpc, store: &Mutex<Store>) -> Result<usize, IngestError> {
+    let program = program_id();
+    let until = activity::backfilled_until(&lock(store).conn).map_err(store::Error::from)?;
+    let mut signatures = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let page = rpc.signatures(&program, before.as_deref(), until.as_deref()).await?;
+        let full = page.len() >= crate::rpc::SIGNATURES_PAGE;
+        before = page.last().map(|info| info.signature.clone());
+        signatures.extend(page);
+        if !full {
+            break;
+        }
+    }
+    let mut new = 0;
+    for info in signatures.iter().rev().filter(|info| !info.failed) {
+        if activity::has_transaction(&lock(store).conn, &info.signature).map_err(store::Error::from)? {
+            continue;
+        }
+        let Some((slot, logs)) = rpc.transaction_logs(&info.signature).await? else { continue };
+        let events = events_in_logs(logs.iter().map(String::as_str));
+        if events.is_empty() {
+            continue;
+        }
+        let transaction = TransactionEvents { signature: info.signature.clone(), slot, events };
+        new += lock(store).record_events(&[transaction])?.0;
+    }
+    if let Some(newest) = signatures.first() {
+        activity::set_backfilled_until(&lock(store).conn, &newest.signature).map_err(store::Error::from)?;
+    }
+    Ok(new)
 }
