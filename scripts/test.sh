@@ -42,6 +42,7 @@ else
   echo "or set DATA_MARKET_SKIP_VALIDATOR=1 to run everything else." >&2
   exit 1
 fi
+
 step "indexer against a local solana-test-validator: snapshot, subscriptions, restarts, cut links, verify"
 cd "$root"
 if command -v solana-test-validator >/dev/null; then
