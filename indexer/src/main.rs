@@ -1,0 +1,265 @@
+//! `indexer run | serve | verify`: see README.md.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indexer::api::{self, Api};
+use indexer::ingest;
+use indexer::rpc::Rpc;
+use indexer::store::Store;
+use indexer::subscribe;
+
+const USAGE: &str = "usage:
+  indexer run    [--rpc URL] [--ws URL] [--db PATH] [--listen ADDR] [--interval SECS] [--once] [--no-subscribe]
+  indexer serve  [--db PATH] [--listen ADDR] [--rpc URL]
+  indexer verify [--rpc URL] [--db PATH]
+  indexer bench  [--datasets N] [--rounds N] [--db PATH]
+
+  --rpc       JSON-RPC endpoint (default http://127.0.0.1:8899)
+  --ws        its WebSocket endpoint (default: the RPC's host, port + 1)
+  --no-subscribe  no programSubscribe/logsSubscribe: changes arrive by reconcile passes only
+  --db        SQLite file (default indexer.sqlite)
+  --listen    API address (default 127.0.0.1:8080)
+  --interval  seconds between reconcile passes (default 10)
+  --once      catch up once (snapshot on an empty store, reconcile otherwise) and exit
+  --datasets  bench: synthetic datasets to index (default 10000)
+  --rounds    bench: runs of each query shape (default 50)";
+
+struct Options {
+    rpc: String,
+    db: PathBuf,
+    listen: String,
+    interval: u64,
+    once: bool,
+    rpc_given: bool,
+    ws: Option<String>,
+    subscribe: bool,
+    db_given: bool,
+    datasets: u64,
+    rounds: usize,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        rpc: "http://127.0.0.1:8899".into(),
+        db: "indexer.sqlite".into(),
+        listen: "127.0.0.1:8080".into(),
+        interval: 10,
+        once: false,
+        rpc_given: false,
+        ws: None,
+        subscribe: true,
+        db_given: false,
+        datasets: 10_000,
+        rounds: 50,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--rpc" => {
+                options.rpc = value()?;
+                options.rpc_given = true;
+            }
+            "--db" => {
+                options.db = value()?.into();
+                options.db_given = true;
+            }
+            "--datasets" => options.datasets = value()?.parse().map_err(|_| "--datasets takes a count".to_string())?,
+            "--rounds" => options.rounds = value()?.parse().map_err(|_| "--rounds takes a count".to_string())?,
+            "--listen" => options.listen = value()?,
+            "--interval" => options.interval = value()?.parse().map_err(|_| "--interval takes seconds".to_string())?,
+            "--once" => options.once = true,
+            "--ws" => options.ws = Some(value()?),
+            "--no-subscribe" => options.subscribe = false,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let options = match parse(rest) {
+        Ok(options) => options,
+        Err(why) => {
+            eprintln!("{why}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let result = runtime.block_on(async {
+        match command.as_str() {
+            "run" => run(options).await,
+            "serve" => serve(options).await,
+            "verify" => verify(options).await,
+            "bench" => bench(options),
+            _ => Err(format!("unknown command {command}\n{USAGE}")),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(why) => {
+            eprintln!("error: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve_api(options: &Options, rpc: Option<Rpc>) -> Result<(), String> {
+    let api = Arc::new(Api { db: options.db.clone(), rpc });
+    let listener = tokio::net::TcpListener::bind(&options.listen).await.map_err(|e| format!("{}: {e}", options.listen))?;
+    eprintln!("api on http://{}/v1", listener.local_addr().map_err(|e| e.to_string())?);
+    axum::serve(listener, api::router(api)).await.map_err(|e| e.to_string())
+}
+
+async fn run(options: Options) -> Result<ExitCode, String> {
+    let rpc = Rpc::new(&options.rpc);
+    let store = Arc::new(Mutex::new(Store::open(&options.db).map_err(|e| e.to_string())?));
+    // a reconnected subscription asks for a reconcile pass (it may have missed notifications)
+    let missed = Arc::new(tokio::sync::Notify::new());
+    let link = Arc::new(subscribe::Link::default());
+    if options.subscribe && !options.once {
+        // subscribe first, then snapshot: nothing written in between is lost (the slot guards
+        // order the two streams)
+        let ws = options.ws.clone().unwrap_or_else(|| subscribe::ws_url(&options.rpc));
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+        let (store, missed, link) = (store.clone(), missed.clone(), link.clone());
+        tokio::spawn(async move {
+            let mut ready_tx = Some(ready_tx);
+            let mut backoff = Duration::from_millis(500);
+            loop {
+                let first = ready_tx.is_some();
+                let result = subscribe::follow(
+                    &ws,
+                    &store,
+                    &link,
+                    || {
+                        match ready_tx.take() {
+                            Some(ready) => {
+                                let _ = ready.send(());
+                            }
+                            None => missed.notify_one(),
+                        }
+                        eprintln!("subscribed to {ws}");
+                    },
+                    |slot, applied| eprintln!("slot {slot}: {applied:?}"),
+                )
+                .await;
+                if let Err(error) = result {
+                    eprintln!("subscription: {error}; reconnecting in {backoff:?}");
+                }
+                if !first {
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+                tokio::time::sleep(backoff).await;
+            }
+        });
+        if tokio::time::timeout(Duration::from_secs(10), ready_rx).await.is_err() {
+            eprintln!("subscriptions not confirmed within 10 s; indexing by reconcile passes meanwhile");
+        }
+    }
+    let started = link.pass_started();
+    let pass = ingest::catch_up(&rpc, &store).await.map_err(|e| e.to_string())?;
+    link.pass_completed(started);
+    eprintln!("caught up to slot {}: {} fetched, {:?}", pass.slot, pass.fetched, pass.applied);
+    let events = ingest::backfill_activity(&rpc, &store).await.map_err(|e| e.to_string())?;
+    eprintln!("activity: {events} events recorded from the transaction history");
+    if options.once {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let server = serve_api(&options, Some(rpc.clone()));
+    let interval = Duration::from_secs(options.interval.max(1));
+    let ingest = async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = missed.notified() => {}
+            }
+            let started = link.pass_started();
+            match ingest::reconcile(&rpc, &store).await {
+                Ok(pass) => {
+                    link.pass_completed(started);
+                    if pass.fetched + pass.applied.closed > 0 {
+                        eprintln!("reconcile at slot {}: {} fetched, {:?}", pass.slot, pass.fetched, pass.applied)
+                    }
+                }
+                // a node that is briefly away must not stop the API; the next pass retries
+                Err(error) => eprintln!("reconcile: {error}"),
+            }
+            match ingest::backfill_activity(&rpc, &store).await {
+                Ok(0) => {}
+                Ok(events) => eprintln!("activity: {events} events recorded from the transaction history"),
+                Err(error) => eprintln!("activity backfill: {error}"),
+            }
+        }
+    };
+    tokio::select! {
+        result = server => result.map(|_| ExitCode::SUCCESS),
+        _ = ingest => Ok(ExitCode::SUCCESS),
+        _ = tokio::signal::ctrl_c() => Ok(ExitCode::SUCCESS),
+    }
+}
+
+async fn serve(options: Options) -> Result<ExitCode, String> {
+    // creates the schema if the file is new, so the API answers (empty) before any ingest
+    drop(Store::open(&options.db).map_err(|e| e.to_string())?);
+    let rpc = options.rpc_given.then(|| Rpc::new(&options.rpc));
+    tokio::select! {
+        result = serve_api(&options, rpc) => result.map(|_| ExitCode::SUCCESS),
+        _ = tokio::signal::ctrl_c() => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Compares the store with the chain's account headers; exit status 1 when they differ.
+async fn verify(options: Options) -> Result<ExitCode, String> {
+    let rpc = Rpc::new(&options.rpc);
+    let store = Mutex::new(Store::open(&options.db).map_err(|e| e.to_string())?);
+    let diff = ingest::diff(&rpc, &store).await.map_err(|e| e.to_string())?;
+    println!(
+        "slot {}: {} program accounts on chain, {} changed or missing in the store, {} in the store but gone",
+        diff.slot,
+        diff.on_chain,
+        diff.changed.len(),
+        diff.gone.len()
+    );
+    for address in diff.changed.iter().take(20) {
+        println!("  changed {address}");
+    }
+    for address in diff.gone.iter().take(20) {
+        println!("  gone    {address}");
+    }
+    Ok(if diff.changed.is_empty() && diff.gone.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Times ingest and the query shapes on a store of synthetic datasets (a fresh file; a temporary
+/// one unless --db names it) and prints the figures as JSON.
+fn bench(options: Options) -> Result<ExitCode, String> {
+    let path = if options.db_given {
+        options.db.clone()
+    } else {
+        std::env::temp_dir().join(format!("indexer-bench-{}.sqlite", std::process::id()))
+    };
+    if path.exists() {
+        return Err(format!("{} exists: bench wants a fresh file", path.display()));
+    }
+    let mut store = Store::open(&path).map_err(|e| e.to_string())?;
+    let result = indexer::bench::run(&mut store, options.datasets, options.rounds.max(1));
+    drop(store);
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if !options.db_given {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+    let mut result = result;
+    result["db_bytes"] = size.into();
+    println!("{}", serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?);
+    Ok(ExitCode::SUCCESS)
+}
