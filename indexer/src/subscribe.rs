@@ -4,8 +4,6 @@
 //! becomes an observation at its context slot; the store's slot guards make their order, and their
 //! interleaving with snapshot and reconcile passes, irrelevant.
 
-use std::sync::Mutex;
-
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -14,7 +12,8 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::decode::{events_in_logs, Event};
 use crate::ingest::{program_id, IngestError};
 use crate::rpc::{RpcError, COMMITMENT};
-use crate::store::{Applied, Store, Update};
+use crate::db::IndexStore;
+use crate::store::{Applied, Update};
 
 /// The node's WebSocket address for its HTTP address: the same host, scheme ws(s), and (when a
 /// port is given) the next port, as Solana nodes listen.
@@ -90,7 +89,7 @@ fn transport(error: impl std::fmt::Display) -> IngestError {
 /// until the connection ends (an error: the caller reconnects and reconciles what it missed).
 pub async fn follow(
     ws_url: &str,
-    store: &Mutex<Store>,
+    store: &dyn IndexStore,
     on_ready: impl FnOnce(),
     mut on_applied: impl FnMut(u64, Applied),
 ) -> Result<(), IngestError> {
@@ -129,7 +128,7 @@ pub async fn follow(
         }
         let updates = updates_from_message(&message, &program);
         if let Some(slot) = updates.iter().map(Update::slot).max() {
-            let applied = store.lock().expect("store lock").apply(&updates)?;
+            let applied = store.apply(&updates).await?;
             on_applied(slot, applied);
         }
     }
