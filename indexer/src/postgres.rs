@@ -654,7 +654,29 @@ impl PgStore {
     async fn search_datasets(&self, search: &Search) -> Result<Json, QueryError> {
         let built = build_search(self.text.as_ref(), search)?;
         let client = self.pool.get().await?;
-        let rows = client.query_typed(&built.sql, &built.params.typed()).await?;
+        let (params, typed) = (built.params.typed(), built.filter_params.typed());
+        let page = client.query_typed(&built.sql, &params);
+        // facets (over the whole result, not the page): categories and states in one pass
+        // (grouping sets), tags in another; pipelined with the page on the same connection
+        let (from, filters) = (&built.from, &built.filters);
+        let by_field = format!(
+            "SELECT GROUPING(d.category) = 0, COALESCE(d.category, d.state), count(*) FROM {from} WHERE {filters} \
+             GROUP BY GROUPING SETS ((d.category), (d.state))"
+        );
+        let by_tag = format!(
+            "SELECT t.tag, count(*) FROM {from} JOIN dataset_tags t ON t.address = d.address \
+             WHERE {filters} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50"
+        );
+        let (rows, facet_rows) = if search.facets {
+            let (rows, fields, tags) = tokio::try_join!(
+                page,
+                client.query_typed(&by_field, &typed),
+                client.query_typed(&by_tag, &typed)
+            )?;
+            (rows, Some((fields, tags)))
+        } else {
+            (page.await?, None)
+        };
         let mut items = Vec::new();
         let mut last = None;
         for row in rows.iter().take(built.limit) {
@@ -677,32 +699,23 @@ impl PgStore {
         };
         let mut out =
             json!({ "items": items, "next_cursor": next_cursor, "sort": format!("{:?}", built.sort).to_lowercase() });
-        if search.facets {
-            let mut facets = serde_json::Map::new();
-            let (from, filters) = (&built.from, &built.filters);
-            for (name, sql) in [
-                (
-                    "category",
-                    format!("SELECT d.category, count(*) FROM {from} WHERE {filters} GROUP BY 1 ORDER BY 2 DESC, 1"),
-                ),
-                (
-                    "state",
-                    format!("SELECT d.state, count(*) FROM {from} WHERE {filters} GROUP BY 1 ORDER BY 2 DESC, 1"),
-                ),
-                (
-                    "tag",
-                    format!(
-                        "SELECT t.tag, count(*) FROM {from} JOIN dataset_tags t ON t.address = d.address \
-                         WHERE {filters} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50"
-                    ),
-                ),
-            ] {
-                let rows = client.query_typed(&sql, &built.filter_params.typed()).await?;
-                let counts: serde_json::Map<String, Json> =
-                    rows.iter().map(|row| (row.get::<_, String>(0), json!(row.get::<_, i64>(1)))).collect();
-                facets.insert(name.into(), Json::Object(counts));
+        if let Some((fields, tags)) = facet_rows {
+            // the SQLite store's order: most frequent first, then by value
+            let ordered = |mut counts: Vec<(String, i64)>| {
+                counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                Json::Object(counts.into_iter().map(|(value, count)| (value, json!(count))).collect())
+            };
+            let (mut categories, mut states) = (Vec::new(), Vec::new());
+            for row in &fields {
+                let entry = (row.get::<_, String>(1), row.get::<_, i64>(2));
+                if row.get::<_, bool>(0) {
+                    categories.push(entry);
+                } else {
+                    states.push(entry);
+                }
             }
-            out["facets"] = Json::Object(facets);
+            let tags = tags.iter().map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1))).collect();
+            out["facets"] = json!({ "category": ordered(categories), "state": ordered(states), "tag": ordered(tags) });
         }
         Ok(out)
     }
