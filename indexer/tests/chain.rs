@@ -6,15 +6,20 @@
 //! Slow (a validator and six CLI runs: 4 minutes on a busy 2-core machine), so ignored by default:
 //!   cargo test -p indexer --test chain -- --ignored
 //! Needs `solana-test-validator` on PATH, `app/node_modules` and `target/deploy/data_market.so`.
+//! With INDEXER_TEST_POSTGRES (see support/backends.rs) a PostgreSQL store follows the chain too.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
+#[path = "support/backends.rs"]
+mod backends;
+
 use indexer::api::{self, Api};
 use indexer::db::{IndexStore, SqliteStore};
 use indexer::ingest;
+use indexer::postgres::PgStore;
 use indexer::query::Search;
 use indexer::rpc::Rpc;
 use indexer::subscribe;
@@ -145,6 +150,13 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     runtime.block_on(ready_rx).expect("subscriptions confirmed");
     runtime.block_on(ingest::catch_up(&rpc, &*live)).unwrap();
 
+    // with INDEXER_TEST_POSTGRES, a PostgreSQL store follows by snapshot and reconcile passes too
+    let postgres: Option<Arc<PgStore>> = backends::postgres_url("chain (PostgreSQL store)")
+        .map(|url| Arc::new(runtime.block_on(PgStore::scratch(&url, "chain")).unwrap()));
+    if let Some(postgres) = &postgres {
+        runtime.block_on(ingest::catch_up(&rpc, postgres.as_ref())).unwrap();
+    }
+
     // snapshot: every account type, one getProgramAccounts each
     let pass = runtime.block_on(ingest::catch_up(&rpc, &*store)).unwrap();
     assert!(pass.slot > 0);
@@ -227,6 +239,17 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     assert_eq!(subscribed, runtime.block_on(store.open_accounts()).unwrap());
     let live_diff = runtime.block_on(ingest::diff(&rpc, &*live)).unwrap();
     assert_eq!((live_diff.changed.len(), live_diff.gone.len()), (0, 0), "{live_diff:?}");
+    // PostgreSQL: a reconcile pass finds the same changes, and then holds what SQLite holds
+    if let Some(postgres) = &postgres {
+        let pass = runtime.block_on(ingest::reconcile(&rpc, postgres.as_ref())).unwrap();
+        assert!(pass.applied.closed >= 1 && pass.fetched >= 1, "{pass:?}");
+        assert_eq!(runtime.block_on(postgres.open_accounts()).unwrap(), subscribed);
+        let found = runtime.block_on(postgres.search(&Search { q: Some("support".into()), ..Default::default() })).unwrap();
+        assert_eq!(found["items"][0]["price"], "5000000");
+        assert!(runtime.block_on(postgres.dataset(&temporary)).unwrap().is_none());
+        runtime.block_on(postgres.drop_schema()).unwrap();
+        eprintln!("the PostgreSQL store matched");
+    }
 
     // the binary: `run` subscribes, snapshots and serves
     let listen = "127.0.0.1:18980";
