@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: builds the SBF program, checks the committed IDL, and runs every test:
 # domain unit and property tests, the program tests on both backends (SBF .so and native), the
-# TypeScript client tests in app/ (LiteSVM), the end-to-end suite against a local validator, and the
+# TypeScript client tests in app/ (LiteSVM), the end-to-end suite against a local validator, the
+# indexer's chain tests, and the
 # rehearsal of README's deploy section against a bare validator (scripts/deploy-rehearsal.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +29,9 @@ npm test 2>&1 | tee "$root/target/npm-test.log"
 
 step "end to end over JSON-RPC against a local solana-test-validator"
 if command -v solana-test-validator >/dev/null; then
+  # app/test/e2e/indexer.test.ts runs the indexer binary: target/release/indexer when built
+  # (`cargo build -p indexer --release`), else the debug build the workspace tests above left
+  (cd "$root" && cargo build -q --locked -p indexer)
   npm run -s test:e2e 2>&1 | tee "$root/target/e2e-test.log"
 elif [ "${DATA_MARKET_SKIP_VALIDATOR:-}" = 1 ]; then
   echo "skipped: solana-test-validator is not on PATH and DATA_MARKET_SKIP_VALIDATOR=1" | tee "$root/target/e2e-test.log"
@@ -38,6 +42,16 @@ else
   echo "or set DATA_MARKET_SKIP_VALIDATOR=1 to run everything else." >&2
   exit 1
 fi
+
+step "indexer against a local solana-test-validator: snapshot, subscriptions, restarts, cut links, verify"
+cd "$root"
+if command -v solana-test-validator >/dev/null; then
+  cargo test --locked -p indexer --test chain -- --ignored --test-threads=1 2>&1 | tee "$root/target/indexer-chain-test.log"
+  cargo_passed=$((cargo_passed + $(awk '/^test result:/ {n += $4} END {print n + 0}' "$root/target/indexer-chain-test.log")))
+else
+  echo "skipped: solana-test-validator is not on PATH and DATA_MARKET_SKIP_VALIDATOR=1"
+fi
+cd "$root/app"
 node_passed=$(awk '/^# pass / {n += $3} END {print n + 0}' "$root/target/npm-test.log" "$root/target/e2e-test.log")
 node_failed=$(awk '/^# fail / {n += $3} END {print n + 0}' "$root/target/npm-test.log" "$root/target/e2e-test.log")
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_http::cors::{Any, CorsLayer};
 
+use crate::activity;
 use crate::db::IndexStore;
 use crate::query::{self, QueryError, Search, Sort};
 use crate::rpc::Rpc;
@@ -34,6 +35,8 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/v1/owners/{key}/{list}", get(owner_lists))
         .route("/v1/licensees/{key}/{list}", get(licensee_lists))
         .route("/v1/models/{key}/{list}", get(model_lists))
+        .route("/v1/licenses/{key}/activity", get(license_activity))
+        .route("/v1/activity", get(all_activity))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(cors)
         .with_state(api)
@@ -176,6 +179,8 @@ async fn dataset(
 
 #[derive(Deserialize, Default)]
 pub struct ListParams {
+    /// Activity only: events of this name (`LicensePurchased`).
+    name: Option<String>,
     cursor: Option<String>,
     limit: Option<usize>,
     min_slot: Option<u64>,
@@ -207,6 +212,9 @@ async fn lists(
     Path((key, list)): ListPath,
     Query(params): Query<ListParams>,
 ) -> Response {
+    if scope == "dataset" && list == "activity" {
+        return activity_page(&api, activity::Scope::Dataset(key), params).await;
+    }
     let Some((table, filter, order)) = query::list_kind(&format!("{scope}_{}", list.replace('-', "_"))) else {
         return error(StatusCode::NOT_FOUND, "not_found", "no such list");
     };
@@ -214,6 +222,31 @@ async fn lists(
     let result = async {
         let indexed = require_slot(&api, params.min_slot).await?;
         let mut result = api.store.list(&list).await.map_err(query_error)?;
+        result["indexed_slot"] = json!(indexed);
+        Ok::<_, Response>(result)
+    }
+    .await;
+    match result {
+        Ok(value) => Json(value).into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn license_activity(State(api): State<Arc<Api>>, Path(key): Path<String>, Query(params): Query<ListParams>) -> Response {
+    activity_page(&api, activity::Scope::License(key), params).await
+}
+
+async fn all_activity(State(api): State<Arc<Api>>, Query(params): Query<ListParams>) -> Response {
+    activity_page(&api, activity::Scope::All, params).await
+}
+
+/// The activity feed (every event of the program), newest first, whole or one dataset's or
+/// licence's, optionally one event name.
+async fn activity_page(api: &Api, scope: activity::Scope, params: ListParams) -> Response {
+    let page = activity::PageRequest { scope, name: params.name, cursor: params.cursor, limit: params.limit };
+    let result = async {
+        let indexed = require_slot(api, params.min_slot).await?;
+        let mut result = api.store.activity(&page).await.map_err(query_error)?;
         result["indexed_slot"] = json!(indexed);
         Ok::<_, Response>(result)
     }

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value as Json;
 
+use crate::activity::{self, PageRequest, TransactionEvents};
 use crate::decode::Kind;
 use crate::query::{self, List, QueryError, Search};
 use crate::store::{self, Applied, Store, Update};
@@ -68,6 +69,19 @@ pub trait IndexStore: Send + Sync {
     fn open_accounts(&self) -> BoxFuture<'_, Result<OpenAccounts, StoreError>>;
     /// Dataset search: `{ items, next_cursor, sort, facets? }`.
     fn search<'a>(&'a self, search: &'a Search) -> BoxFuture<'a, Result<Json, QueryError>>;
+    /// Records transactions' events in the activity feed (a known (signature, index) is kept as
+    /// it is) and applies the closes they announce. Returns the new events and what the closes did.
+    fn record_events<'a>(
+        &'a self,
+        transactions: &'a [TransactionEvents],
+    ) -> BoxFuture<'a, Result<(usize, Applied), StoreError>>;
+    /// Whether the feed holds this transaction (a backfill then skips fetching it).
+    fn has_transaction<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// The newest transaction a history backfill went through.
+    fn backfilled_until(&self) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
+    fn set_backfilled_until<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// A page of the activity feed: `{ items, next_cursor }`, newest first.
+    fn activity<'a>(&'a self, page: &'a PageRequest) -> BoxFuture<'a, Result<Json, QueryError>>;
     /// A dataset's summary and its decoded account, None if absent or closed.
     fn dataset<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Result<Option<Json>, QueryError>>;
     /// One of the related lists (`query::list_kind`): `{ items, next_cursor }`.
@@ -205,6 +219,32 @@ impl IndexStore for SqliteStore {
 
     fn dump(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         Box::pin(async move { Ok(sqlite_dump(&self.lock().conn)?) })
+    }
+
+    fn record_events<'a>(
+        &'a self,
+        transactions: &'a [TransactionEvents],
+    ) -> BoxFuture<'a, Result<(usize, Applied), StoreError>> {
+        Box::pin(async move { Ok(self.lock().record_events(transactions)?) })
+    }
+
+    fn has_transaction<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move { Ok(activity::has_transaction(&self.lock().conn, signature)?) })
+    }
+
+    fn backfilled_until(&self) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        Box::pin(async move { Ok(activity::backfilled_until(&self.lock().conn)?) })
+    }
+
+    fn set_backfilled_until<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Ok(activity::set_backfilled_until(&self.lock().conn, signature)?) })
+    }
+
+    fn activity<'a>(&'a self, page: &'a PageRequest) -> BoxFuture<'a, Result<Json, QueryError>> {
+        let page = page.clone();
+        self.read(move |_, conn| {
+            activity::page(conn, &page.scope, page.name.as_deref(), page.cursor.as_deref(), page.limit)
+        })
     }
 }
 

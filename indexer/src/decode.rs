@@ -2,8 +2,7 @@
 //! the type, Anchor's `AccountDeserialize` checks it and reads the borsh layout. No layout is copied
 //! here; when the program changes an account, this module changes with it at compile time.
 
-use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
-use data_market::events::AccountClosed;
+use anchor_lang::{AccountDeserialize, Discriminator};
 use data_market::state::{
     AllowListEntry, ContentHashRecord, Dataset, Dispute, FrontEnd, License, Marketplace, Review, UsageReceipt,
     REVISION_OFFSET,
@@ -187,32 +186,6 @@ impl Header {
         let revision = data.get(REVISION_OFFSET..REVISION_OFFSET + 8)?;
         Some(Header { kind: Kind::of(data), revision: u64::from_le_bytes(revision.try_into().ok()?) })
     }
-}
-
-/// Events the indexer acts on (the others it does not need yet: account state carries them).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Event {
-    AccountClosed { account: String, rent_to: String, lamports: u64 },
-}
-
-/// Decodes the events of one transaction's log messages (`Program data: <base64>` lines).
-pub fn events_in_logs<'a>(logs: impl IntoIterator<Item = &'a str>) -> Vec<Event> {
-    use base64::Engine;
-    let mut events = Vec::new();
-    for line in logs {
-        let Some(encoded) = line.strip_prefix("Program data: ") else { continue };
-        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { continue };
-        if bytes.len() >= 8 && &bytes[..8] == AccountClosed::DISCRIMINATOR {
-            if let Ok(closed) = AccountClosed::try_from_slice(&bytes[8..]) {
-                events.push(Event::AccountClosed {
-                    account: closed.account.to_string(),
-                    rent_to: closed.rent_to.to_string(),
-                    lamports: closed.lamports,
-                });
-            }
-        }
-    }
-    events
 }
 
 /// A program enum's variant as an API value: `OrderingPaused` becomes `ordering_paused`.

@@ -12,7 +12,9 @@ use serde_json::json;
 
 use crate::decode::{Header, Kind, HEADER_LEN};
 use crate::rpc::{Rpc, RpcError};
+use crate::activity::TransactionEvents;
 use crate::db::{IndexStore, StoreError};
+use crate::events::events_in_logs;
 use crate::store::{Applied, Update};
 
 #[derive(Debug)]
@@ -163,4 +165,41 @@ pub async fn catch_up(rpc: &Rpc, store: &dyn IndexStore) -> Result<Pass, IngestE
     } else {
         reconcile(rpc, store).await
     }
+}
+
+/// Brings the activity feed up to the chain: the program's signatures since the newest one a
+/// previous backfill went through (all of them the first time), oldest first; each successful
+/// transaction the feed lacks is fetched and its events recorded. Covers what the log
+/// subscription missed while the indexer was stopped or disconnected. Returns the new events.
+pub async fn backfill_activity(rpc: &Rpc, store: &dyn IndexStore) -> Result<usize, IngestError> {
+    let program = program_id();
+    let until = store.backfilled_until().await?;
+    let mut signatures = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let page = rpc.signatures(&program, before.as_deref(), until.as_deref()).await?;
+        let full = page.len() >= crate::rpc::SIGNATURES_PAGE;
+        before = page.last().map(|info| info.signature.clone());
+        signatures.extend(page);
+        if !full {
+            break;
+        }
+    }
+    let mut new = 0;
+    for info in signatures.iter().rev().filter(|info| !info.failed) {
+        if store.has_transaction(&info.signature).await? {
+            continue;
+        }
+        let Some((slot, logs)) = rpc.transaction_logs(&info.signature).await? else { continue };
+        let events = events_in_logs(logs.iter().map(String::as_str));
+        if events.is_empty() {
+            continue;
+        }
+        let transaction = TransactionEvents { signature: info.signature.clone(), slot, events };
+        new += store.record_events(&[transaction]).await?.0;
+    }
+    if let Some(newest) = signatures.first() {
+        store.set_backfilled_until(&newest.signature).await?;
+    }
+    Ok(new)
 }

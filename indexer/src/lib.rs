@@ -2,7 +2,9 @@
 //! types, keeps them in SQLite (FTS5 for text search) or PostgreSQL (tsvector) with slot-guarded
 //! writes, follows the chain over JSON-RPC and serves a read-only JSON API.
 
+pub mod activity;
 pub mod decode;
+pub mod events;
 pub mod fixtures;
 pub mod json;
 pub mod query;

@@ -140,12 +140,13 @@ async fn run(options: Options) -> Result<ExitCode, String> {
     let store = open_store(&options, true).await?;
     // a reconnected subscription asks for a reconcile pass (it may have missed notifications)
     let missed = Arc::new(tokio::sync::Notify::new());
+    let link = Arc::new(subscribe::Link::default());
     if options.subscribe && !options.once {
         // subscribe first, then snapshot: nothing written in between is lost (the slot guards
         // order the two streams)
         let ws = options.ws.clone().unwrap_or_else(|| subscribe::ws_url(&options.rpc));
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
-        let (store, missed) = (store.clone(), missed.clone());
+        let (store, missed, link) = (store.clone(), missed.clone(), link.clone());
         tokio::spawn(async move {
             let mut ready_tx = Some(ready_tx);
             let mut backoff = Duration::from_millis(500);
@@ -154,6 +155,7 @@ async fn run(options: Options) -> Result<ExitCode, String> {
                 let result = subscribe::follow(
                     &ws,
                     &*store,
+                    &link,
                     || {
                         match ready_tx.take() {
                             Some(ready) => {
@@ -179,8 +181,12 @@ async fn run(options: Options) -> Result<ExitCode, String> {
             eprintln!("subscriptions not confirmed within 10 s; indexing by reconcile passes meanwhile");
         }
     }
+    let started = link.pass_started();
     let pass = ingest::catch_up(&rpc, &*store).await.map_err(|e| e.to_string())?;
+    link.pass_completed(started);
     eprintln!("caught up to slot {}: {} fetched, {:?}", pass.slot, pass.fetched, pass.applied);
+    let events = ingest::backfill_activity(&rpc, &*store).await.map_err(|e| e.to_string())?;
+    eprintln!("activity: {events} events recorded from the transaction history");
     if options.once {
         return Ok(ExitCode::SUCCESS);
     }
@@ -200,13 +206,21 @@ async fn run(options: Options) -> Result<ExitCode, String> {
                 _ = tokio::time::sleep(interval) => {}
                 _ = missed.notified() => {}
             }
+            let started = link.pass_started();
             match ingest::reconcile(&rpc, &*store).await {
-                Ok(pass) if pass.fetched + pass.applied.closed > 0 => {
-                    eprintln!("reconcile at slot {}: {} fetched, {:?}", pass.slot, pass.fetched, pass.applied)
+                Ok(pass) => {
+                    link.pass_completed(started);
+                    if pass.fetched + pass.applied.closed > 0 {
+                        eprintln!("reconcile at slot {}: {} fetched, {:?}", pass.slot, pass.fetched, pass.applied)
+                    }
                 }
-                Ok(_) => {}
                 // a node that is briefly away must not stop the API; the next pass retries
                 Err(error) => eprintln!("reconcile: {error}"),
+            }
+            match ingest::backfill_activity(&rpc, &*store).await {
+                Ok(0) => {}
+                Ok(events) => eprintln!("activity: {events} events recorded from the transaction history"),
+                Err(error) => eprintln!("activity backfill: {error}"),
             }
         }
     };

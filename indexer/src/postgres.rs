@@ -24,6 +24,7 @@ use serde_json::{json, Value as Json};
 use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{NoTls, Row};
 
+use crate::activity::{self, PageRequest, Scope, TransactionEvents};
 use crate::db::{BoxFuture, IndexStore, OpenAccounts, StoreError, DUMP_TABLES};
 use crate::decode::{self, Account, Kind};
 use crate::query::{self, List, QueryError, Search, Sort, DEFAULT_LIMIT, MAX_LIMIT};
@@ -300,6 +301,14 @@ CREATE TABLE IF NOT EXISTS disputes (
     data bytea NOT NULL
 );
 CREATE INDEX IF NOT EXISTS disputes_dataset ON disputes (dataset, opened_at);
+CREATE TABLE IF NOT EXISTS activity (
+    signature TEXT NOT NULL, idx bigint NOT NULL, slot bigint NOT NULL, name TEXT NOT NULL,
+    dataset TEXT, license TEXT, fields TEXT NOT NULL,
+    PRIMARY KEY (signature, idx)
+);
+CREATE INDEX IF NOT EXISTS activity_slot ON activity (slot, signature, idx);
+CREATE INDEX IF NOT EXISTS activity_dataset ON activity (dataset, slot, signature, idx);
+CREATE INDEX IF NOT EXISTS activity_license ON activity (license, slot, signature, idx);
 "#;
 
 /// The text search configuration the documents and queries go through: `simple` (lower case, no
@@ -772,6 +781,121 @@ impl PgStore {
         Ok(json!({ "items": items, "next_cursor": next_cursor }))
     }
 
+    /// The activity feed's rows for these transactions (the dataset and licence of a closed
+    /// account read from its row, before the close removes it), then the closes.
+    async fn record_transactions(&self, transactions: &[TransactionEvents]) -> Result<(usize, Applied), StoreError> {
+        let mut new = 0;
+        {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let insert = tx
+                .prepare_cached(
+                    "INSERT INTO activity (signature, idx, slot, name, dataset, license, fields)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (signature, idx) DO NOTHING",
+                )
+                .await?;
+            for transaction in transactions {
+                for (index, event) in transaction.events.iter().enumerate() {
+                    let (dataset, license) = match crate::events::closed_account(event) {
+                        Some(account) => closed_subjects(&tx, account).await?,
+                        None => (event.dataset.clone(), event.license.clone()),
+                    };
+                    let slot = i64::try_from(transaction.slot).unwrap_or(i64::MAX);
+                    new += tx
+                        .execute(
+                            &insert,
+                            &[
+                                &transaction.signature,
+                                &(index as i64),
+                                &slot,
+                                &event.name,
+                                &dataset,
+                                &license,
+                                &event.fields.to_string(),
+                            ],
+                        )
+                        .await? as usize;
+                }
+            }
+            tx.commit().await?;
+        }
+        let closes: Vec<Update> = transactions
+            .iter()
+            .flat_map(|tx| {
+                tx.events.iter().filter_map(crate::events::closed_account).map(|address| Update::Close {
+                    address: address.to_owned(),
+                    slot: tx.slot,
+                })
+            })
+            .collect();
+        let applied = if closes.is_empty() { Applied::default() } else { self.apply_batch(&closes).await? };
+        Ok((new, applied))
+    }
+
+    async fn read_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client.query_opt("SELECT value FROM meta WHERE key = $1", &[&key]).await?;
+        Ok(row.map(|row| row.get(0)))
+    }
+
+    async fn write_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&key, &value],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn read_activity(&self, page: &PageRequest) -> Result<Json, QueryError> {
+        let mut params = Params::default();
+        let mut filters = Vec::new();
+        match &page.scope {
+            Scope::All => {}
+            Scope::Dataset(address) => filters.push(format!("dataset = {}", params.bind(Param::Text(address.clone())))),
+            Scope::License(address) => filters.push(format!("license = {}", params.bind(Param::Text(address.clone())))),
+        }
+        if let Some(name) = &page.name {
+            filters.push(format!("name = {}", params.bind(Param::Text(name.clone()))));
+        }
+        if let Some(cursor) = &page.cursor {
+            let (slot, signature, index) = activity::decode_cursor(cursor)?;
+            let slot = params.bind(Param::Int(slot));
+            let signature = params.bind(Param::Text(signature));
+            let index = params.bind(Param::Int(index));
+            filters.push(format!("(slot, signature, idx) < ({slot}, {signature}, {index})"));
+        }
+        let limit = page.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+        let filter = if filters.is_empty() { "true".to_owned() } else { filters.join(" AND ") };
+        let sql = format!(
+            "SELECT signature, idx, slot, name, dataset, license, fields FROM activity WHERE {filter}
+             ORDER BY slot DESC, signature DESC, idx DESC LIMIT {}",
+            limit + 1
+        );
+        let client = self.pool.get().await?;
+        let rows = client.query_typed(&sql, &params.typed()).await?;
+        let mut items = Vec::new();
+        let mut last = None;
+        for row in rows.iter().take(limit) {
+            let (signature, index, slot): (String, i64, i64) = (row.get(0), row.get(1), row.get(2));
+            let fields: String = row.get(6);
+            items.push(json!({
+                "signature": signature,
+                "index": index,
+                "slot": slot,
+                "name": row.get::<_, String>(3),
+                "dataset": row.get::<_, Option<String>>(4),
+                "license": row.get::<_, Option<String>>(5),
+                "fields": serde_json::from_str::<Json>(&fields).unwrap_or(Json::Null),
+            }));
+            last = Some(activity::encode_cursor(slot, &signature, index));
+        }
+        let next_cursor = if rows.len() > limit { last } else { None };
+        Ok(json!({ "items": items, "next_cursor": next_cursor }))
+    }
+
     async fn read_open_accounts(&self) -> Result<OpenAccounts, StoreError> {
         let client = self.pool.get().await?;
         let rows = client.query_typed("SELECT address, kind, revision FROM accounts WHERE closed = 0", &[]).await?;
@@ -826,6 +950,35 @@ const GUARD_CLOSE: &str = "WITH previous AS (SELECT kind, closed FROM accounts W
 /// Drives statements on one connection together: each is first polled, so sent, in the order
 /// given (tokio-postgres pipelines them and the server runs them in that order); their results
 /// come back in the same order. The first error ends it (the transaction then rolls back).
+/// The dataset and licence a closed account belonged to (see `activity::record`).
+async fn closed_subjects(
+    tx: &tokio_postgres::Transaction<'_>,
+    account: &str,
+) -> Result<(Option<String>, Option<String>), StoreError> {
+    let kind: Option<String> = tx
+        .query_opt("SELECT kind FROM accounts WHERE address = $1", &[&account])
+        .await?
+        .and_then(|row| row.get(0));
+    let pair = |table: &str| {
+        format!("SELECT dataset, {} FROM {table} WHERE address = $1", if table == "allow_list_entries" { "NULL::text" } else { "license" })
+    };
+    Ok(match kind.as_deref() {
+        Some("dataset") => (Some(account.to_owned()), None),
+        Some("license") => {
+            let dataset = tx.query_opt("SELECT dataset FROM licenses WHERE address = $1", &[&account]).await?;
+            (dataset.map(|row| row.get(0)), Some(account.to_owned()))
+        }
+        Some(kind @ ("usage_receipt" | "review" | "dispute" | "allow_list_entry")) => {
+            let table = Kind::from_name(kind).map(Kind::table).unwrap_or("disputes");
+            match tx.query_opt(&pair(table), &[&account]).await? {
+                Some(row) => (row.get(0), row.get(1)),
+                None => (None, None),
+            }
+        }
+        _ => (None, None),
+    })
+}
+
 async fn in_order<T, E>(mut futures: Vec<BoxFuture<'_, Result<T, E>>>) -> Result<Vec<T>, E> {
     use std::task::Poll;
     let mut done: Vec<Option<T>> = futures.iter().map(|_| None).collect();
@@ -1086,5 +1239,31 @@ impl IndexStore for PgStore {
 
     fn after_bulk_load(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.vacuum_analyze())
+    }
+
+    fn record_events<'a>(
+        &'a self,
+        transactions: &'a [TransactionEvents],
+    ) -> BoxFuture<'a, Result<(usize, Applied), StoreError>> {
+        Box::pin(self.record_transactions(transactions))
+    }
+
+    fn has_transaction<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            Ok(client.query_opt("SELECT 1 FROM activity WHERE signature = $1 LIMIT 1", &[&signature]).await?.is_some())
+        })
+    }
+
+    fn backfilled_until(&self) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        Box::pin(self.read_meta("activity_until"))
+    }
+
+    fn set_backfilled_until<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.write_meta("activity_until", signature))
+    }
+
+    fn activity<'a>(&'a self, page: &'a PageRequest) -> BoxFuture<'a, Result<Json, QueryError>> {
+        Box::pin(self.read_activity(page))
     }
 }

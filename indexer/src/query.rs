@@ -68,6 +68,20 @@ pub struct Search {
     pub facets: bool,
 }
 
+impl Search {
+    /// No filter but the default (listed states): the browse page's facets come from the store's
+    /// running counts.
+    pub fn is_whole_catalogue(&self) -> bool {
+        self.category.is_none()
+            && self.tags.is_empty()
+            && self.owner.is_none()
+            && self.state.is_none()
+            && self.min_price.is_none()
+            && self.max_price.is_none()
+            && self.payment_mint.is_none()
+    }
+}
+
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 
@@ -86,7 +100,9 @@ impl From<rusqlite::Error> for QueryError {
 pub fn encode_cursor(key: &Value, address: &str) -> String {
     let key = match key {
         Value::Integer(i) => json!(i),
-        Value::Real(r) => json!(r),
+        // by its bits: a decimal float may not parse back to the same double (nor then compare
+        // equal to the row it came from)
+        Value::Real(r) => json!({ "real": format!("{:016x}", r.to_bits()) }),
         Value::Text(t) => json!(t),
         _ => Json::Null,
     };
@@ -101,7 +117,10 @@ pub fn decode_cursor(cursor: &str) -> Result<(Value, String), QueryError> {
     };
     let key = match key {
         Json::Number(n) if n.is_i64() => Value::Integer(n.as_i64().unwrap_or(0)),
-        Json::Number(n) => Value::Real(n.as_f64().unwrap_or(0.0)),
+        Json::Object(real) => match real.get("real").and_then(Json::as_str).map(|bits| u64::from_str_radix(bits, 16)) {
+            Some(Ok(bits)) => Value::Real(f64::from_bits(bits)),
+            _ => return Err(QueryError::BadCursor),
+        },
         _ => return Err(QueryError::BadCursor),
     };
     Ok((key, address.clone()))
@@ -193,12 +212,64 @@ pub fn search(conn: &Connection, text: &dyn TextIndex, search: &Search) -> Resul
     }
     let limit = search.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let direction = if descending { "DESC" } else { "ASC" };
-    let sql = format!(
-        "SELECT {ITEM_COLUMNS}, {key} FROM {from} WHERE {} ORDER BY {key} {direction}, d.address {direction} LIMIT {}",
-        page_filters.join(" AND "),
-        limit + 1
-    );
-    let mut statement = conn.prepare(&sql)?;
+    let page_sql = |from: &str| {
+        format!(
+            "SELECT {ITEM_COLUMNS}, {key} FROM {from} WHERE {} ORDER BY {key} {direction}, d.address {direction} LIMIT {}",
+            page_filters.join(" AND "),
+            limit + 1
+        )
+    };
+    let mut page = None;
+    if let (Some(query), true) = (&query, key == "m.score") {
+        // Relevance: join only the best `depth` matches (every match scoring no worse than the
+        // depth-th, ties included) to the datasets. A full page from them is exact, as every other
+        // match ranks after all of them; a short one looks deeper, unless they were every match.
+        let mut depth = ((limit + 1) * 8).max(200);
+        while depth <= MAX_RANKED_DEPTH {
+            let Some((boundary, complete)) = text.score_at_depth(conn, query, depth)? else { break };
+            let mut candidate_params = params.clone();
+            candidate_params.push(Value::Real(boundary));
+            let from = format!(
+                "(SELECT * FROM ({}) WHERE score <= ?{}) m CROSS JOIN datasets d ON d.address = m.address",
+                text.matches_sql(),
+                candidate_params.len()
+            );
+            let found = run_page(conn, &page_sql(&from), &candidate_params, limit, true)?;
+            if complete || found.1 {
+                page = Some(found);
+                break;
+            }
+            depth *= 4;
+        }
+    }
+    let (items, more, last) = match page {
+        Some(page) => page,
+        None => run_page(conn, &page_sql(&from), &params, limit, query.is_some())?,
+    };
+    let next_cursor = match (more, last) {
+        (true, Some((key, address))) => Some(encode_cursor(&key, &address)),
+        _ => None,
+    };
+    let mut out = json!({ "items": items, "next_cursor": next_cursor, "sort": format!("{sort:?}").to_lowercase() });
+    if search.facets {
+        out["facets"] = if query.is_none() && search.is_whole_catalogue() {
+            listed_facets(conn)?
+        } else {
+            facets(conn, &from, &filtered_where, &filtered_params)?
+        };
+    }
+    Ok(out)
+}
+
+/// Deepest candidate list relevance ranking joins before it falls back to joining every match.
+const MAX_RANKED_DEPTH: usize = 20_000;
+
+type Page = (Vec<Json>, bool, Option<(Value, String)>);
+
+/// Runs a page query (item columns, then the sort key); returns the items, whether there are more,
+/// and the last item's sort key and address (the next cursor).
+fn run_page(conn: &Connection, sql: &str, params: &[Value], limit: usize, scored: bool) -> Result<Page, QueryError> {
+    let mut statement = conn.prepare(sql)?;
     let mut rows = statement.query(rusqlite::params_from_iter(params.iter()))?;
     let mut items = Vec::new();
     let mut last: Option<(Value, String)> = None;
@@ -210,7 +281,7 @@ pub fn search(conn: &Connection, text: &dyn TextIndex, search: &Search) -> Resul
         }
         let mut value = item(row)?;
         let sort_key: Value = row.get(16)?;
-        if query.is_some() {
+        if scored {
             if let Value::Real(score) = sort_key {
                 value["score"] = json!(-score);
             }
@@ -218,15 +289,29 @@ pub fn search(conn: &Connection, text: &dyn TextIndex, search: &Search) -> Resul
         last = Some((sort_key, value["address"].as_str().unwrap_or_default().to_owned()));
         items.push(value);
     }
-    let next_cursor = match (more, last) {
-        (true, Some((key, address))) => Some(encode_cursor(&key, &address)),
-        _ => None,
-    };
-    let mut out = json!({ "items": items, "next_cursor": next_cursor, "sort": format!("{sort:?}").to_lowercase() });
-    if search.facets {
-        out["facets"] = facets(conn, &from, &filtered_where, &filtered_params)?;
+    Ok((items, more, last))
+}
+
+/// The facets of the listed catalogue, as the store's triggers keep them (same shape and order as
+/// `facets`).
+fn listed_facets(conn: &Connection) -> Result<Json, QueryError> {
+    let mut out = serde_json::Map::new();
+    for (name, limit) in [("category", -1), ("state", -1), ("tag", 50)] {
+        let mut statement = conn.prepare_cached(
+            "SELECT value, count FROM listed_facets WHERE facet = ?1 AND count > 0
+             ORDER BY count DESC, value LIMIT ?2",
+        )?;
+        let rows = statement.query_map(rusqlite::params![name, limit], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        let mut counts = serde_json::Map::new();
+        for row in rows {
+            let (value, count) = row?;
+            counts.insert(value, json!(count));
+        }
+        out.insert(name.into(), Json::Object(counts));
     }
-    Ok(out)
+    Ok(Json::Object(out))
 }
 
 /// Counts over the whole filtered result (not just the page): by category, state and tag.

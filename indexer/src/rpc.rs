@@ -137,4 +137,60 @@ impl Rpc {
         }
         Ok((if slot == u64::MAX { 0 } else { slot }, out))
     }
+
+    /// The program's transaction signatures newer than `until`, newest first, one page of at most
+    /// 1,000 before `before`; each with its slot and whether it failed.
+    pub async fn signatures(
+        &self,
+        address: &str,
+        before: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Vec<SignatureInfo>, RpcError> {
+        let mut config = json!({ "commitment": COMMITMENT, "limit": SIGNATURES_PAGE });
+        if let Some(before) = before {
+            config["before"] = json!(before);
+        }
+        if let Some(until) = until {
+            config["until"] = json!(until);
+        }
+        let result = self.call("getSignaturesForAddress", json!([address, config])).await?;
+        let list = result.as_array().ok_or_else(|| shape("signature list"))?;
+        list.iter()
+            .map(|entry| {
+                Ok(SignatureInfo {
+                    signature: entry["signature"].as_str().ok_or_else(|| shape("signature"))?.to_owned(),
+                    slot: entry["slot"].as_u64().ok_or_else(|| shape("slot"))?,
+                    failed: !entry["err"].is_null(),
+                })
+            })
+            .collect()
+    }
+
+    /// A confirmed transaction's log messages (None when the node no longer has it).
+    pub async fn transaction_logs(&self, signature: &str) -> Result<Option<(u64, Vec<String>)>, RpcError> {
+        let result = self
+            .call(
+                "getTransaction",
+                json!([signature, { "commitment": COMMITMENT, "encoding": "json", "maxSupportedTransactionVersion": 0 }]),
+            )
+            .await?;
+        if result.is_null() {
+            return Ok(None);
+        }
+        let slot = result["slot"].as_u64().ok_or_else(|| shape("slot"))?;
+        let logs = result["meta"]["logMessages"]
+            .as_array()
+            .map(|lines| lines.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(Some((slot, logs)))
+    }
+}
+
+pub const SIGNATURES_PAGE: usize = 1_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureInfo {
+    pub signature: String,
+    pub slot: u64,
+    pub failed: bool,
 }

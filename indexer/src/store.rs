@@ -117,6 +117,47 @@ CREATE TABLE IF NOT EXISTS dataset_tags (
     address TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (address, tag)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dataset_tags_tag ON dataset_tags (tag, address);
+-- Facet counts of the listed catalogue (state not unlisted or revoked), kept by triggers so the
+-- unfiltered browse page does not count 100,000 rows per request: count(category c) = listed
+-- datasets in c, likewise state, and count(tag t) = listed datasets carrying t. Each trigger keeps
+-- that true whatever order a dataset's row and its tags are written in.
+CREATE TABLE IF NOT EXISTS listed_facets (
+    facet TEXT NOT NULL, value TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (facet, value)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS listed_facets_dataset_in AFTER INSERT ON datasets
+WHEN new.state NOT IN ('unlisted', 'revoked') BEGIN
+    INSERT INTO listed_facets VALUES ('category', new.category, 1), ('state', new.state, 1)
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    INSERT INTO listed_facets SELECT 'tag', tag, 1 FROM dataset_tags WHERE address = new.address AND true
+        ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS listed_facets_dataset_out AFTER DELETE ON datasets
+WHEN old.state NOT IN ('unlisted', 'revoked') BEGIN
+    UPDATE listed_facets SET count = count - 1
+        WHERE (facet = 'category' AND value = old.category) OR (facet = 'state' AND value = old.state)
+           OR (facet = 'tag' AND value IN (SELECT tag FROM dataset_tags WHERE address = old.address));
+END;
+CREATE TRIGGER IF NOT EXISTS listed_facets_dataset_change AFTER UPDATE OF state, category ON datasets BEGIN
+    UPDATE listed_facets SET count = count - 1
+        WHERE old.state NOT IN ('unlisted', 'revoked')
+          AND ((facet = 'category' AND value = old.category) OR (facet = 'state' AND value = old.state)
+            OR (facet = 'tag' AND value IN (SELECT tag FROM dataset_tags WHERE address = old.address)));
+    INSERT INTO listed_facets SELECT 'category', new.category, 1 WHERE new.state NOT IN ('unlisted', 'revoked')
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    INSERT INTO listed_facets SELECT 'state', new.state, 1 WHERE new.state NOT IN ('unlisted', 'revoked')
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    INSERT INTO listed_facets SELECT 'tag', tag, 1 FROM dataset_tags
+        WHERE address = new.address AND new.state NOT IN ('unlisted', 'revoked')
+        ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS listed_facets_tag_in AFTER INSERT ON dataset_tags
+WHEN EXISTS (SELECT 1 FROM datasets WHERE address = new.address AND state NOT IN ('unlisted', 'revoked')) BEGIN
+    INSERT INTO listed_facets VALUES ('tag', new.tag, 1) ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS listed_facets_tag_out AFTER DELETE ON dataset_tags
+WHEN EXISTS (SELECT 1 FROM datasets WHERE address = old.address AND state NOT IN ('unlisted', 'revoked')) BEGIN
+    UPDATE listed_facets SET count = count - 1 WHERE facet = 'tag' AND value = old.tag;
+END;
 CREATE VIRTUAL TABLE IF NOT EXISTS dataset_text USING fts5 (
     address UNINDEXED, title, tags, metadata, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -157,7 +198,7 @@ CREATE TABLE IF NOT EXISTS disputes (
 CREATE INDEX IF NOT EXISTS disputes_dataset ON disputes (dataset, opened_at);
 "#;
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Text search over datasets, behind a trait so another engine (PostgreSQL text search, tantivy)
 /// can take FTS5's place.
@@ -170,6 +211,9 @@ pub trait TextIndex: Send + Sync {
     /// SQL yielding `(address, score)` for the sanitised query bound at `?1`; lower scores rank
     /// higher.
     fn matches_sql(&self) -> &'static str;
+    /// The score of the `depth`-th best match of the sanitised query (or of the last one, when
+    /// there are fewer), and whether that covers every match; None when nothing matches.
+    fn score_at_depth(&self, conn: &Connection, query: &str, depth: usize) -> rusqlite::Result<Option<(f64, bool)>>;
 }
 
 /// What a dataset is found by.
@@ -223,6 +267,18 @@ impl TextIndex for Fts5 {
         // title weighs most, then tags, then metadata text
         "SELECT address, bm25(dataset_text, 0.0, 10.0, 5.0, 1.0) AS score FROM dataset_text WHERE dataset_text MATCH ?1"
     }
+
+    fn score_at_depth(&self, conn: &Connection, query: &str, depth: usize) -> rusqlite::Result<Option<(f64, bool)>> {
+        conn.prepare_cached(
+            "SELECT max(score), count(*) FROM (SELECT bm25(dataset_text, 0.0, 10.0, 5.0, 1.0) AS score
+             FROM dataset_text WHERE dataset_text MATCH ?1 ORDER BY score LIMIT ?2)",
+        )?
+        .query_row(params![query, depth as i64], |row| {
+            let score: Option<f64> = row.get(0)?;
+            let count: i64 = row.get(1)?;
+            Ok(score.map(|score| (score, (count as usize) < depth)))
+        })
+    }
 }
 
 pub struct Store {
@@ -252,10 +308,21 @@ impl Store {
     fn init(conn: Connection) -> Result<Store> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // INSERT OR REPLACE deletes the row it replaces: its delete triggers must fire
+        // (listed_facets)
+        conn.pragma_update(None, "recursive_triggers", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(crate::activity::SCHEMA)?;
+        let version: Option<String> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get(0)).optional()?;
+        if version.is_some_and(|v| v.parse::<i64>().unwrap_or(0) < 2) {
+            // version 1 had no listed_facets: count them once, the triggers keep them from here
+            rebuild_listed_facets(&conn)?;
+        }
         conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [SCHEMA_VERSION.to_string()],
         )?;
         Ok(Store { conn, text: Box::new(Fts5) })
@@ -290,6 +357,29 @@ impl Store {
         Ok(applied)
     }
 
+    /// Records transactions' events in the activity feed and applies the closes they announce, in
+    /// one transaction. Returns the events that were new to the feed.
+    pub fn record_events(&mut self, transactions: &[crate::activity::TransactionEvents]) -> Result<(usize, Applied)> {
+        let closes: Vec<Update> = transactions
+            .iter()
+            .flat_map(|tx| {
+                tx.events.iter().filter_map(crate::events::closed_account).map(|address| Update::Close {
+                    address: address.to_owned(),
+                    slot: tx.slot,
+                })
+            })
+            .collect();
+        // recorded first: a close's feed entry names the dataset its row still shows
+        let db = self.conn.transaction()?;
+        let mut new = 0;
+        for tx in transactions {
+            new += crate::activity::record(&db, tx)?;
+        }
+        db.commit()?;
+        let applied = self.apply(&closes)?;
+        Ok((new, applied))
+    }
+
     /// The slot up to which the chain has been indexed: a snapshot or reconcile pass completed at it.
     pub fn checkpoint(&self, slot: u64) -> Result<()> {
         self.conn.execute(
@@ -320,6 +410,19 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Counts `listed_facets` from the rows (what the triggers maintain incrementally).
+pub fn rebuild_listed_facets(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "DELETE FROM listed_facets;
+         INSERT INTO listed_facets SELECT 'category', category, count(*) FROM datasets
+             WHERE state NOT IN ('unlisted', 'revoked') GROUP BY category;
+         INSERT INTO listed_facets SELECT 'state', state, count(*) FROM datasets
+             WHERE state NOT IN ('unlisted', 'revoked') GROUP BY state;
+         INSERT INTO listed_facets SELECT 'tag', t.tag, count(*) FROM dataset_tags t JOIN datasets d USING (address)
+             WHERE d.state NOT IN ('unlisted', 'revoked') GROUP BY t.tag;",
+    )
 }
 
 pub fn indexed_slot(conn: &Connection) -> Result<Option<u64>> {

@@ -4,12 +4,15 @@
 //! becomes an observation at its context slot; the store's slot guards make their order, and their
 //! interleaving with snapshot and reconcile passes, irrelevant.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::decode::{events_in_logs, Event};
+use crate::activity::TransactionEvents;
+use crate::events::events_in_logs;
 use crate::ingest::{program_id, IngestError};
 use crate::rpc::{RpcError, COMMITMENT};
 use crate::db::IndexStore;
@@ -46,14 +49,21 @@ pub fn subscribe_requests(program: &str) -> [Value; 2] {
     ]
 }
 
-/// The observations one WebSocket message carries (none for confirmations and other messages).
-pub fn updates_from_message(message: &Value, program: &str) -> Vec<Update> {
+/// What one WebSocket message carries: account observations (program notifications) or one
+/// successful transaction's events (logs notifications); nothing for confirmations and the rest.
+#[derive(Debug, Default, PartialEq)]
+pub struct Notification {
+    pub updates: Vec<Update>,
+    pub transaction: Option<TransactionEvents>,
+}
+
+pub fn parse_notification(message: &Value, program: &str) -> Notification {
     let result = &message["params"]["result"];
-    let Some(slot) = result["context"]["slot"].as_u64() else { return Vec::new() };
+    let Some(slot) = result["context"]["slot"].as_u64() else { return Notification::default() };
     let value = &result["value"];
     match message["method"].as_str() {
         Some("programNotification") => {
-            let Some(address) = value["pubkey"].as_str() else { return Vec::new() };
+            let Some(address) = value["pubkey"].as_str() else { return Notification::default() };
             let account = &value["account"];
             let data = account["data"][0]
                 .as_str()
@@ -62,22 +72,27 @@ pub fn updates_from_message(message: &Value, program: &str) -> Vec<Update> {
             let closed = account["lamports"].as_u64() == Some(0)
                 || account["owner"].as_str() != Some(program)
                 || data.is_empty();
-            vec![if closed {
+            let update = if closed {
                 Update::Close { address: address.to_owned(), slot }
             } else {
                 Update::Upsert { address: address.to_owned(), slot, data }
-            }]
+            };
+            Notification { updates: vec![update], transaction: None }
         }
+        // a failed transaction changed nothing and its events did not happen
         Some("logsNotification") if value["err"].is_null() => {
+            let Some(signature) = value["signature"].as_str() else { return Notification::default() };
             let logs = value["logs"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-            events_in_logs(logs.iter().filter_map(Value::as_str))
-                .into_iter()
-                .map(|event| match event {
-                    Event::AccountClosed { account, .. } => Update::Close { address: account, slot },
-                })
-                .collect()
+            let events = events_in_logs(logs.iter().filter_map(Value::as_str));
+            if events.is_empty() {
+                return Notification::default();
+            }
+            Notification {
+                updates: Vec::new(),
+                transaction: Some(TransactionEvents { signature: signature.to_owned(), slot, events }),
+            }
         }
-        _ => Vec::new(),
+        _ => Notification::default(),
     }
 }
 
@@ -85,11 +100,67 @@ fn transport(error: impl std::fmt::Display) -> IngestError {
     IngestError::Rpc(RpcError::Transport(error.to_string()))
 }
 
+/// The state of the subscription as the checkpoint sees it. Notifications may move the checkpoint
+/// only while the connection they arrive on has been up since before the last completed catch-up
+/// pass: a connection opened later may follow a gap that only a pass fills.
+#[derive(Debug, Default)]
+pub struct Link {
+    /// Counts connections whose subscriptions were confirmed.
+    generation: AtomicU64,
+    connected: AtomicBool,
+    /// The generation the last completed pass started under.
+    caught_up: AtomicU64,
+}
+
+impl Link {
+    fn connected(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.connected.store(true, Ordering::SeqCst);
+    }
+
+    fn disconnected(&self) {
+        self.connected.store(false, Ordering::SeqCst);
+    }
+
+    /// Call before a catch-up pass; pass the result to `pass_completed` after it.
+    pub fn pass_started(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    pub fn pass_completed(&self, started: u64) {
+        if self.connected.load(Ordering::SeqCst) && self.generation.load(Ordering::SeqCst) == started {
+            self.caught_up.store(started, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether notifications now complete the store up to their slot.
+    pub fn live(&self) -> bool {
+        let generation = self.generation.load(Ordering::SeqCst);
+        generation > 0 && self.connected.load(Ordering::SeqCst) && self.caught_up.load(Ordering::SeqCst) == generation
+    }
+}
+
 /// Subscribes, calls `on_ready` once both subscriptions are confirmed, then applies notifications
 /// until the connection ends (an error: the caller reconnects and reconciles what it missed).
+/// While the link is live, each notification moves the checkpoint to its slot (the node sends a
+/// slot's notifications once the slot is confirmed, in slot order), so a reader waiting for its
+/// own transaction's slot (`min_slot`) gets it within the notification's latency.
 pub async fn follow(
     ws_url: &str,
     store: &dyn IndexStore,
+    link: &Link,
+    on_ready: impl FnOnce(),
+    on_applied: impl FnMut(u64, Applied),
+) -> Result<(), IngestError> {
+    let result = follow_connection(ws_url, store, link, on_ready, on_applied).await;
+    link.disconnected();
+    result
+}
+
+async fn follow_connection(
+    ws_url: &str,
+    store: &dyn IndexStore,
+    link: &Link,
     on_ready: impl FnOnce(),
     mut on_applied: impl FnMut(u64, Applied),
 ) -> Result<(), IngestError> {
@@ -120,16 +191,26 @@ pub async fn follow(
         if message["id"].is_u64() && message["result"].is_u64() {
             confirmed += 1;
             if confirmed == 2 {
+                link.connected();
                 if let Some(ready) = on_ready.take() {
                     ready();
                 }
             }
             continue;
         }
-        let updates = updates_from_message(&message, &program);
-        if let Some(slot) = updates.iter().map(Update::slot).max() {
-            let applied = store.apply(&updates).await?;
+        let notification = parse_notification(&message, &program);
+        if let Some(slot) = notification.updates.iter().map(Update::slot).max() {
+            let applied = store.apply(&notification.updates).await?;
             on_applied(slot, applied);
+        }
+        if let Some(transaction) = notification.transaction {
+            let (_, applied) = store.record_events(std::slice::from_ref(&transaction)).await?;
+            on_applied(transaction.slot, applied);
+        }
+        if let Some(slot) = message["params"]["result"]["context"]["slot"].as_u64() {
+            if link.live() {
+                store.checkpoint(slot).await?;
+            }
         }
     }
     Err(transport("the node closed the subscription"))

@@ -1,9 +1,10 @@
 //! Store and query tests on account bytes built with the program's types (no chain).
 
-use indexer::decode::{events_in_logs, Account, Event, Header, Kind};
+use indexer::decode::{Account, Header, Kind};
 use indexer::fixtures::{dataset_bytes, key, license_bytes, review_bytes, DatasetSpec};
 use indexer::query::{self, Search, Sort};
 use indexer::store::{Applied, Fts5, Store, TextIndex, Update};
+use data_market::state::{DatasetCategory, DatasetState};
 use proptest::prelude::*;
 
 fn upsert(address: &str, slot: u64, data: Vec<u8>) -> Update {
@@ -41,18 +42,26 @@ fn decodes_every_fixture_with_the_program_types() {
 }
 
 #[test]
-fn decodes_account_closed_events_from_logs() {
-    use anchor_lang::{AnchorSerialize, Discriminator};
-    use base64::Engine;
+fn an_account_closed_event_closes_the_account_and_enters_the_feed_once() {
+    use indexer::activity::{page, Scope, TransactionEvents};
+    let mut store = Store::in_memory().unwrap();
+    let address = key(4).to_string();
+    store
+        .apply(&[Update::Upsert { address: address.clone(), slot: 10, data: dataset_bytes(&DatasetSpec::default()) }])
+        .unwrap();
     let event = data_market::events::AccountClosed { account: key(4), rent_to: key(1), lamports: 42 };
-    let mut bytes = data_market::events::AccountClosed::DISCRIMINATOR.to_vec();
-    event.serialize(&mut bytes).unwrap();
-    let line = format!("Program data: {}", base64::engine::general_purpose::STANDARD.encode(&bytes));
-    let logs = ["Program log: Instruction: CloseReview", line.as_str(), "Program data: bm90IGFuIGV2ZW50"];
-    assert_eq!(
-        events_in_logs(logs),
-        vec![Event::AccountClosed { account: key(4).to_string(), rent_to: key(1).to_string(), lamports: 42 }]
-    );
+    let decoded = indexer::events::decode_event(&anchor_lang::Event::data(&event)).expect("decodes");
+    let tx = TransactionEvents { signature: "sig".into(), slot: 11, events: vec![decoded] };
+    let (new, applied) = store.record_events(&[tx.clone()]).unwrap();
+    assert_eq!((new, applied.closed), (1, 1));
+    let (new, applied) = store.record_events(&[tx]).unwrap();
+    assert_eq!((new, applied.closed, applied.stale), (0, 0, 1));
+    assert!(!store.open_accounts().unwrap().contains_key(&address));
+    let feed = page(&store.conn, &Scope::All, None, None, None).unwrap();
+    assert_eq!(feed["items"][0]["name"], "AccountClosed");
+    // the close is in the closed dataset's own feed
+    let own = page(&store.conn, &Scope::Dataset(address.clone()), None, None, None).unwrap();
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -255,8 +264,19 @@ fn history(address: &str, steps: &[Step]) -> Vec<Update> {
                 }
                 revision += 1;
                 open = true;
-                let tags = vec![format!("t{}", title % 3)];
-                let spec = DatasetSpec { revision, title: format!("title {title}"), tags, price: *title as u64, ..Default::default() };
+                let tags = vec![format!("t{}", title % 3), format!("u{}", title % 2)];
+                let state = [DatasetState::Active, DatasetState::Unlisted, DatasetState::Retired, DatasetState::Revoked]
+                    [(*title as usize / 3) % 4];
+                let category = [DatasetCategory::Text, DatasetCategory::Image][(*title as usize / 5) % 2];
+                let spec = DatasetSpec {
+                    revision,
+                    title: format!("title {title}"),
+                    tags,
+                    price: *title as u64,
+                    state,
+                    category,
+                    ..Default::default()
+                };
                 out.push(upsert(address, slot, dataset_bytes(&spec)));
             }
             Step::Close { slot_gap } => {
@@ -285,8 +305,11 @@ fn dump(store: &Store) -> Vec<String> {
         ("datasets", "address, slot, revision, title, price, hex(data)"),
         ("dataset_tags", "address, tag"),
         ("dataset_text", "address, title, tags"),
+        ("listed_facets", "facet, value, count"),
     ] {
-        let mut statement = store.conn.prepare(&format!("SELECT {columns} FROM {table} ORDER BY 1, 2")).unwrap();
+        let only_counted = if table == "listed_facets" { "WHERE count > 0" } else { "" };
+        let sql = format!("SELECT {columns} FROM {table} {only_counted} ORDER BY 1, 2");
+        let mut statement = store.conn.prepare(&sql).unwrap();
         let count = statement.column_count();
         let rows = statement
             .query_map([], |row| {
@@ -336,5 +359,71 @@ proptest! {
             actual.apply(chunk).unwrap();
         }
         prop_assert_eq!(dump(&actual), dump(&expected));
+        // the running facet counts equal a recount of the rows
+        let running = dump(&actual);
+        indexer::store::rebuild_listed_facets(&actual.conn).unwrap();
+        prop_assert_eq!(running, dump(&actual));
     }
+}
+
+/// Relevance pages rank inside the text index and join only its best matches: paging through
+/// every page gives exactly the order of ranking every match, filters included.
+#[test]
+fn relevance_pages_equal_ranking_every_match() {
+    let mut store = Store::in_memory().unwrap();
+    let words = ["alpha", "beta", "gamma", "delta", "epsilon"];
+    let updates: Vec<Update> = (0..700u64)
+        .map(|i| {
+            // title length (so the score) varies; one in five unlisted, one in seven retired
+            let extra: Vec<&str> = (0..(i % 6)).map(|w| words[((i + w) % 5) as usize]).collect();
+            let title = format!("corpus {} {}", extra.join(" "), if i % 3 == 0 { "corpus" } else { "" });
+            let state = match i {
+                i if i % 5 == 0 => DatasetState::Unlisted,
+                i if i % 7 == 0 => DatasetState::Retired,
+                _ => DatasetState::Active,
+            };
+            upsert(&format!("R{i:04}"), 1, dataset_bytes(&DatasetSpec { title, state, ..Default::default() }))
+        })
+        .collect();
+    store.apply(&updates).unwrap();
+
+    let reference = |filter: &str| -> Vec<String> {
+        let sql = format!(
+            "SELECT d.address FROM ({}) m CROSS JOIN datasets d ON d.address = m.address WHERE {filter} \
+             ORDER BY m.score, d.address",
+            Fts5.matches_sql()
+        );
+        let mut statement = store.conn.prepare(&sql).unwrap();
+        let rows = statement.query_map(["\"corpus\"*"], |row| row.get::<_, String>(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    for (state, filter, limit) in [
+        (None, "d.state NOT IN ('unlisted', 'revoked')", 7),
+        (Some("retired"), "d.state = 'retired'", 3),
+        (Some("unlisted"), "d.state = 'unlisted'", 100),
+    ] {
+        let mut paged = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = search(
+                &store,
+                Search { q: Some("corpus".into()), state: state.map(str::to_owned), limit: Some(limit), cursor, ..Default::default() },
+            );
+            paged.extend(page["items"].as_array().unwrap().iter().map(|i| i["address"].as_str().unwrap().to_owned()));
+            assert!(paged.len() <= 700, "{filter}: the pages repeat");
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        let expected = reference(filter);
+        assert!(expected.len() > 50, "{filter}: {}", expected.len());
+        assert_eq!(paged, expected, "{filter}");
+    }
+
+    // the whole catalogue's facets come from running counts: the same as counting the rows
+    let whole = search(&store, Search { facets: true, ..Default::default() });
+    let counted = search(&store, Search { facets: true, min_price: Some(0), ..Default::default() });
+    assert_eq!(whole["facets"], counted["facets"]);
+    assert_eq!(whole["facets"]["state"]["active"].as_u64().unwrap() + whole["facets"]["state"]["retired"].as_u64().unwrap(), 700 - 140);
 }

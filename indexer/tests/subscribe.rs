@@ -4,7 +4,7 @@ use anchor_lang::{AnchorSerialize, Discriminator};
 use base64::Engine;
 use indexer::fixtures::{dataset_bytes, key, DatasetSpec};
 use indexer::store::Update;
-use indexer::subscribe::{updates_from_message, ws_url};
+use indexer::subscribe::{parse_notification, ws_url};
 use serde_json::json;
 
 fn b64(bytes: &[u8]) -> String {
@@ -28,19 +28,23 @@ fn program_notifications_become_upserts_or_closes() {
             "value": { "pubkey": "D1", "account": {
                 "lamports": lamports, "owner": owner, "data": [b64(data), "base64"], "executable": false } } } } })
     };
+    let updates = |message: &serde_json::Value| parse_notification(message, &program).updates;
     assert_eq!(
-        updates_from_message(&message(5, &program, &data), &program),
+        updates(&message(5, &program, &data)),
         vec![Update::Upsert { address: "D1".into(), slot: 77, data: data.clone() }]
     );
     let closed = vec![Update::Close { address: "D1".into(), slot: 77 }];
-    assert_eq!(updates_from_message(&message(0, &program, &data), &program), closed);
-    assert_eq!(updates_from_message(&message(5, "11111111111111111111111111111111", &[]), &program), closed);
+    assert_eq!(updates(&message(0, &program, &data)), closed);
+    assert_eq!(updates(&message(5, "11111111111111111111111111111111", &[])), closed);
     // subscription confirmations carry nothing
-    assert!(updates_from_message(&json!({ "jsonrpc": "2.0", "id": 1, "result": 3 }), &program).is_empty());
+    assert_eq!(
+        parse_notification(&json!({ "jsonrpc": "2.0", "id": 1, "result": 3 }), &program),
+        Default::default()
+    );
 }
 
 #[test]
-fn account_closed_events_in_logs_become_closes_unless_the_transaction_failed() {
+fn successful_transactions_logs_become_their_events() {
     let program = data_market::ID.to_string();
     let event = data_market::events::AccountClosed { account: key(4), rent_to: key(1), lamports: 42 };
     let mut bytes = data_market::events::AccountClosed::DISCRIMINATOR.to_vec();
@@ -51,9 +55,14 @@ fn account_closed_events_in_logs_become_closes_unless_the_transaction_failed() {
             "value": { "signature": "sig", "err": err,
                        "logs": ["Program log: Instruction: CloseReview", format!("Program data: {}", b64(&bytes))] } } } })
     };
+    let notification = parse_notification(&message(serde_json::Value::Null), &program);
+    let transaction = notification.transaction.expect("the transaction's events");
+    assert_eq!((transaction.signature.as_str(), transaction.slot), ("sig", 90));
+    assert_eq!(transaction.events.len(), 1);
+    assert_eq!(indexer::events::closed_account(&transaction.events[0]), Some(key(4).to_string().as_str()));
+    assert_eq!(transaction.events[0].fields["lamports"], "42");
     assert_eq!(
-        updates_from_message(&message(serde_json::Value::Null), &program),
-        vec![Update::Close { address: key(4).to_string(), slot: 90 }]
+        parse_notification(&message(json!({ "InstructionError": [0, "Custom"] })), &program),
+        Default::default()
     );
-    assert!(updates_from_message(&message(json!({ "InstructionError": [0, "Custom"] })), &program).is_empty());
 }

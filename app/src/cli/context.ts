@@ -20,6 +20,7 @@ import {
   type SendOptions,
   type SentTransaction,
 } from "../client/index.js";
+import { IndexerClient, chainDiscovery, indexerDiscovery, type Discovery } from "../sdk/index.js";
 import { openContentStoreFromUrl, type ContentStore } from "../storage/index.js";
 import { Output, type CliStreams } from "./output.js";
 import { parseInteger } from "./parse.js";
@@ -42,6 +43,8 @@ export interface GlobalOptions {
   maxPriorityFee?: string;
   /** Fixed compute-unit limit (else the simulated consumption plus a margin). */
   computeUnitLimit?: string;
+  /** The indexer's API URL: search, list and the delivery daemon ask it instead of scanning the chain. */
+  indexer?: string;
 }
 
 export const COMMITMENTS: readonly Commitment[] = ["processed", "confirmed", "finalized"];
@@ -58,7 +61,12 @@ export function defaultGlobalOptions(env: NodeJS.ProcessEnv): GlobalOptions {
     json: false,
     verbose: false,
     commitment: "confirmed",
+    indexer: nonEmpty(env["DATA_MARKET_INDEXER"]),
   };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
 /** Resources a host (tests, the journey) can hand in instead of having them opened from options. */
@@ -76,6 +84,7 @@ export class CliContext {
   private readonly hostConnection: MarketConnection | undefined;
   private storeValue: ContentStore | undefined;
   private walletValue: Promise<MarketWallet> | undefined;
+  private indexerValue: IndexerClient | undefined;
   private readonly ownsStore: boolean;
   private readonly ownsConnection: boolean;
   private readonly mints = new Map<Address, Promise<MintInfo>>();
@@ -140,6 +149,24 @@ export class CliContext {
       p2p: { listen: this.options.ipfsListen, peers: this.options.ipfsPeer },
     });
     return this.storeValue;
+  }
+
+  /** The indexer client, when --indexer (or DATA_MARKET_INDEXER) names one. */
+  indexer(): IndexerClient | null {
+    if (this.options.indexer === undefined) return null;
+    this.indexerValue ??= new IndexerClient(this.options.indexer, { signal: this.signal });
+    return this.indexerValue;
+  }
+
+  /**
+   * Where datasets and pending deliveries are found: the indexer, every answer checked against the
+   * chain through this connection; or, without one, getProgramAccounts on the RPC node.
+   */
+  discovery(): Discovery {
+    const indexer = this.indexer();
+    return indexer
+      ? indexerDiscovery(indexer, { reader: this.connection })
+      : chainDiscovery(this.connection, this.connection.label);
   }
 
   mint(mint: Address): Promise<MintInfo> {

@@ -1,7 +1,14 @@
 // Turning any failure into one line and an exit code. User mistakes and refusals never print a
 // stack; only an unexpected internal error does, and only with --verbose.
 import { isCryptoError } from "../crypto/index.js";
-import { AccountNotFoundError, WrongAccountTypeError } from "../sdk/index.js";
+import {
+  AccountNotFoundError,
+  IndexerBehindError,
+  IndexerProtocolError,
+  IndexerRequestError,
+  IndexerUnavailableError,
+  WrongAccountTypeError,
+} from "../sdk/index.js";
 import { StorageError } from "../storage/index.js";
 import {
   AmountFormatError,
@@ -27,7 +34,8 @@ export const EXIT = {
   /** Something to read does not exist: an account, content on IPFS. */
   notFound: 5,
   /**
-   * The RPC node, or an IPFS peer given with --ipfs-peer, could not be reached; or the node kept
+   * The RPC node, the indexer (--indexer), or an IPFS peer given with --ipfs-peer, could not be
+   * reached or answered nonsense; or the indexer did not catch up in time; or the node kept
    * failing (rate limits, errors) after every retry; or a transaction did not land before its
    * blockhash expired, every time it was signed.
    */
@@ -54,6 +62,12 @@ export function describeFailure(error: unknown): Failure {
   if (error instanceof TransactionFailedError) {
     const name = error.explanation.name ? ` (${error.explanation.name})` : "";
     return { message: `transaction refused: ${error.explanation.message}${name}`, exitCode: EXIT.refused };
+  }
+  if (error instanceof IndexerUnavailableError || error instanceof IndexerProtocolError || error instanceof IndexerBehindError) {
+    return { message: `${error.message} (without --indexer and DATA_MARKET_INDEXER, the CLI reads the chain directly)`, exitCode: EXIT.network };
+  }
+  if (error instanceof IndexerRequestError) {
+    return { message: error.message, exitCode: error.status === 400 ? EXIT.usage : EXIT.internal };
   }
   if (error instanceof RpcUnavailableError) {
     return { message: `cannot reach the RPC node: ${error.message}`, exitCode: EXIT.network };

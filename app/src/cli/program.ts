@@ -42,6 +42,11 @@ export async function runCli(argv: readonly string[], host: CliHost): Promise<nu
       collectValues,
       defaults.ipfsPeer,
     )
+    .option(
+      "--indexer <url>",
+      "indexer API, e.g. http://127.0.0.1:8980: search, list and deliver ask it, checking its answers on chain (env DATA_MARKET_INDEXER)",
+      defaults.indexer,
+    )
     .option("--commitment <level>", "processed, confirmed or finalized: when a transaction counts as landed", defaults.commitment)
     .option("--priority-fee <micro-lamports>", "priority fee per compute unit (default: p75 of recent fees for the accounts written)")
     .option("--max-priority-fee <micro-lamports>", "cap on the priority fee chosen from recent fees (default 1000000)")

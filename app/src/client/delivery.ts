@@ -4,13 +4,30 @@
 // X25519 key and write it with deliver_key. State lives on chain only (a licence is waiting until its
 // sealed key is set), so a restarted daemon picks up exactly where it stopped and a key is never
 // delivered twice.
-import type { Address } from "@solana/kit";
+//
+// Where the waiting licences are found: without an indexer, every pass lists the licences of each
+// dataset (getProgramAccounts per dataset); with one (`DeliveryOptions.discovery`), a pass asks it
+// for the owner's pending deliveries (one request, checked against the chain: see sdk/search.ts), so
+// a daemon can look every second or so and answers a purchase within seconds. A pass whose indexer
+// cannot be reached falls back to the chain.
+import type { Account, Address } from "@solana/kit";
 
 import { sealContentKey } from "../crypto/index.js";
-import { LicenseState, buildDeliverKey, findLicenses, isKeyDelivered, queries } from "../sdk/index.js";
+import {
+  LicenseState,
+  buildDeliverKey,
+  findDatasets,
+  findLicenses,
+  isIndexerError,
+  isKeyDelivered,
+  queries,
+  type Dataset,
+  type Discovery,
+  type License,
+} from "../sdk/index.js";
 import type { ContentStore } from "../storage/index.js";
 import { TransactionFailedError, type MarketConnection } from "./connection.js";
-import { NoKeyCopyError, datasetsToDeliver, openDeliveryKey, type SuppliedGrant } from "./delegation.js";
+import { NoKeyCopyError, datasetsByDelegate, datasetsToDeliver, openDeliveryKey, type SuppliedGrant } from "./delegation.js";
 import type { MarketWallet } from "./wallet.js";
 
 export type DeliveryEvent =
@@ -31,6 +48,65 @@ export interface DeliveryPass {
 export interface DeliveryOptions {
   /** Grants the wallet was given by CID, for datasets that name it delivery delegate. */
   grants?: readonly SuppliedGrant[];
+  /** An indexer-backed discovery: pending deliveries come from it instead of a scan per dataset. */
+  discovery?: Discovery;
+  /** Called when the indexer fails and the pass falls back to the chain. */
+  onIndexerError?: (error: unknown) => void;
+  /** Datasets naming the wallet delivery delegate, when the caller already knows them (watch mode caches them). */
+  delegated?: () => Promise<Account<Dataset>[]>;
+}
+
+interface Work {
+  dataset: Account<Dataset>;
+  waiting: Account<License>[];
+}
+
+/** The chain path: every dataset the wallet delivers for, and each one's licences. */
+async function workFromChain(connection: MarketConnection, wallet: MarketWallet): Promise<Work[]> {
+  const work: Work[] = [];
+  for (const dataset of await datasetsToDeliver(connection, wallet)) {
+    const waiting = (await findLicenses(connection, queries.licensesByDataset(dataset.address))).filter(
+      (l) => l.data.state === LicenseState.AwaitingKey && !isKeyDelivered(l.data),
+    );
+    if (waiting.length > 0) work.push({ dataset, waiting });
+  }
+  return work;
+}
+
+/**
+ * The indexer path: the owner's pending deliveries, plus those of the owners of datasets that name
+ * the wallet delivery delegate (each owner asked once), every one read back from the chain.
+ */
+async function workFromDiscovery(
+  connection: MarketConnection,
+  wallet: MarketWallet,
+  discovery: Discovery,
+  delegatedDatasets: () => Promise<Account<Dataset>[]>,
+): Promise<Work[]> {
+  const me = wallet.signer.address;
+  const byDataset = new Map<Address, Work>();
+  const add = (license: Account<License>, dataset: Account<Dataset>) => {
+    const entry = byDataset.get(dataset.address) ?? { dataset, waiting: [] };
+    entry.waiting.push(license);
+    byDataset.set(dataset.address, entry);
+  };
+  for (const { license, dataset } of (await discovery.pendingDeliveries(me)).pending) add(license, dataset);
+  const delegated = (await delegatedDatasets()).filter((d) => d.data.owner !== me);
+  const delegatedAddresses = new Set(delegated.map((d) => d.address));
+  for (const owner of new Set(delegated.map((d) => d.data.owner))) {
+    for (const { license, dataset } of (await discovery.pendingDeliveries(owner)).pending) {
+      if (delegatedAddresses.has(dataset.address) && dataset.data.deliveryDelegate === me) add(license, dataset);
+    }
+  }
+  // oldest purchase first: its delivery window closes first
+  const work = [...byDataset.values()];
+  for (const entry of work) entry.waiting.sort((a, b) => Number(a.data.boughtAt - b.data.boughtAt));
+  return work;
+}
+
+/** Datasets that name the wallet delivery delegate (one getProgramAccounts with memcmp). */
+export function findDelegatedDatasets(connection: MarketConnection, wallet: MarketWallet): Promise<Account<Dataset>[]> {
+  return findDatasets(connection, datasetsByDelegate(wallet.signer.address));
 }
 
 /**
@@ -50,13 +126,25 @@ export async function deliverPendingKeys(
     pass.events.push(event);
     onEvent?.(event);
   };
-  const datasets = await datasetsToDeliver(connection, wallet);
+  let work: Work[];
+  if (options.discovery && options.discovery.source === "indexer") {
+    try {
+      work = await workFromDiscovery(
+        connection,
+        wallet,
+        options.discovery,
+        options.delegated ?? (() => findDelegatedDatasets(connection, wallet)),
+      );
+    } catch (error) {
+      if (!isIndexerError(error)) throw error;
+      options.onIndexerError?.(error);
+      work = await workFromChain(connection, wallet);
+    }
+  } else {
+    work = await workFromChain(connection, wallet);
+  }
   const now = await connection.now();
-  for (const dataset of datasets) {
-    const waiting = (await findLicenses(connection, queries.licensesByDataset(dataset.address))).filter(
-      (l) => l.data.state === LicenseState.AwaitingKey && !isKeyDelivered(l.data),
-    );
-    if (waiting.length === 0) continue;
+  for (const { dataset, waiting } of work) {
     let contentKey: Uint8Array | null = null;
     let noCopy: string | null = null;
     try {
@@ -114,8 +202,17 @@ export async function watchDeliveries(
     onEvent?: (event: DeliveryEvent) => void;
     onPass?: (pass: DeliveryPass) => void;
     onPassError?: (error: unknown) => void;
+    /** With a discovery: how often the datasets naming the wallet delegate are looked up again (default 30 s). */
+    delegatedRefreshMs?: number;
   } & DeliveryOptions,
 ): Promise<void> {
+  let delegated: { at: number; datasets: Account<Dataset>[] } | null = null;
+  const delegatedDatasets = async () => {
+    if (!delegated || Date.now() - delegated.at > (options.delegatedRefreshMs ?? 30_000)) {
+      delegated = { at: Date.now(), datasets: await findDelegatedDatasets(connection, wallet) };
+    }
+    return delegated.datasets;
+  };
   const refused = new Set<Address>();
   const onEvent = (event: DeliveryEvent) => {
     if (event.kind === "refused") {
@@ -126,7 +223,12 @@ export async function watchDeliveries(
   };
   while (!options.signal.aborted) {
     try {
-      const pass = await deliverPendingKeys(connection, store, wallet, onEvent, { grants: options.grants });
+      const pass = await deliverPendingKeys(connection, store, wallet, onEvent, {
+        grants: options.grants,
+        discovery: options.discovery,
+        onIndexerError: options.onIndexerError,
+        delegated: options.delegated ?? delegatedDatasets,
+      });
       options.onPass?.(pass);
     } catch (error) {
       options.onPassError?.(error);

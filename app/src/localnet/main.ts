@@ -14,6 +14,8 @@ const { values } = parseArgs({
     "rpc-port": { type: "string", default: "8899" },
     "keep-ledger": { type: "boolean", default: false },
     "min-window": { type: "string", default: `${LOCAL_MIN_WINDOW_SECS}s` },
+    "indexer-port": { type: "string" },
+    "no-indexer": { type: "boolean", default: false },
   },
 });
 const dir = resolve(values.dir!);
@@ -25,12 +27,17 @@ try {
     rpcPort: Number(values["rpc-port"]),
     keepLedger: values["keep-ledger"],
     minWindowSecs: parseDuration(values["min-window"]!),
+    indexer: values["no-indexer"] ? undefined : { port: values["indexer-port"] === undefined ? undefined : Number(values["indexer-port"]) },
   });
+  if (stack.indexerMissing) process.stderr.write(`continuing without an indexer: ${stack.indexerMissing}\n`);
   const windows = `delivery ${formatDuration(stack.market.minDeliveryWindowSecs)}, dispute ${formatDuration(stack.market.minDisputeWindowSecs)}`;
   const { owner, buyer, operator } = stack.wallets;
   process.stdout.write(
     [
       `local stack ready on ${stack.url} (validator log: ${stack.validator.logFile})`,
+      stack.indexer
+        ? `  indexer      ${stack.indexer.url} (log: ${stack.indexer.logFile}); the CLI uses it with --indexer ${stack.indexer.url}`
+        : "  indexer      not running",
       `  program      ${DATA_MARKET_PROGRAM_ADDRESS}, marketplace ${stack.market.marketplace}`,
       `  test USDC    ${stack.market.usdc.address} (6 decimals; the operator mints it)`,
       `  min windows  ${windows} (datasets may set windows this short; --min-window changes it)`,
@@ -43,7 +50,8 @@ try {
       `  app/bin/data-market --url localnet --keypair ${owner.keypairPath} dataset publish <file> --title "My data" --price 10 --mint ${stack.market.usdc.address} --dispute-window ${formatDuration(stack.market.minDisputeWindowSecs)}`,
       `  app/bin/data-market --url localnet --keypair ${owner.keypairPath} deliver --watch`,
       `  app/bin/data-market --url localnet --keypair ${buyer.keypairPath} license buy <dataset> --max-price 10`,
-      "Ctrl-C stops the validator.",
+      ...(stack.indexer ? [`  app/bin/data-market --url localnet --indexer ${stack.indexer.url} dataset search <words>`] : []),
+      `Ctrl-C stops the validator${stack.indexer ? " and the indexer" : ""}.`,
       "",
     ].join("\n"),
   );
@@ -52,7 +60,7 @@ try {
     process.once("SIGTERM", resolveStop);
   });
   await stack.stop();
-  process.stderr.write("validator stopped\n");
+  process.stderr.write(stack.indexer ? "validator and indexer stopped\n" : "validator stopped\n");
 } catch (error) {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;

@@ -1,7 +1,8 @@
 // The local stack: a validator with the program deployed (upgradeable, the operator as upgrade
 // authority), wallets in keypair files, a USDC-like mint and the marketplace, ready for the CLI and
 // the web dapp. Keypairs are kept between runs (the same addresses every time); the ledger starts
-// from genesis unless asked to keep it.
+// from genesis unless asked to keep it. On request the indexer runs next to the validator (see
+// indexer.ts); its URL goes into stack.json.
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { createKeypairFile, loadKeypairFile, RpcConnection, type LoadedWallet } from "../client/index.js";
 import { DEFAULT_PROGRAM_SO } from "../client/svm.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
+import { INDEXER_BUILD_HINT, findIndexerBinary, startIndexer, type RunningIndexer } from "./indexer.js";
 import { USDC, provisionMarket, type ProvisionedMarket } from "./provision.js";
 import { startValidator, type RunningValidator } from "./validator.js";
 
@@ -27,6 +29,12 @@ export interface LocalStackOptions {
    * lifecycle (refund, dispute, settlement) runs on the real clock in a minute.
    */
   minWindowSecs?: number;
+  /**
+   * Run the indexer against the validator, its API on 127.0.0.1:`port` (default: the RPC port + 81).
+   * When its binary is missing the stack starts without it (`indexerMissing` says how to build it),
+   * unless `required`, which makes that an error.
+   */
+  indexer?: { port?: number; required?: boolean; binary?: string; intervalSecs?: number };
 }
 
 /** The local marketplace's minimum windows unless told otherwise. */
@@ -38,6 +46,10 @@ export interface LocalStack {
   connection: RpcConnection;
   market: ProvisionedMarket;
   wallets: Record<StackWalletName, { wallet: LoadedWallet; keypairPath: string }>;
+  /** The running indexer, when asked for and found. */
+  indexer: RunningIndexer | null;
+  /** Why the indexer asked for is not running (how to build it). */
+  indexerMissing: string | null;
   stop(): Promise<void>;
 }
 
@@ -56,6 +68,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     faucetPort: options.faucetPort,
     keepLedger: options.keepLedger,
   });
+  let indexer: RunningIndexer | null = null;
+  let indexerMissing: string | null = null;
+  const stop = async () => {
+    await indexer?.stop();
+    await validator.stop();
+  };
   try {
     const connection = new RpcConnection(validator.url);
     const market = await provisionMarket(connection, {
@@ -67,11 +85,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       minDeliveryWindowSecs: options.minWindowSecs ?? LOCAL_MIN_WINDOW_SECS,
       minDisputeWindowSecs: options.minWindowSecs ?? LOCAL_MIN_WINDOW_SECS,
     });
+    if (options.indexer) {
+      const binary = options.indexer.binary ?? findIndexerBinary();
+      if (binary) {
+        indexer = await startIndexer({
+          binary,
+          rpcUrl: validator.url,
+          dir: options.dir,
+          port: options.indexer.port ?? (options.rpcPort ?? 8899) + 81,
+          intervalSecs: options.indexer.intervalSecs,
+        });
+      } else if (options.indexer.required) {
+        throw new Error(INDEXER_BUILD_HINT);
+      } else {
+        indexerMissing = INDEXER_BUILD_HINT;
+      }
+    }
     await writeFile(
       join(options.dir, "stack.json"),
       `${JSON.stringify(
         {
           url: validator.url,
+          indexer: indexer?.url ?? null,
           programId: DATA_MARKET_PROGRAM_ADDRESS,
           marketplace: market.marketplace,
           usdcMint: market.usdc.address,
@@ -87,9 +122,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         2,
       )}\n`,
     );
-    return { url: validator.url, validator, connection, market, wallets, stop: () => validator.stop() };
+    return { url: validator.url, validator, connection, market, wallets, indexer, indexerMissing, stop };
   } catch (error) {
-    await validator.stop();
+    await stop();
     throw error;
   }
 }

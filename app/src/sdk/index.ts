@@ -7,6 +7,9 @@ export * from "./accounts.js";
 export * from "./instructions.js";
 export * from "./transactions.js";
 export * from "./discovery.js";
+export * from "./dataset-query.js";
+export * from "./indexer.js";
+export * from "./search.js";
 export * from "./errors.js";
 export * from "./events.js";
 

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import {
   ClientError,
   describeMetadataGrants,
+  formatAmount,
   formatDuration,
   issueDeliveryGrant,
   licenseTerms,
@@ -18,7 +19,10 @@ import {
   type IssuedGrant,
 } from "../../client/index.js";
 import {
+  DATASET_SORTS,
   DEFAULT_ADDRESS,
+  DEFAULT_PAGE_LIMIT,
+  DatasetState,
   buildAddToAllowList,
   buildCloseDataset,
   buildRemoveFromAllowList,
@@ -29,11 +33,18 @@ import {
   datasetFreeRating,
   datasetRecipients,
   datasetTags,
+  chainQueryPlan,
   fetchDataset,
-  findDatasets,
-  queries,
+  indexerSearchParams,
+  textQueryTerms,
   type Dataset,
-  type ProgramAccountQuery,
+  type DatasetQuery,
+  type DatasetSort,
+  type DatasetStateFilter,
+  type DroppedItem,
+  type IndexedDataset,
+  type IndexerClient,
+  type PageRequest,
 } from "../../sdk/index.js";
 import { parseAddress, type CliContext } from "../context.js";
 import { formatBytes } from "../output.js";
@@ -156,53 +167,54 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
       ]);
     });
 
-  dataset
-    .command("list")
-    .description("list datasets (all listed ones, or filtered)")
-    .option("--owner <address>", "datasets of this owner")
-    .option("--mine", "your datasets")
-    .option("--category <category>")
-    .option("--tag <tag>")
-    .option("--state <state>", `one of ${Object.keys(STATES).join(", ")}`)
-    .action(async (options: { owner?: string; mine?: boolean; category?: string; tag?: string; state?: string }) => {
-      const ctx = context();
-      const owner = options.mine
-        ? (await ctx.wallet()).signer.address
-        : options.owner
-          ? parseAddress(options.owner, "--owner")
-          : undefined;
-      // The narrowest on-chain filter runs on the node; the others are applied to its answer.
-      const query: ProgramAccountQuery = owner
-        ? queries.datasetsByOwner(owner)
-        : options.tag
-          ? queries.datasetsByTag(options.tag)
-          : options.category
-            ? queries.datasetsByCategory(parseCategory(options.category))
-            : options.state
-              ? queries.datasetsByState(parseState(options.state))
-              : queries.allDatasets();
-      let datasets = await findDatasets(ctx.connection, query);
-      if (options.category) datasets = datasets.filter((d) => d.data.category === parseCategory(options.category!));
-      if (options.tag) datasets = datasets.filter((d) => datasetTags(d.data).includes(options.tag!));
-      if (options.state) datasets = datasets.filter((d) => d.data.state === parseState(options.state!));
-      else if (!owner) datasets = datasets.filter((d) => d.data.state !== STATES.unlisted);
-      await printDatasets(ctx, datasets);
-    });
+  const findOptions = (command: Command) =>
+    command
+      .option("--category <category>", `one of ${Object.keys(CATEGORIES).join(", ")}`)
+      .option("--tag <tag>", "carrying this tag, in any case (repeat: every one)", collectValues, [])
+      .option("--mint <address>", "paid in this mint")
+      .option("--min-price <amount>", "at least this price (in --mint's units)")
+      .option("--max-price <amount>", "at most this price (in --mint's units)")
+      .option("--sort <order>", `${DATASET_SORTS.join(", ")} (default: relevance for words, else newest)`)
+      .option("--limit <n>", "results per page, 1 to 100", String(DEFAULT_PAGE_LIMIT))
+      .option("--cursor <cursor>", "the next page, as the previous one printed it")
+      .option("--all", "every page")
+      .option("--no-verify", "with an indexer: show its answer as it is, without checking it on chain")
+      .option("--min-slot <slot>", "with an indexer: wait until it has indexed this slot");
 
-  dataset
-    .command("search")
-    .description("find datasets whose title or tags contain the words")
-    .argument("<words...>")
-    .action(async (words: string[]) => {
-      const ctx = context();
-      const needles = words.map((w) => w.toLowerCase());
-      const datasets = (await findDatasets(ctx.connection, queries.allDatasets())).filter((d) => {
-        if (d.data.state === STATES.unlisted || d.data.state === STATES.revoked) return false;
-        const haystack = [d.data.title, ...datasetTags(d.data)].join(" ").toLowerCase();
-        return needles.every((n) => haystack.includes(n));
-      });
-      await printDatasets(ctx, datasets);
-    });
+  findOptions(
+    dataset
+      .command("list")
+      .description("list datasets (the listed ones, or filtered; an owner's in every state)")
+      .option("--owner <address>", "datasets of this owner")
+      .option("--mine", "your datasets")
+      .option("--state <state>", `one of ${Object.keys(STATES).join(", ")}, listed (all but unlisted and revoked) or any`),
+  ).action(async (options: FindOptions & { owner?: string; mine?: boolean; state?: string }) => {
+    const ctx = context();
+    const owner = options.mine
+      ? (await ctx.wallet()).signer.address
+      : options.owner
+        ? parseAddress(options.owner, "--owner")
+        : undefined;
+    const state = options.state === undefined ? (owner ? "any" : "listed") : parseStateFilter(options.state);
+    await findAndPrint(ctx, { ...(await findQuery(ctx, options)), owner, state }, options);
+  });
+
+  findOptions(
+    dataset
+      .command("search")
+      .description("find datasets whose title or tags contain the words (the last one may be a word's beginning)")
+      .argument("<words...>")
+      .option("--state <state>", `one of ${Object.keys(STATES).join(", ")} (default: the listed ones)`),
+  ).action(async (words: string[], options: FindOptions & { state?: string }) => {
+    const ctx = context();
+    const query: DatasetQuery = {
+      ...(await findQuery(ctx, options)),
+      text: words.join(" "),
+      state: options.state === undefined ? "listed" : parseStateFilter(options.state),
+    };
+    if (textQueryTerms(query.text!).length === 0) throw new ClientError("usage", "give at least one word of letters or digits");
+    await findAndPrint(ctx, query, options);
+  });
 
   dataset
     .command("show")
@@ -398,8 +410,125 @@ function grantLines(issued: IssuedGrant): string[] {
     : ["  grant          in the dataset's metadata (named at publication); the delegate needs no --grant"];
 }
 
+interface FindOptions {
+  category?: string;
+  tag: string[];
+  mint?: string;
+  minPrice?: string;
+  maxPrice?: string;
+  sort?: string;
+  limit: string;
+  cursor?: string;
+  all?: boolean;
+  verify: boolean;
+  minSlot?: string;
+}
+
+function parseStateFilter(text: string): DatasetStateFilter {
+  const lower = text.toLowerCase();
+  return lower === "any" || lower === "listed" ? lower : parseState(text);
+}
+
+/** The filters every find command shares. */
+async function findQuery(ctx: CliContext, options: FindOptions): Promise<DatasetQuery> {
+  const paymentMint = options.mint === undefined ? undefined : parseAddress(options.mint, "--mint");
+  if ((options.minPrice !== undefined || options.maxPrice !== undefined) && paymentMint === undefined) {
+    throw new ClientError("usage", "--min-price and --max-price need --mint (prices are in a mint's units)");
+  }
+  const decimals = paymentMint === undefined ? 0 : (await ctx.mint(paymentMint)).decimals;
+  if (options.sort !== undefined && !DATASET_SORTS.includes(options.sort as DatasetSort)) {
+    throw new ClientError("usage", `--sort is one of ${DATASET_SORTS.join(", ")}, got "${options.sort}"`);
+  }
+  return {
+    category: options.category === undefined ? undefined : parseCategory(options.category),
+    tags: options.tag.length > 0 ? options.tag : undefined,
+    paymentMint,
+    minPrice: options.minPrice === undefined ? undefined : parseAmount(options.minPrice, decimals),
+    maxPrice: options.maxPrice === undefined ? undefined : parseAmount(options.maxPrice, decimals),
+    sort: options.sort as DatasetSort | undefined,
+  };
+}
+
+/**
+ * Runs a find command: through the indexer when there is one (each page checked on chain unless
+ * --no-verify), else with getProgramAccounts; prints a page (or every page with --all), what was
+ * left out and how to get the next page.
+ */
+async function findAndPrint(ctx: CliContext, query: DatasetQuery, options: FindOptions): Promise<void> {
+  const limit = parseInteger("--limit", options.limit, 1, 100);
+  const minSlot = options.minSlot === undefined ? undefined : BigInt(parseInteger("--min-slot", options.minSlot, 0, Number.MAX_SAFE_INTEGER));
+  const indexer = ctx.indexer();
+  if (!indexer) {
+    const plan = chainQueryPlan(query);
+    if (plan.narrowedBy === null && query.text !== undefined) {
+      ctx.output.note(
+        "warning: without an indexer (--indexer or DATA_MARKET_INDEXER) a text search downloads every dataset of the program from the RPC node",
+      );
+    }
+  }
+  if (indexer && !options.verify) {
+    await printUnverified(ctx, indexer, query, { limit, cursor: options.cursor, minSlot, all: options.all ?? false });
+    return;
+  }
+  const discovery = ctx.discovery();
+  const datasets: Account<Dataset>[] = [];
+  const dropped: DroppedItem[] = [];
+  let request: PageRequest = { limit, cursor: options.cursor, minSlot };
+  let next: string | null = null;
+  for (;;) {
+    const page = await discovery.searchDatasets(query, request);
+    datasets.push(...page.datasets);
+    dropped.push(...page.dropped);
+    next = page.nextCursor;
+    if (!options.all || next === null) break;
+    request = { limit, cursor: next };
+  }
+  for (const item of dropped) {
+    ctx.output.note(`warning: ${discovery.label} listed ${item.address}, left out: ${item.detail}`);
+  }
+  await printDatasets(ctx, datasets);
+  if (next !== null) ctx.output.note(`more: add --cursor ${next} for the next page, or --all`);
+}
+
+/** --no-verify: the indexer's rows as it has them, said to be unchecked. */
+async function printUnverified(
+  ctx: CliContext,
+  indexer: IndexerClient,
+  query: DatasetQuery,
+  page: { limit: number; cursor?: string; minSlot?: bigint; all: boolean },
+): Promise<void> {
+  ctx.output.note(`unverified: as the indexer at ${indexer.url} has them, not checked on chain (--no-verify)`);
+  const states: (DatasetState | undefined)[] = query.state === "any" ? [undefined, DatasetState.Unlisted, DatasetState.Revoked] : [undefined];
+  const items: IndexedDataset[] = [];
+  let next: string | null = null;
+  for (const state of states) {
+    // every state: three searches, each read to its end (no cursor)
+    let request: PageRequest = { limit: page.limit, cursor: query.state === "any" ? undefined : page.cursor, minSlot: page.minSlot };
+    for (;;) {
+      const answer = await indexer.searchDatasets(indexerSearchParams(query, state), request);
+      items.push(...answer.items);
+      next = answer.nextCursor;
+      if (next === null || (!page.all && query.state !== "any")) break;
+      request = { limit: page.limit, cursor: next };
+    }
+  }
+  const rows: string[] = [];
+  for (const item of items) {
+    const mint = await ctx.mint(item.paymentMint).catch(() => null);
+    const price = mint ? formatAmount(item.price, mint.decimals) : `${item.price} base units`;
+    rows.push(
+      `${item.address}  ${item.title}  [${item.category}; ${item.tags.join(", ") || "-"}]  ${price}  ${item.state}  ` +
+        `${item.licensesSold} sold  ${item.rating.average === null ? "unrated" : `${item.rating.average.toFixed(1)}★`}  (unverified)`,
+    );
+  }
+  ctx.output.result(
+    items.map((item) => ({ ...item, verified: false })),
+    rows.length > 0 ? rows : ["no datasets found"],
+  );
+  if (next !== null && query.state !== "any") ctx.output.note(`more: add --cursor ${next} for the next page, or --all`);
+}
+
 async function printDatasets(ctx: CliContext, datasets: Account<Dataset>[]): Promise<void> {
-  datasets.sort((a, b) => Number(b.data.createdAt - a.data.createdAt));
   const rows: string[] = [];
   for (const { address, data } of datasets) {
     const price = await ctx.amount(data.paymentMint, data.price);

@@ -26,10 +26,31 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
       "seal and deliver the content key of every licence still waiting for it, of your datasets and of those that name you delivery delegate",
     )
     .option("--watch", "keep running, delivering new purchases as they come (stop with Ctrl-C)")
-    .option("--interval <duration>", "how often --watch looks for new purchases", "5s")
+    .option("--interval <duration>", "how often --watch looks for new purchases (default 5s; 1s with an indexer)")
     .option("--grant <cid>", "as a delivery delegate: a grant the owner gave you (`dataset delegate` prints its CID; repeat)", collectValues, [])
-    .action(async (options: { watch?: boolean; interval: string; grant: string[] }) => {
+    .action(async (options: { watch?: boolean; interval?: string; grant: string[] }) => {
       const ctx = context();
+      // With an indexer a pass is one request (plus a read of what it names), so it can run often.
+      const indexer = ctx.indexer();
+      const discovery = indexer ? ctx.discovery() : undefined;
+      const interval = options.interval ?? (indexer ? "1s" : "5s");
+      // An unreachable indexer is said once, and its return once; meanwhile passes look on chain.
+      let indexerFailing = false;
+      let failedThisPass = false;
+      const onIndexerError = (error: unknown) => {
+        if (!indexerFailing) {
+          ctx.output.note(`${error instanceof Error ? error.message : String(error)}; looking on chain instead until it answers again`);
+        }
+        indexerFailing = true;
+        failedThisPass = true;
+      };
+      const onPass = () => {
+        if (indexerFailing && !failedThisPass) {
+          ctx.output.note("the indexer answers again");
+          indexerFailing = false;
+        }
+        failedThisPass = false;
+      };
       const wallet = await ctx.wallet();
       const store = await ctx.store();
       const grants = await loadDeliveryGrants(store, options.grant, { timeoutMs: 30_000 });
@@ -64,7 +85,7 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
       }
 
       if (!options.watch) {
-        const pass = await deliverPendingKeys(ctx.connection, store, wallet, onEvent, { grants });
+        const pass = await deliverPendingKeys(ctx.connection, store, wallet, onEvent, { grants, discovery, onIndexerError });
         if (!ctx.options.json) {
           ctx.output.result(
             null,
@@ -76,14 +97,20 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
         }
         return;
       }
-      const intervalMs = parseDuration(options.interval) * 1000 || 1000;
-      ctx.output.note(`delivering for ${wallet.signer.address} on ${ctx.connection.label} every ${options.interval}; Ctrl-C stops`);
+      const intervalMs = parseDuration(interval) * 1000 || 1000;
+      ctx.output.note(
+        `delivering for ${wallet.signer.address} on ${ctx.connection.label} every ${interval}` +
+          `${indexer ? `, asking the indexer at ${indexer.url} for pending deliveries` : ""}; Ctrl-C stops`,
+      );
       const serving = store instanceof HeliaContentStore ? store.listenAddresses() : [];
       for (const address of serving) ctx.output.note(`serving dataset content to buyers at ${address}`);
       await watchDeliveries(ctx.connection, store, wallet, {
         intervalMs,
         signal: ctx.signal,
         grants,
+        discovery,
+        onIndexerError,
+        onPass,
         onEvent,
         onPassError: (error) => ctx.output.note(`delivery pass failed, retrying: ${error instanceof Error ? error.message : String(error)}`),
       });
