@@ -31,10 +31,13 @@ install() {
     return
   fi
   echo "postgresql-15 is missing: installing it" >&2
+  # a fresh machine may have no package lists yet: update once if the first attempt fails
   if [ "$(id -u)" = 0 ]; then
-    apt-get install -y postgresql-15 >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 >&2 ||
+      { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 >&2; }
   elif sudo -n true 2>/dev/null; then
-    sudo apt-get install -y postgresql-15 >&2
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 >&2 ||
+      { sudo apt-get update >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 >&2; }
   else
     echo "postgresql-15 is not installed and sudo asks for a password: install it with 'sudo apt-get install -y postgresql-15'" >&2
     exit 1

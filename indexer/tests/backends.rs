@@ -78,7 +78,66 @@ on_both_stores!(
     cursor_pages_through_every_result_once,
     related_lists_page_newest_first,
     bench_query_shapes_run_and_find_results,
+    the_activity_feed_keeps_each_event_once_and_files_closes_under_their_dataset,
 );
+
+/// The feed on both stores: idempotent by (signature, index), a close applied and filed under the
+/// closed dataset, newest-first pages by cursor, one event name, the backfill mark.
+async fn the_activity_feed_keeps_each_event_once_and_files_closes_under_their_dataset(store: &dyn IndexStore) {
+    use indexer::activity::{PageRequest, Scope, TransactionEvents};
+    use indexer::events::decode_event;
+    let dataset = indexer::fixtures::key(4);
+    store.apply(&[upsert(&dataset.to_string(), 10, dataset_bytes(&spec(1, "feed")))]).await.unwrap();
+    let state_changed = data_market::events::DatasetStateChanged {
+        dataset,
+        state: data_market::state::DatasetState::Retired,
+        reason: 0,
+    };
+    let closed = data_market::events::AccountClosed { account: dataset, rent_to: indexer::fixtures::key(1), lamports: 9 };
+    let transactions: Vec<TransactionEvents> = (0..5u64)
+        .map(|i| TransactionEvents {
+            signature: format!("sig{i}"),
+            slot: 11 + i,
+            events: if i < 4 {
+                vec![decode_event(&anchor_lang::Event::data(&state_changed)).unwrap(); 2]
+            } else {
+                vec![decode_event(&anchor_lang::Event::data(&closed)).unwrap()]
+            },
+        })
+        .collect();
+    let (new, applied) = store.record_events(&transactions).await.unwrap();
+    assert_eq!((new, applied.closed), (9, 1));
+    let (new, _) = store.record_events(&transactions).await.unwrap();
+    assert_eq!(new, 0);
+    assert!(store.dataset(&dataset.to_string()).await.unwrap().is_none());
+    assert!(store.has_transaction("sig3").await.unwrap());
+    assert!(!store.has_transaction("sig9").await.unwrap());
+
+    let page = |cursor: Option<String>, name: Option<&str>| PageRequest {
+        scope: Scope::Dataset(dataset.to_string()),
+        name: name.map(str::to_owned),
+        cursor,
+        limit: Some(4),
+    };
+    let first = store.activity(&page(None, None)).await.unwrap();
+    let names: Vec<&str> = first["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["AccountClosed", "DatasetStateChanged", "DatasetStateChanged", "DatasetStateChanged"]);
+    assert_eq!(first["items"][1]["fields"]["state"], "retired");
+    let mut seen = first["items"].as_array().unwrap().len();
+    let mut cursor = first["next_cursor"].as_str().map(str::to_owned);
+    while let Some(next) = cursor {
+        let more = store.activity(&page(Some(next), None)).await.unwrap();
+        seen += more["items"].as_array().unwrap().len();
+        cursor = more["next_cursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen, 9);
+    let closes = store.activity(&page(None, Some("AccountClosed"))).await.unwrap();
+    assert_eq!(closes["items"].as_array().unwrap().len(), 1);
+
+    assert_eq!(store.backfilled_until().await.unwrap(), None);
+    store.set_backfilled_until("sig4").await.unwrap();
+    assert_eq!(store.backfilled_until().await.unwrap().as_deref(), Some("sig4"));
+}
 
 async fn slot_guard_keeps_the_newest_observation(store: &dyn IndexStore) {
     let applied = store.apply(&[upsert("D", 10, dataset_bytes(&spec(2, "new title")))]).await.unwrap();
