@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command: builds the SBF program, checks the committed IDL, and runs every test:
 # domain unit and property tests, the program tests on both backends (SBF .so and native), the
-# TypeScript client tests in app/ (LiteSVM), the end-to-end suite against a local validator, the
-# indexer's chain tests, and the
-# rehearsal of README's deploy section against a bare validator (scripts/deploy-rehearsal.sh).
+# indexer's tests on SQLite and on a throwaway PostgreSQL (scripts/postgres.sh), the TypeScript
+# client tests in app/ (LiteSVM), the end-to-end suite against a local validator, the indexer's
+# chain tests, and the rehearsal of README's deploy section against a bare validator
+# (scripts/deploy-rehearsal.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -17,7 +18,13 @@ cargo run -q --locked -p market-idl -- --check
 
 summary=$root/target/test-summary.txt
 mkdir -p "$root/target"
-step "domain tests and program tests on both backends"
+step "a throwaway PostgreSQL for the indexer's store tests (scripts/postgres.sh)"
+INDEXER_TEST_POSTGRES=$("$root/scripts/postgres.sh" start)
+export INDEXER_TEST_POSTGRES INDEXER_REQUIRE_POSTGRES=1
+trap '"$root/scripts/postgres.sh" stop >/dev/null 2>&1 || true' EXIT
+echo "PostgreSQL at $INDEXER_TEST_POSTGRES"
+
+step "domain tests, program tests on both backends, indexer tests on both stores"
 cargo test --locked --workspace 2>&1 | tee "$root/target/cargo-test.log"
 cargo_passed=$(awk '/^test result:/ {n += $4} END {print n + 0}' "$root/target/cargo-test.log")
 cargo_failed=$(awk '/^test result:/ {n += $6} END {print n + 0}' "$root/target/cargo-test.log")

@@ -107,6 +107,16 @@ pub fn set_backfilled_until(conn: &Connection, signature: &str) -> rusqlite::Res
     Ok(())
 }
 
+/// One page request of the feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    pub scope: Scope,
+    /// Only events of this name.
+    pub name: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
 /// What part of the feed a page reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -115,11 +125,11 @@ pub enum Scope {
     License(String),
 }
 
-fn encode_cursor(slot: i64, signature: &str, index: i64) -> String {
+pub fn encode_cursor(slot: i64, signature: &str, index: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!([slot, signature, index]).to_string())
 }
 
-fn decode_cursor(cursor: &str) -> Result<(i64, String, i64), QueryError> {
+pub fn decode_cursor(cursor: &str) -> Result<(i64, String, i64), QueryError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| QueryError::BadCursor)?;
     let parsed: Value = serde_json::from_slice(&bytes).map_err(|_| QueryError::BadCursor)?;
     match parsed.as_array().map(Vec::as_slice) {

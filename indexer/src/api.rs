@@ -1,8 +1,8 @@
 //! The read-only JSON API, versioned under `/v1`, with CORS open to every origin (it serves public
-//! chain data and takes no credentials). Each request opens its own read-only SQLite connection
-//! (WAL: readers never wait for the ingest writer) on a blocking thread.
+//! chain data and takes no credentials). Every read goes through the store (`db::IndexStore`): with
+//! SQLite each request opens its own read-only connection (WAL: readers never wait for the ingest
+//! writer) on a blocking thread; with PostgreSQL it takes a pooled connection.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -15,12 +15,12 @@ use serde_json::{json, Value};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::activity;
+use crate::db::IndexStore;
 use crate::query::{self, QueryError, Search, Sort};
 use crate::rpc::Rpc;
-use crate::store::{self, Fts5, Store};
 
 pub struct Api {
-    pub db: PathBuf,
+    pub store: Arc<dyn IndexStore>,
     /// Where the health check reads the chain's slot (None: `serve` without a node).
     pub rpc: Option<Rpc>,
 }
@@ -46,29 +46,21 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "error": code, "message": message }))).into_response()
 }
 
-/// Runs a read on its own connection, off the async threads.
-async fn read<T: Send + 'static>(
-    api: &Api,
-    work: impl FnOnce(&rusqlite::Connection) -> Result<T, Response> + Send + 'static,
-) -> Result<T, Response> {
-    let db = api.db.clone();
-    tokio::task::spawn_blocking(move || {
-        let conn = Store::open_reader(&db)
-            .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", &e.to_string()))?;
-        work(&conn)
-    })
-    .await
-    .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "reader failed"))?
-}
-
 fn store_error(e: impl std::fmt::Display) -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string())
 }
 
+fn query_error(e: QueryError) -> Response {
+    match e {
+        QueryError::BadCursor => error(StatusCode::BAD_REQUEST, "bad_cursor", "cursor is not one this API gave"),
+        QueryError::Sql(message) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &message),
+    }
+}
+
 /// `min_slot`: the caller has seen the chain at this slot (e.g. its own transaction) and wants an
 /// answer at least that fresh; until the indexer gets there the API answers 503 with Retry-After.
-fn require_slot(conn: &rusqlite::Connection, min_slot: Option<u64>) -> Result<Option<u64>, Response> {
-    let indexed = store::indexed_slot(conn).map_err(store_error)?;
+async fn require_slot(api: &Api, min_slot: Option<u64>) -> Result<Option<u64>, Response> {
+    let indexed = api.store.indexed_slot().await.map_err(store_error)?;
     if let Some(min_slot) = min_slot {
         if indexed.is_none_or(|indexed| indexed < min_slot) {
             let mut response = (
@@ -84,7 +76,7 @@ fn require_slot(conn: &rusqlite::Connection, min_slot: Option<u64>) -> Result<Op
 }
 
 async fn health(State(api): State<Arc<Api>>) -> Response {
-    let indexed = match read(&api, |conn| store::indexed_slot(conn).map_err(store_error)).await {
+    let indexed = match api.store.indexed_slot().await.map_err(store_error) {
         Ok(indexed) => indexed,
         Err(response) => return response,
     };
@@ -146,16 +138,12 @@ async fn datasets(State(api): State<Arc<Api>>, Query(params): Query<SearchParams
         cursor: params.cursor,
         facets: params.facets.unwrap_or(false),
     };
-    let min_slot = params.min_slot;
-    let result = read(&api, move |conn| {
-        let indexed = require_slot(conn, min_slot)?;
-        let mut result = query::search(conn, &Fts5, &search).map_err(|e| match e {
-            QueryError::BadCursor => error(StatusCode::BAD_REQUEST, "bad_cursor", "cursor is not one this API gave"),
-            QueryError::Sql(message) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &message),
-        })?;
+    let result = async {
+        let indexed = require_slot(&api, params.min_slot).await?;
+        let mut result = api.store.search(&search).await.map_err(query_error)?;
         result["indexed_slot"] = json!(indexed);
-        Ok(result)
-    })
+        Ok::<_, Response>(result)
+    }
     .await;
     match result {
         Ok(value) => Json(value).into_response(),
@@ -173,14 +161,14 @@ async fn dataset(
     Path(address): Path<String>,
     Query(params): Query<DetailParams>,
 ) -> Response {
-    let result = read(&api, move |conn| {
-        let indexed = require_slot(conn, params.min_slot)?;
-        let found = query::dataset(conn, &address).map_err(|e| store_error(format!("{e:?}")))?;
-        Ok(found.map(|mut value: Value| {
+    let result = async {
+        let indexed = require_slot(&api, params.min_slot).await?;
+        let found = api.store.dataset(&address).await.map_err(|e| store_error(format!("{e:?}")))?;
+        Ok::<_, Response>(found.map(|mut value: Value| {
             value["indexed_slot"] = json!(indexed);
             value
         }))
-    })
+    }
     .await;
     match result {
         Ok(Some(value)) => Json(value).into_response(),
@@ -231,16 +219,12 @@ async fn lists(
         return error(StatusCode::NOT_FOUND, "not_found", "no such list");
     };
     let list = query::List { table, filter, value: key, order, cursor: params.cursor, limit: params.limit };
-    let min_slot = params.min_slot;
-    let result = read(&api, move |conn| {
-        let indexed = require_slot(conn, min_slot)?;
-        let mut result = query::list(conn, &list).map_err(|e| match e {
-            QueryError::BadCursor => error(StatusCode::BAD_REQUEST, "bad_cursor", "cursor is not one this API gave"),
-            QueryError::Sql(message) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &message),
-        })?;
+    let result = async {
+        let indexed = require_slot(&api, params.min_slot).await?;
+        let mut result = api.store.list(&list).await.map_err(query_error)?;
         result["indexed_slot"] = json!(indexed);
-        Ok(result)
-    })
+        Ok::<_, Response>(result)
+    }
     .await;
     match result {
         Ok(value) => Json(value).into_response(),
@@ -259,16 +243,13 @@ async fn all_activity(State(api): State<Arc<Api>>, Query(params): Query<ListPara
 /// The activity feed (every event of the program), newest first, whole or one dataset's or
 /// licence's, optionally one event name.
 async fn activity_page(api: &Api, scope: activity::Scope, params: ListParams) -> Response {
-    let result = read(api, move |conn| {
-        let indexed = require_slot(conn, params.min_slot)?;
-        let mut result = activity::page(conn, &scope, params.name.as_deref(), params.cursor.as_deref(), params.limit)
-            .map_err(|e| match e {
-                QueryError::BadCursor => error(StatusCode::BAD_REQUEST, "bad_cursor", "cursor is not one this API gave"),
-                QueryError::Sql(message) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &message),
-            })?;
+    let page = activity::PageRequest { scope, name: params.name, cursor: params.cursor, limit: params.limit };
+    let result = async {
+        let indexed = require_slot(api, params.min_slot).await?;
+        let mut result = api.store.activity(&page).await.map_err(query_error)?;
         result["indexed_slot"] = json!(indexed);
-        Ok(result)
-    })
+        Ok::<_, Response>(result)
+    }
     .await;
     match result {
         Ok(value) => Json(value).into_response(),

@@ -8,8 +8,9 @@ use data_market::state::{DatasetCategory, DatasetState};
 use serde_json::{json, Value};
 
 use crate::fixtures::{dataset_bytes, DatasetSpec};
-use crate::query::{self, Search, Sort};
-use crate::store::{Store, Update};
+use crate::db::IndexStore;
+use crate::query::{Search, Sort};
+use crate::store::Update;
 
 const WORDS: [&str; 48] = [
     "support", "chat", "medical", "legal", "finance", "images", "street", "audio", "speech", "code", "python",
@@ -79,8 +80,9 @@ fn percentile(samples: &mut [Duration], p: f64) -> f64 {
     samples[index].as_secs_f64() * 1_000.0
 }
 
-/// Fills `store` with `datasets` synthetic datasets and times `rounds` runs of each query shape.
-pub fn run(store: &mut Store, datasets: u64, rounds: usize) -> Value {
+/// Fills `store` (SQLite or PostgreSQL) with `datasets` synthetic datasets and times `rounds` runs
+/// of each query shape.
+pub async fn run(store: &dyn IndexStore, datasets: u64, rounds: usize) -> Value {
     let mut rng = Rng(42);
     let started = Instant::now();
     let mut batch = Vec::with_capacity(1_000);
@@ -90,27 +92,28 @@ pub fn run(store: &mut Store, datasets: u64, rounds: usize) -> Value {
         bytes += data.len();
         batch.push(Update::Upsert { address: address(i), slot: 1 + i / 1_000, data });
         if batch.len() == 1_000 {
-            store.apply(&batch).expect("apply");
+            store.apply(&batch).await.expect("apply");
             batch.clear();
         }
     }
-    store.apply(&batch).expect("apply");
-    store.checkpoint(1 + datasets / 1_000).expect("checkpoint");
+    store.apply(&batch).await.expect("apply");
+    store.checkpoint(1 + datasets / 1_000).await.expect("checkpoint");
     let ingest = started.elapsed();
+    let started = Instant::now();
+    store.after_bulk_load().await.expect("statistics");
+    let statistics = started.elapsed();
 
     let started = Instant::now();
-    let held = store.open_accounts().expect("open accounts").len();
+    let held = store.open_accounts().await.expect("open accounts").len();
     let registry = started.elapsed();
 
     // a cursor deep into the newest-first listing
     let mut deep_cursor = None;
     for _ in 0..10 {
-        let page = query::search(
-            &store.conn,
-            store.text.as_ref(),
-            &Search { cursor: deep_cursor.clone(), limit: Some(20), ..Default::default() },
-        )
-        .expect("page");
+        let page = store
+            .search(&Search { cursor: deep_cursor.clone(), limit: Some(20), ..Default::default() })
+            .await
+            .expect("page");
         deep_cursor = page["next_cursor"].as_str().map(str::to_owned);
     }
 
@@ -158,7 +161,7 @@ pub fn run(store: &mut Store, datasets: u64, rounds: usize) -> Value {
         for _ in 0..rounds {
             let search = shape(&mut rng);
             let started = Instant::now();
-            let result = query::search(&store.conn, store.text.as_ref(), &search).expect("search");
+            let result = store.search(&search).await.expect("search");
             samples.push(started.elapsed());
             hits += result["items"].as_array().map_or(0, Vec::len);
         }
@@ -172,7 +175,7 @@ pub fn run(store: &mut Store, datasets: u64, rounds: usize) -> Value {
     for _ in 0..rounds {
         let target = address(rng.below(datasets.max(1) as usize) as u64);
         let started = Instant::now();
-        query::dataset(&store.conn, &target).expect("detail");
+        store.dataset(&target).await.expect("detail");
         samples.push(started.elapsed());
     }
     queries.insert("detail".into(), json!({ "p50_ms": percentile(&mut samples, 0.5), "p95_ms": percentile(&mut samples, 0.95) }));
@@ -181,6 +184,7 @@ pub fn run(store: &mut Store, datasets: u64, rounds: usize) -> Value {
         "account_bytes": bytes,
         "ingest_s": ingest.as_secs_f64(),
         "ingest_per_s": datasets as f64 / ingest.as_secs_f64(),
+        "statistics_s": statistics.as_secs_f64(),
         "registry_read_ms": registry.as_secs_f64() * 1_000.0,
         "registry_rows": held,
         "rounds": rounds,

@@ -2,25 +2,25 @@
 //! reconcile pass (a 16-byte slice of every account, discriminator + revision, then
 //! getMultipleAccounts for the ones that changed and for the ones that are gone).
 //!
-//! The store sits behind a mutex shared with the subscription; these passes hold it only to read
-//! or write, never across a request to the node.
+//! The store (`db::IndexStore`, SQLite or PostgreSQL) is shared with the subscription; these passes
+//! use it only to read or write, never across a request to the node.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 use base64::Engine;
 use serde_json::json;
 
 use crate::decode::{Header, Kind, HEADER_LEN};
 use crate::rpc::{Rpc, RpcError};
-use crate::activity::{self, TransactionEvents};
+use crate::activity::TransactionEvents;
+use crate::db::{IndexStore, StoreError};
 use crate::events::events_in_logs;
-use crate::store::{self, Applied, Store, Update};
+use crate::store::{Applied, Update};
 
 #[derive(Debug)]
 pub enum IngestError {
     Rpc(RpcError),
-    Store(store::Error),
+    Store(StoreError),
 }
 
 impl std::fmt::Display for IngestError {
@@ -40,8 +40,8 @@ impl From<RpcError> for IngestError {
     }
 }
 
-impl From<store::Error> for IngestError {
-    fn from(error: store::Error) -> Self {
+impl From<StoreError> for IngestError {
+    fn from(error: StoreError) -> Self {
         IngestError::Store(error)
     }
 }
@@ -70,7 +70,7 @@ pub struct Pass {
 /// Loads every account of the program, one getProgramAccounts per account type; the checkpoint
 /// becomes the lowest of their context slots. Does not notice accounts closed since an earlier
 /// run: `reconcile` does.
-pub async fn snapshot(rpc: &Rpc, store: &Mutex<Store>) -> Result<Pass, IngestError> {
+pub async fn snapshot(rpc: &Rpc, store: &dyn IndexStore) -> Result<Pass, IngestError> {
     let program = program_id();
     let mut pass = Pass { slot: u64::MAX, ..Default::default() };
     for kind in Kind::ALL {
@@ -81,15 +81,10 @@ pub async fn snapshot(rpc: &Rpc, store: &Mutex<Store>) -> Result<Pass, IngestErr
             .into_iter()
             .map(|(address, account)| Update::Upsert { address, slot, data: account.data })
             .collect();
-        add(&mut pass.applied, lock(store).apply(&updates)?);
+        add(&mut pass.applied, store.apply(&updates).await?);
     }
-    lock(store).checkpoint(pass.slot)?;
+    store.checkpoint(pass.slot).await?;
     Ok(pass)
-}
-
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    // a panic while holding the lock left a transaction rolled back, not a torn store
-    store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn add(total: &mut Applied, more: Applied) {
@@ -113,9 +108,9 @@ pub struct Diff {
 }
 
 /// Compares the store with a 16-byte slice (discriminator + revision) of every program account.
-pub async fn diff(rpc: &Rpc, store: &Mutex<Store>) -> Result<Diff, IngestError> {
+pub async fn diff(rpc: &Rpc, store: &dyn IndexStore) -> Result<Diff, IngestError> {
     let (slot, headers) = rpc.program_accounts(&program_id(), json!([]), Some((0, HEADER_LEN))).await?;
-    let held = lock(store).open_accounts()?;
+    let held = store.open_accounts().await?;
     Ok(diff_headers(slot, &headers.into_iter().map(|(a, acc)| (a, acc.data)).collect::<Vec<_>>(), &held))
 }
 
@@ -138,7 +133,7 @@ pub fn diff_headers(slot: u64, headers: &[(String, Vec<u8>)], held: &HashMap<Str
 
 /// Brings the store to the chain: downloads (getMultipleAccounts) the accounts whose header
 /// changed and checks the ones that vanished (absent, or no longer the program's = closed).
-pub async fn reconcile(rpc: &Rpc, store: &Mutex<Store>) -> Result<Pass, IngestError> {
+pub async fn reconcile(rpc: &Rpc, store: &dyn IndexStore) -> Result<Pass, IngestError> {
     let diff = diff(rpc, store).await?;
     let mut pass = Pass { slot: diff.slot, ..Default::default() };
     let wanted: Vec<String> = diff.changed.iter().chain(&diff.gone).cloned().collect();
@@ -156,15 +151,15 @@ pub async fn reconcile(rpc: &Rpc, store: &Mutex<Store>) -> Result<Pass, IngestEr
                 _ => Update::Close { address, slot },
             })
             .collect();
-        pass.applied = lock(store).apply(&updates)?;
+        pass.applied = store.apply(&updates).await?;
     }
-    lock(store).checkpoint(pass.slot)?;
+    store.checkpoint(pass.slot).await?;
     Ok(pass)
 }
 
 /// A snapshot on an empty store, a reconcile otherwise.
-pub async fn catch_up(rpc: &Rpc, store: &Mutex<Store>) -> Result<Pass, IngestError> {
-    let empty = lock(store).indexed_slot()?.is_none();
+pub async fn catch_up(rpc: &Rpc, store: &dyn IndexStore) -> Result<Pass, IngestError> {
+    let empty = store.indexed_slot().await?.is_none();
     if empty {
         snapshot(rpc, store).await
     } else {
@@ -176,9 +171,9 @@ pub async fn catch_up(rpc: &Rpc, store: &Mutex<Store>) -> Result<Pass, IngestErr
 /// previous backfill went through (all of them the first time), oldest first; each successful
 /// transaction the feed lacks is fetched and its events recorded. Covers what the log
 /// subscription missed while the indexer was stopped or disconnected. Returns the new events.
-pub async fn backfill_activity(rpc: &Rpc, store: &Mutex<Store>) -> Result<usize, IngestError> {
+pub async fn backfill_activity(rpc: &Rpc, store: &dyn IndexStore) -> Result<usize, IngestError> {
     let program = program_id();
-    let until = activity::backfilled_until(&lock(store).conn).map_err(store::Error::from)?;
+    let until = store.backfilled_until().await?;
     let mut signatures = Vec::new();
     let mut before: Option<String> = None;
     loop {
@@ -192,7 +187,7 @@ pub async fn backfill_activity(rpc: &Rpc, store: &Mutex<Store>) -> Result<usize,
     }
     let mut new = 0;
     for info in signatures.iter().rev().filter(|info| !info.failed) {
-        if activity::has_transaction(&lock(store).conn, &info.signature).map_err(store::Error::from)? {
+        if store.has_transaction(&info.signature).await? {
             continue;
         }
         let Some((slot, logs)) = rpc.transaction_logs(&info.signature).await? else { continue };
@@ -201,10 +196,10 @@ pub async fn backfill_activity(rpc: &Rpc, store: &Mutex<Store>) -> Result<usize,
             continue;
         }
         let transaction = TransactionEvents { signature: info.signature.clone(), slot, events };
-        new += lock(store).record_events(&[transaction])?.0;
+        new += store.record_events(&[transaction]).await?.0;
     }
     if let Some(newest) = signatures.first() {
-        activity::set_backfilled_until(&lock(store).conn, &newest.signature).map_err(store::Error::from)?;
+        store.set_backfilled_until(&newest.signature).await?;
     }
     Ok(new)
 }

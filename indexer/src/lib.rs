@@ -1,6 +1,6 @@
 //! Indexer of the data market program: decodes its accounts and events with the program crate's
-//! types, keeps them in SQLite (FTS5 for text search) with slot-guarded writes, follows the chain
-//! over JSON-RPC and serves a read-only JSON API.
+//! types, keeps them in SQLite (FTS5 for text search) or PostgreSQL (tsvector) with slot-guarded
+//! writes, follows the chain over JSON-RPC and serves a read-only JSON API.
 
 pub mod activity;
 pub mod decode;
@@ -9,6 +9,8 @@ pub mod fixtures;
 pub mod json;
 pub mod query;
 pub mod store;
+pub mod db;
+pub mod postgres;
 pub mod api;
 pub mod ingest;
 pub mod rpc;

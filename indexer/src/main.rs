@@ -2,34 +2,38 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use indexer::api::{self, Api};
+use indexer::db::{self, IndexStore, SqliteStore};
 use indexer::ingest;
+use indexer::postgres::PgStore;
 use indexer::rpc::Rpc;
-use indexer::store::Store;
 use indexer::subscribe;
 
 const USAGE: &str = "usage:
-  indexer run    [--rpc URL] [--ws URL] [--db PATH] [--listen ADDR] [--interval SECS] [--once] [--no-subscribe]
-  indexer serve  [--db PATH] [--listen ADDR] [--rpc URL]
-  indexer verify [--rpc URL] [--db PATH]
-  indexer bench  [--datasets N] [--rounds N] [--db PATH]
+  indexer run    [--rpc URL] [--ws URL] [--db PATH|URL] [--listen ADDR] [--interval SECS] [--once] [--no-subscribe] [--no-http]
+  indexer serve  [--db PATH|URL] [--listen ADDR] [--rpc URL]
+  indexer verify [--rpc URL] [--db PATH|URL]
+  indexer bench  [--datasets N] [--rounds N] [--store sqlite|postgres] [--db PATH|URL]
 
   --rpc       JSON-RPC endpoint (default http://127.0.0.1:8899)
   --ws        its WebSocket endpoint (default: the RPC's host, port + 1)
   --no-subscribe  no programSubscribe/logsSubscribe: changes arrive by reconcile passes only
-  --db        SQLite file (default indexer.sqlite)
+  --db        SQLite file (default indexer.sqlite), or a PostgreSQL database: postgres://user@host:port/db
+  --no-http   run: ingest only, no API (the writer beside `serve` processes over one PostgreSQL database)
   --listen    API address (default 127.0.0.1:8080)
   --interval  seconds between reconcile passes (default 10)
   --once      catch up once (snapshot on an empty store, reconcile otherwise) and exit
   --datasets  bench: synthetic datasets to index (default 10000)
-  --rounds    bench: runs of each query shape (default 50)";
+  --rounds    bench: runs of each query shape (default 50)
+  --store     bench: sqlite (default; a fresh file, temporary unless --db names one) or postgres
+              (--db URL; the tables go into a schema of their own, dropped afterwards)";
 
 struct Options {
     rpc: String,
-    db: PathBuf,
+    db: String,
     listen: String,
     interval: u64,
     once: bool,
@@ -39,6 +43,8 @@ struct Options {
     db_given: bool,
     datasets: u64,
     rounds: usize,
+    http: bool,
+    bench_store: String,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -54,6 +60,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         db_given: false,
         datasets: 10_000,
         rounds: 50,
+        http: true,
+        bench_store: "sqlite".into(),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -64,7 +72,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 options.rpc_given = true;
             }
             "--db" => {
-                options.db = value()?.into();
+                options.db = value()?;
                 options.db_given = true;
             }
             "--datasets" => options.datasets = value()?.parse().map_err(|_| "--datasets takes a count".to_string())?,
@@ -74,6 +82,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--once" => options.once = true,
             "--ws" => options.ws = Some(value()?),
             "--no-subscribe" => options.subscribe = false,
+            "--no-http" => options.http = false,
+            "--store" => options.bench_store = value()?,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -99,7 +109,7 @@ fn main() -> ExitCode {
             "run" => run(options).await,
             "serve" => serve(options).await,
             "verify" => verify(options).await,
-            "bench" => bench(options),
+            "bench" => bench(options).await,
             _ => Err(format!("unknown command {command}\n{USAGE}")),
         }
     });
@@ -112,8 +122,14 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve_api(options: &Options, rpc: Option<Rpc>) -> Result<(), String> {
-    let api = Arc::new(Api { db: options.db.clone(), rpc });
+async fn open_store(options: &Options, writer: bool) -> Result<Arc<dyn IndexStore>, String> {
+    let store = db::open(&options.db, writer).await.map_err(|e| format!("{}: {e}", options.db))?;
+    eprintln!("store: {}", store.backend());
+    Ok(store)
+}
+
+async fn serve_api(options: &Options, store: Arc<dyn IndexStore>, rpc: Option<Rpc>) -> Result<(), String> {
+    let api = Arc::new(Api { store, rpc });
     let listener = tokio::net::TcpListener::bind(&options.listen).await.map_err(|e| format!("{}: {e}", options.listen))?;
     eprintln!("api on http://{}/v1", listener.local_addr().map_err(|e| e.to_string())?);
     axum::serve(listener, api::router(api)).await.map_err(|e| e.to_string())
@@ -121,7 +137,7 @@ async fn serve_api(options: &Options, rpc: Option<Rpc>) -> Result<(), String> {
 
 async fn run(options: Options) -> Result<ExitCode, String> {
     let rpc = Rpc::new(&options.rpc);
-    let store = Arc::new(Mutex::new(Store::open(&options.db).map_err(|e| e.to_string())?));
+    let store = open_store(&options, true).await?;
     // a reconnected subscription asks for a reconcile pass (it may have missed notifications)
     let missed = Arc::new(tokio::sync::Notify::new());
     let link = Arc::new(subscribe::Link::default());
@@ -138,7 +154,7 @@ async fn run(options: Options) -> Result<ExitCode, String> {
                 let first = ready_tx.is_some();
                 let result = subscribe::follow(
                     &ws,
-                    &store,
+                    &*store,
                     &link,
                     || {
                         match ready_tx.take() {
@@ -166,15 +182,23 @@ async fn run(options: Options) -> Result<ExitCode, String> {
         }
     }
     let started = link.pass_started();
-    let pass = ingest::catch_up(&rpc, &store).await.map_err(|e| e.to_string())?;
+    let pass = ingest::catch_up(&rpc, &*store).await.map_err(|e| e.to_string())?;
     link.pass_completed(started);
     eprintln!("caught up to slot {}: {} fetched, {:?}", pass.slot, pass.fetched, pass.applied);
-    let events = ingest::backfill_activity(&rpc, &store).await.map_err(|e| e.to_string())?;
+    let events = ingest::backfill_activity(&rpc, &*store).await.map_err(|e| e.to_string())?;
     eprintln!("activity: {events} events recorded from the transaction history");
     if options.once {
         return Ok(ExitCode::SUCCESS);
     }
-    let server = serve_api(&options, Some(rpc.clone()));
+    let (api_store, api_rpc) = (store.clone(), rpc.clone());
+    let server = async {
+        if options.http {
+            serve_api(&options, api_store, Some(api_rpc)).await
+        } else {
+            // ingest only: the API runs elsewhere (`serve` over the same database)
+            std::future::pending().await
+        }
+    };
     let interval = Duration::from_secs(options.interval.max(1));
     let ingest = async move {
         loop {
@@ -183,7 +207,7 @@ async fn run(options: Options) -> Result<ExitCode, String> {
                 _ = missed.notified() => {}
             }
             let started = link.pass_started();
-            match ingest::reconcile(&rpc, &store).await {
+            match ingest::reconcile(&rpc, &*store).await {
                 Ok(pass) => {
                     link.pass_completed(started);
                     if pass.fetched + pass.applied.closed > 0 {
@@ -193,7 +217,7 @@ async fn run(options: Options) -> Result<ExitCode, String> {
                 // a node that is briefly away must not stop the API; the next pass retries
                 Err(error) => eprintln!("reconcile: {error}"),
             }
-            match ingest::backfill_activity(&rpc, &store).await {
+            match ingest::backfill_activity(&rpc, &*store).await {
                 Ok(0) => {}
                 Ok(events) => eprintln!("activity: {events} events recorded from the transaction history"),
                 Err(error) => eprintln!("activity backfill: {error}"),
@@ -208,11 +232,12 @@ async fn run(options: Options) -> Result<ExitCode, String> {
 }
 
 async fn serve(options: Options) -> Result<ExitCode, String> {
-    // creates the schema if the file is new, so the API answers (empty) before any ingest
-    drop(Store::open(&options.db).map_err(|e| e.to_string())?);
+    // creates the schema if the store is new (and, for PostgreSQL, the role may), so the API
+    // answers (empty) before any ingest
+    let store = open_store(&options, false).await?;
     let rpc = options.rpc_given.then(|| Rpc::new(&options.rpc));
     tokio::select! {
-        result = serve_api(&options, rpc) => result.map(|_| ExitCode::SUCCESS),
+        result = serve_api(&options, store, rpc) => result.map(|_| ExitCode::SUCCESS),
         _ = tokio::signal::ctrl_c() => Ok(ExitCode::SUCCESS),
     }
 }
@@ -220,8 +245,8 @@ async fn serve(options: Options) -> Result<ExitCode, String> {
 /// Compares the store with the chain's account headers; exit status 1 when they differ.
 async fn verify(options: Options) -> Result<ExitCode, String> {
     let rpc = Rpc::new(&options.rpc);
-    let store = Mutex::new(Store::open(&options.db).map_err(|e| e.to_string())?);
-    let diff = ingest::diff(&rpc, &store).await.map_err(|e| e.to_string())?;
+    let store = open_store(&options, false).await?;
+    let diff = ingest::diff(&rpc, &*store).await.map_err(|e| e.to_string())?;
     println!(
         "slot {}: {} program accounts on chain, {} changed or missing in the store, {} in the store but gone",
         diff.slot,
@@ -238,28 +263,48 @@ async fn verify(options: Options) -> Result<ExitCode, String> {
     Ok(if diff.changed.is_empty() && diff.gone.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// Times ingest and the query shapes on a store of synthetic datasets (a fresh file; a temporary
-/// one unless --db names it) and prints the figures as JSON.
-fn bench(options: Options) -> Result<ExitCode, String> {
-    let path = if options.db_given {
-        options.db.clone()
-    } else {
-        std::env::temp_dir().join(format!("indexer-bench-{}.sqlite", std::process::id()))
-    };
-    if path.exists() {
-        return Err(format!("{} exists: bench wants a fresh file", path.display()));
-    }
-    let mut store = Store::open(&path).map_err(|e| e.to_string())?;
-    let result = indexer::bench::run(&mut store, options.datasets, options.rounds.max(1));
-    drop(store);
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    if !options.db_given {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// Times ingest and the query shapes on a store of synthetic datasets and prints the figures as
+/// JSON: a fresh SQLite file (a temporary one unless --db names it), or with `--store postgres` a
+/// schema of its own in the database --db names (dropped afterwards).
+async fn bench(options: Options) -> Result<ExitCode, String> {
+    let rounds = options.rounds.max(1);
+    let mut result = match options.bench_store.as_str() {
+        "sqlite" => {
+            if db::is_postgres_url(&options.db) {
+                return Err("--db is a PostgreSQL URL: add --store postgres".into());
+            }
+            let path = if options.db_given {
+                PathBuf::from(&options.db)
+            } else {
+                std::env::temp_dir().join(format!("indexer-bench-{}.sqlite", std::process::id()))
+            };
+            if path.exists() {
+                return Err(format!("{} exists: bench wants a fresh file", path.display()));
+            }
+            let store = SqliteStore::open(&path).map_err(|e| e.to_string())?;
+            let mut result = indexer::bench::run(&store, options.datasets, rounds).await;
+            drop(store);
+            result["db_bytes"] = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0).into();
+            if !options.db_given {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            result
         }
-    }
-    let mut result = result;
-    result["db_bytes"] = size.into();
+        "postgres" => {
+            if !db::is_postgres_url(&options.db) {
+                return Err("--store postgres needs --db postgres://...".into());
+            }
+            let store = PgStore::scratch(&options.db, "bench").await.map_err(|e| e.to_string())?;
+            let mut result = indexer::bench::run(&store, options.datasets, rounds).await;
+            result["db_bytes"] = store.size_bytes().await.map_err(|e| e.to_string())?.into();
+            store.drop_schema().await.map_err(|e| e.to_string())?;
+            result
+        }
+        other => return Err(format!("--store is sqlite or postgres, not {other}")),
+    };
+    result["store"] = options.bench_store.clone().into();
     println!("{}", serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?);
     Ok(ExitCode::SUCCESS)
 }

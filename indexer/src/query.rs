@@ -97,7 +97,7 @@ impl From<rusqlite::Error> for QueryError {
     }
 }
 
-fn encode_cursor(key: &Value, address: &str) -> String {
+pub fn encode_cursor(key: &Value, address: &str) -> String {
     let key = match key {
         Value::Integer(i) => json!(i),
         // by its bits: a decimal float may not parse back to the same double (nor then compare
@@ -109,7 +109,7 @@ fn encode_cursor(key: &Value, address: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!([key, address]).to_string())
 }
 
-fn decode_cursor(cursor: &str) -> Result<(Value, String), QueryError> {
+pub fn decode_cursor(cursor: &str) -> Result<(Value, String), QueryError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| QueryError::BadCursor)?;
     let parsed: Json = serde_json::from_slice(&bytes).map_err(|_| QueryError::BadCursor)?;
     let [key, Json::String(address)] = parsed.as_array().map(|a| a.as_slice()).unwrap_or(&[]) else {

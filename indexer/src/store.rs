@@ -449,7 +449,7 @@ fn optional_key(key: &anchor_lang::prelude::Pubkey) -> Value {
 }
 
 /// The kind-specific columns of an account's row.
-fn columns(account: &Account) -> Vec<(&'static str, Value)> {
+pub fn columns(account: &Account) -> Vec<(&'static str, Value)> {
     use decode::variant_name;
     match account {
         Account::Marketplace(m) => vec![

@@ -5,7 +5,6 @@
 //! interleaving with snapshot and reconcile passes, irrelevant.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
@@ -16,7 +15,8 @@ use crate::activity::TransactionEvents;
 use crate::events::events_in_logs;
 use crate::ingest::{program_id, IngestError};
 use crate::rpc::{RpcError, COMMITMENT};
-use crate::store::{Applied, Store, Update};
+use crate::db::IndexStore;
+use crate::store::{Applied, Update};
 
 /// The node's WebSocket address for its HTTP address: the same host, scheme ws(s), and (when a
 /// port is given) the next port, as Solana nodes listen.
@@ -147,7 +147,7 @@ impl Link {
 /// own transaction's slot (`min_slot`) gets it within the notification's latency.
 pub async fn follow(
     ws_url: &str,
-    store: &Mutex<Store>,
+    store: &dyn IndexStore,
     link: &Link,
     on_ready: impl FnOnce(),
     on_applied: impl FnMut(u64, Applied),
@@ -159,11 +159,12 @@ pub async fn follow(
 
 async fn follow_connection(
     ws_url: &str,
-    store: &Mutex<Store>,
+    store: &dyn IndexStore,
     link: &Link,
     on_ready: impl FnOnce(),
     mut on_applied: impl FnMut(u64, Applied),
-) -> Result<(), IngestError> {    let program = program_id();
+) -> Result<(), IngestError> {
+    let program = program_id();
     let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await.map_err(transport)?;
     for request in subscribe_requests(&program) {
         socket.send(Message::Text(request.to_string().into())).await.map_err(transport)?;
@@ -198,18 +199,17 @@ async fn follow_connection(
             continue;
         }
         let notification = parse_notification(&message, &program);
-        let mut store = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(slot) = notification.updates.iter().map(Update::slot).max() {
-            let applied = store.apply(&notification.updates)?;
+            let applied = store.apply(&notification.updates).await?;
             on_applied(slot, applied);
         }
         if let Some(transaction) = notification.transaction {
-            let (_, applied) = store.record_events(std::slice::from_ref(&transaction))?;
+            let (_, applied) = store.record_events(std::slice::from_ref(&transaction)).await?;
             on_applied(transaction.slot, applied);
         }
         if let Some(slot) = message["params"]["result"]["context"]["slot"].as_u64() {
             if link.live() {
-                store.checkpoint(slot)?;
+                store.checkpoint(slot).await?;
             }
         }
     }

@@ -1,15 +1,32 @@
-//! The HTTP API over a store built from fixtures (no chain).
+//! The HTTP API over a store built from fixtures (no chain), on SQLite (a file, a read-only
+//! connection per request) and on PostgreSQL (a pool; needs INDEXER_TEST_POSTGRES, see
+//! support/backends.rs).
+
+#[path = "support/backends.rs"]
+mod backends;
 
 use std::sync::Arc;
 
+use backends::Backend;
 use indexer::api::{self, Api};
+use indexer::db::{IndexStore, SqliteStore};
 use indexer::fixtures::{dataset_bytes, key, license_bytes, review_bytes, DatasetSpec};
-use indexer::store::{Store, Update};
+use indexer::postgres::PgStore;
+use indexer::store::Update;
 use serde_json::Value;
 
 struct Served {
     base: String,
     dir: std::path::PathBuf,
+    postgres: Option<Arc<PgStore>>,
+}
+
+impl Served {
+    async fn finish(self) {
+        if let Some(postgres) = &self.postgres {
+            postgres.drop_schema().await.unwrap();
+        }
+    }
 }
 
 impl Drop for Served {
@@ -18,11 +35,41 @@ impl Drop for Served {
     }
 }
 
-async fn serve(name: &str) -> Served {
-    let dir = std::env::temp_dir().join(format!("indexer-api-{name}-{}", std::process::id()));
+/// Runs `$test(served)` over each backend: `sqlite::$test`, `postgres::$test`.
+macro_rules! on_both_stores {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $test() {
+                let served = super::serve(stringify!($test), super::Backend::Sqlite).await.unwrap();
+                super::$test(&served).await;
+                served.finish().await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $test() {
+                let Some(served) = super::serve(stringify!($test), super::Backend::Postgres).await else { return };
+                super::$test(&served).await;
+                served.finish().await;
+            })*
+        }
+    };
+}
+
+on_both_stores!(health_and_search_over_http, errors_are_json_with_a_code, cors_allows_any_origin_to_read, related_lists_page_newest_first);
+
+async fn serve(name: &str, backend: Backend) -> Option<Served> {
+    let dir = std::env::temp_dir().join(format!("indexer-api-{name}-{backend:?}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("index.sqlite");
-    let mut store = Store::open(&db).unwrap();
+    let (store, postgres): (Arc<dyn IndexStore>, _) = match backend {
+        Backend::Sqlite => (Arc::new(SqliteStore::open(&dir.join("index.sqlite")).unwrap()), None),
+        Backend::Postgres => {
+            let url = backends::postgres_url(name)?;
+            let postgres = Arc::new(PgStore::scratch(&url, "api").await.unwrap());
+            (postgres.clone(), Some(postgres))
+        }
+    };
     let updates: Vec<Update> = (0..5u8)
         .map(|i| Update::Upsert {
             address: key(100 + i).to_string(),
@@ -36,7 +83,7 @@ async fn serve(name: &str) -> Served {
             }),
         })
         .collect();
-    store.apply(&updates).unwrap();
+    store.apply(&updates).await.unwrap();
     // three licences of the first dataset (two buyers) and a review
     let licenses: Vec<Update> = (0..3u8)
         .map(|i| Update::Upsert {
@@ -46,14 +93,13 @@ async fn serve(name: &str) -> Served {
         })
         .chain([Update::Upsert { address: key(210).to_string(), slot: 49, data: review_bytes(1, key(200), key(100), 5) }])
         .collect();
-    store.apply(&licenses).unwrap();
-    store.checkpoint(50).unwrap();
-    drop(store);
+    store.apply(&licenses).await.unwrap();
+    store.checkpoint(50).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = api::router(Arc::new(Api { db, rpc: None }));
+    let router = api::router(Arc::new(Api { store, rpc: None }));
     tokio::spawn(async move { axum::serve(listener, router).await });
-    Served { base, dir }
+    Some(Served { base, dir, postgres })
 }
 
 async fn get(url: String) -> (u16, reqwest::header::HeaderMap, Value) {
@@ -63,9 +109,7 @@ async fn get(url: String) -> (u16, reqwest::header::HeaderMap, Value) {
     (status, headers, response.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test]
-async fn health_and_search_over_http() {
-    let served = serve("search").await;
+async fn health_and_search_over_http(served: &Served) {
     let (status, _, health) = get(format!("{}/v1/health", served.base)).await;
     assert_eq!(status, 200);
     assert_eq!((health["indexed_slot"].as_u64(), health["chain_slot"].as_u64()), (Some(50), None));
@@ -86,9 +130,7 @@ async fn health_and_search_over_http() {
     assert_eq!(detail["account"]["price"], "2000");
 }
 
-#[tokio::test]
-async fn errors_are_json_with_a_code() {
-    let served = serve("errors").await;
+async fn errors_are_json_with_a_code(served: &Served) {
     for (path, status, code) in [
         ("/v1/datasets?sort=cheapest", 400, "bad_sort"),
         ("/v1/datasets?cursor=not-a-cursor", 400, "bad_cursor"),
@@ -109,9 +151,7 @@ async fn errors_are_json_with_a_code() {
     assert_eq!(response.status().as_u16(), 405);
 }
 
-#[tokio::test]
-async fn cors_allows_any_origin_to_read() {
-    let served = serve("cors").await;
+async fn cors_allows_any_origin_to_read(served: &Served) {
     let response = reqwest::Client::new()
         .request(reqwest::Method::OPTIONS, format!("{}/v1/datasets", served.base))
         .header("origin", "https://app.example.test")
@@ -124,9 +164,7 @@ async fn cors_allows_any_origin_to_read() {
     assert!(response.headers()["access-control-allow-methods"].to_str().unwrap().contains("GET"));
 }
 
-#[tokio::test]
-async fn related_lists_page_newest_first() {
-    let served = serve("lists").await;
+async fn related_lists_page_newest_first(served: &Served) {
     let (status, _, page) = get(format!("{}/v1/datasets/{}/licenses?limit=2", served.base, key(100))).await;
     assert_eq!(status, 200);
     assert_eq!(page["items"].as_array().unwrap().len(), 2);

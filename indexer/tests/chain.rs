@@ -6,17 +6,22 @@
 //! Slow (a validator and six CLI runs: 4 minutes on a busy 2-core machine), so ignored by default:
 //!   cargo test -p indexer --test chain -- --ignored
 //! Needs `solana-test-validator` on PATH, `app/node_modules` and `target/deploy/data_market.so`.
+//! With INDEXER_TEST_POSTGRES (see support/backends.rs) a PostgreSQL store follows the chain too.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
+#[path = "support/backends.rs"]
+mod backends;
+
 use indexer::api::{self, Api};
+use indexer::db::{IndexStore, SqliteStore};
 use indexer::ingest;
-use indexer::query::{self, Search};
+use indexer::postgres::PgStore;
+use indexer::query::Search;
 use indexer::rpc::Rpc;
-use indexer::store::{Fts5, Store};
 use indexer::subscribe;
 use serde_json::Value;
 
@@ -140,10 +145,10 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let rpc = Rpc::new(&stack.url);
     let db = dir.join("index.sqlite");
-    let store = Mutex::new(Store::open(&db).unwrap());
+    let store: Arc<dyn IndexStore> = Arc::new(SqliteStore::open(&db).unwrap());
 
     // a second store that follows the chain by subscription (subscribed before its snapshot)
-    let live = Arc::new(Mutex::new(Store::open(&dir.join("live.sqlite")).unwrap()));
+    let live: Arc<dyn IndexStore> = Arc::new(SqliteStore::open(&dir.join("live.sqlite")).unwrap());
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
     let (ws, follower) = (subscribe::ws_url(&stack.url), live.clone());
     let link = Arc::new(subscribe::Link::default());
@@ -152,21 +157,28 @@ fn indexes_the_chain_and_drops_closed_accounts() {
         let ready = move || {
             let _ = ready_tx.send(());
         };
-        let result = subscribe::follow(&ws, &follower, &follower_link, ready, |_, _| {}).await;
+        let result = subscribe::follow(&ws, &*follower, &follower_link, ready, |_, _| {}).await;
         eprintln!("subscription ended: {result:?}");
     });
     runtime.block_on(ready_rx).expect("subscriptions confirmed");
     let started_under = link.pass_started();
-    runtime.block_on(ingest::catch_up(&rpc, &live)).unwrap();
+    runtime.block_on(ingest::catch_up(&rpc, &*live)).unwrap();
     link.pass_completed(started_under);
     assert!(link.live());
 
+    // with INDEXER_TEST_POSTGRES, a PostgreSQL store follows by snapshot and reconcile passes too
+    let postgres: Option<Arc<PgStore>> = backends::postgres_url("chain (PostgreSQL store)")
+        .map(|url| Arc::new(runtime.block_on(PgStore::scratch(&url, "chain")).unwrap()));
+    if let Some(postgres) = &postgres {
+        runtime.block_on(ingest::catch_up(&rpc, postgres.as_ref())).unwrap();
+    }
+
     // snapshot: every account type, one getProgramAccounts each
-    let pass = runtime.block_on(ingest::catch_up(&rpc, &store)).unwrap();
+    let pass = runtime.block_on(ingest::catch_up(&rpc, &*store)).unwrap();
     assert!(pass.slot > 0);
     // the marketplace, a front-end maybe, 3 datasets and their 3 content-hash records
     assert!(pass.applied.upserted >= 7, "{pass:?}");
-    let search = |store: &Mutex<Store>, search: Search| query::search(&store.lock().unwrap().conn, &Fts5, &search).unwrap();
+    let search = |store: &Arc<dyn IndexStore>, search: Search| runtime.block_on(store.search(&search)).unwrap();
     let found = search(&store, Search { q: Some("support".into()), ..Default::default() });
     assert_eq!(titles(&found), ["Support chats English"]);
     assert_eq!(found["items"][0]["address"], chats.as_str());
@@ -175,10 +187,10 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     assert_eq!(titles(&search(&store, chat.clone())), ["Support chats English", "Temporary corpus"]);
     let images_only = search(&store, Search { category: Some("image".into()), ..Default::default() });
     assert_eq!(titles(&images_only), ["Street images Paris"]);
-    assert_eq!(store.lock().unwrap().indexed_slot().unwrap(), Some(pass.slot));
+    assert_eq!(runtime.block_on(store.indexed_slot()).unwrap(), Some(pass.slot));
 
     // the API over the same file
-    let api = Arc::new(Api { db: db.clone(), rpc: Some(rpc.clone()) });
+    let api = Arc::new(Api { store: store.clone(), rpc: Some(rpc.clone()) });
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}/v1", listener.local_addr().unwrap());
     runtime.spawn(async move { axum::serve(listener, api::router(api)).await });
@@ -216,30 +228,30 @@ fn indexes_the_chain_and_drops_closed_accounts() {
 
     // the subscribed store sees both without any reconcile pass
     let repriced = || search(&live, Search { q: Some("support".into()), ..Default::default() })["items"][0]["price"] == "5000000";
-    let closed = || query::dataset(&live.lock().unwrap().conn, &temporary).unwrap().is_none();
+    let closed = || runtime.block_on(live.dataset(&temporary)).unwrap().is_none();
     let waiting = std::time::Instant::now();
     while !(repriced() && closed()) {
         assert!(waiting.elapsed() < std::time::Duration::from_secs(30), "subscriptions missed the change");
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     eprintln!("subscriptions applied the changes");
-    let live_feed = indexer::activity::page(
-        &live.lock().unwrap().conn,
-        &indexer::activity::Scope::Dataset(temporary.clone()),
-        None,
-        None,
-        None,
-    )
-    .unwrap();
+    let live_feed = runtime
+        .block_on(live.activity(&indexer::activity::PageRequest {
+            scope: indexer::activity::Scope::Dataset(temporary.clone()),
+            name: None,
+            cursor: None,
+            limit: None,
+        }))
+        .unwrap();
     let live_names: Vec<&str> = live_feed["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
     // newest first; the registration happened before the subscription
     assert_eq!(live_names[..2], ["AccountClosed", "DatasetStateChanged"], "{live_names:?}");
     // notifications moved the checkpoint past the catch-up pass
-    assert!(live.lock().unwrap().indexed_slot().unwrap().unwrap() > pass.slot);
-    let diff = runtime.block_on(ingest::diff(&rpc, &store)).unwrap();
+    assert!(runtime.block_on(live.indexed_slot()).unwrap().unwrap() > pass.slot);
+    let diff = runtime.block_on(ingest::diff(&rpc, &*store)).unwrap();
     assert!(diff.changed.contains(&chats), "{diff:?}");
     assert!(diff.gone.contains(&temporary), "{diff:?}");
-    let pass2 = runtime.block_on(ingest::reconcile(&rpc, &store)).unwrap();
+    let pass2 = runtime.block_on(ingest::reconcile(&rpc, &*store)).unwrap();
     assert!(pass2.slot > pass.slot);
     assert!(pass2.applied.closed >= 1, "{pass2:?}");
     assert_eq!(titles(&search(&store, chat)), ["Support chats English"]);
@@ -249,13 +261,24 @@ fn indexes_the_chain_and_drops_closed_accounts() {
     assert_eq!(repriced["items"][0]["price"], "5000000");
     assert!(repriced["items"][0]["slot"].as_u64().unwrap() > pass.slot);
     // nothing left to do: the store matches the chain
-    let diff = runtime.block_on(ingest::diff(&rpc, &store)).unwrap();
+    let diff = runtime.block_on(ingest::diff(&rpc, &*store)).unwrap();
     assert_eq!((diff.changed.len(), diff.gone.len()), (0, 0), "{diff:?}");
     // and both ways of following the chain hold the same accounts at the same revisions
-    let subscribed = live.lock().unwrap().open_accounts().unwrap();
-    assert_eq!(subscribed, store.lock().unwrap().open_accounts().unwrap());
-    let live_diff = runtime.block_on(ingest::diff(&rpc, &live)).unwrap();
+    let subscribed = runtime.block_on(live.open_accounts()).unwrap();
+    assert_eq!(subscribed, runtime.block_on(store.open_accounts()).unwrap());
+    let live_diff = runtime.block_on(ingest::diff(&rpc, &*live)).unwrap();
     assert_eq!((live_diff.changed.len(), live_diff.gone.len()), (0, 0), "{live_diff:?}");
+    // PostgreSQL: a reconcile pass finds the same changes, and then holds what SQLite holds
+    if let Some(postgres) = &postgres {
+        let pass = runtime.block_on(ingest::reconcile(&rpc, postgres.as_ref())).unwrap();
+        assert!(pass.applied.closed >= 1 && pass.fetched >= 1, "{pass:?}");
+        assert_eq!(runtime.block_on(postgres.open_accounts()).unwrap(), subscribed);
+        let found = runtime.block_on(postgres.search(&Search { q: Some("support".into()), ..Default::default() })).unwrap();
+        assert_eq!(found["items"][0]["price"], "5000000");
+        assert!(runtime.block_on(postgres.dataset(&temporary)).unwrap().is_none());
+        runtime.block_on(postgres.drop_schema()).unwrap();
+        eprintln!("the PostgreSQL store matched");
+    }
 
     // the binary: `run` subscribes, snapshots and serves
     let listen = "127.0.0.1:18980";

@@ -238,16 +238,6 @@ fn related_accounts_land_in_their_tables() {
     assert_eq!(kinds.len(), 2);
 }
 
-#[test]
-fn bench_query_shapes_run_and_find_results() {
-    let mut store = Store::in_memory().unwrap();
-    let result = indexer::bench::run(&mut store, 400, 2);
-    assert_eq!(result["registry_rows"], 400);
-    for shape in ["text_one_word", "tag_sorted_by_price", "newest_with_facets", "page_11_newest"] {
-        assert!(result["queries"][shape]["mean_items"].as_f64().unwrap() > 0.0, "{shape}: {result}");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Convergence: shuffled, duplicated and stale streams give the in-order result.
 
