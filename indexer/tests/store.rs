@@ -1,9 +1,10 @@
-//! Store and query tests on account bytes built with the program's types (no chain).
+//! SQLite-only store and query tests on account bytes built with the program's types (no chain);
+//! the tests both stores share are in `backends.rs`.
 
 use indexer::decode::{Account, Header, Kind};
 use indexer::fixtures::{dataset_bytes, key, license_bytes, review_bytes, DatasetSpec};
-use indexer::query::{self, Search, Sort};
-use indexer::store::{Applied, Fts5, Store, TextIndex, Update};
+use indexer::query::{self, Search};
+use indexer::store::{Fts5, Store, TextIndex, Update};
 use data_market::state::{DatasetCategory, DatasetState};
 use proptest::prelude::*;
 
@@ -65,57 +66,6 @@ fn an_account_closed_event_closes_the_account_and_enters_the_feed_once() {
 }
 
 #[test]
-fn slot_guard_keeps_the_newest_observation() {
-    let mut store = Store::in_memory().unwrap();
-    let applied = store.apply(&[upsert("D", 10, dataset_bytes(&spec(2, "new title")))]).unwrap();
-    assert_eq!(applied.upserted, 1);
-    // an older slot is ignored
-    let applied = store.apply(&[upsert("D", 9, dataset_bytes(&spec(1, "old title")))]).unwrap();
-    assert_eq!(applied, Applied { stale: 1, ..Default::default() });
-    // same slot: the higher revision wins, a lower one is ignored
-    assert_eq!(store.apply(&[upsert("D", 10, dataset_bytes(&spec(1, "older")))]).unwrap().stale, 1);
-    assert_eq!(store.apply(&[upsert("D", 10, dataset_bytes(&spec(3, "newer")))]).unwrap().upserted, 1);
-    assert_eq!(titles(&search(&store, Search::default())), ["newer"]);
-    // the text index follows the row
-    assert_eq!(titles(&search(&store, Search { q: Some("newer".into()), ..Default::default() })), ["newer"]);
-    assert!(titles(&search(&store, Search { q: Some("title".into()), ..Default::default() })).is_empty());
-}
-
-#[test]
-fn a_close_removes_the_row_and_a_stale_update_cannot_bring_it_back() {
-    let mut store = Store::in_memory().unwrap();
-    store.apply(&[upsert("D", 10, dataset_bytes(&spec(1, "gone soon")))]).unwrap();
-    assert_eq!(store.apply(&[close("D", 12)]).unwrap().closed, 1);
-    assert!(query::dataset(&store.conn, "D").unwrap().is_none());
-    assert!(titles(&search(&store, Search { q: Some("gone".into()), ..Default::default() })).is_empty());
-    assert_eq!(store.apply(&[upsert("D", 11, dataset_bytes(&spec(2, "gone soon")))]).unwrap().stale, 1);
-    assert_eq!(store.apply(&[upsert("D", 12, dataset_bytes(&spec(9, "gone soon")))]).unwrap().stale, 1);
-    assert!(store.open_accounts().unwrap().is_empty());
-    // re-created later at the same address (e.g. a licence bought again after closing one)
-    assert_eq!(store.apply(&[upsert("D", 13, dataset_bytes(&spec(1, "back")))]).unwrap().upserted, 1);
-    assert_eq!(titles(&search(&store, Search::default())), ["back"]);
-    // a close seen before any upsert leaves a tombstone that older upserts respect
-    assert_eq!(store.apply(&[close("L", 20), upsert("L", 19, license_bytes(1, key(5), key(6)))]).unwrap().stale, 1);
-}
-
-#[test]
-fn undecodable_data_is_counted_and_skipped() {
-    let mut store = Store::in_memory().unwrap();
-    let applied = store.apply(&[upsert("X", 1, vec![0; 40])]).unwrap();
-    assert_eq!(applied.undecodable, 1);
-    assert!(store.open_accounts().unwrap().is_empty());
-}
-
-#[test]
-fn checkpoint_only_moves_forward() {
-    let store = Store::in_memory().unwrap();
-    assert_eq!(store.indexed_slot().unwrap(), None);
-    store.checkpoint(50).unwrap();
-    store.checkpoint(40).unwrap();
-    assert_eq!(store.indexed_slot().unwrap(), Some(50));
-}
-
-#[test]
 fn user_queries_are_sanitised() {
     let fts = Fts5;
     assert_eq!(fts.sanitise("chat logs").as_deref(), Some("\"chat\" \"logs\"*"));
@@ -128,95 +78,6 @@ fn user_queries_are_sanitised() {
         query::search(&store.conn, &fts, &Search { q: Some(q.into()), ..Default::default() }).unwrap();
     }
     assert_eq!(titles(&search(&store, Search { q: Some("SUPP".into()), ..Default::default() })), ["Support chats"]);
-}
-
-fn market() -> Store {
-    let mut store = Store::in_memory().unwrap();
-    let rows = [
-        ("D1", "Support chats English", vec!["chat", "en"], 5_000_000, 3, (2, 9), 100, key(1)),
-        ("D2", "Support chats French", vec!["chat", "fr"], 1_000_000, 10, (1, 3), 200, key(1)),
-        ("D3", "Street images", vec!["vision"], 9_000_000, 1, (0, 0), 300, key(2)),
-        ("D4", "Python code", vec!["code", "chat"], 2_000_000, 7, (3, 15), 400, key(2)),
-    ];
-    let updates: Vec<Update> = rows
-        .iter()
-        .map(|(address, title, tags, price, sold, ratings, created, owner)| {
-            upsert(
-                address,
-                1,
-                dataset_bytes(&DatasetSpec {
-                    title: title.to_string(),
-                    tags: tags.iter().map(|t| t.to_string()).collect(),
-                    price: *price,
-                    licenses_sold: *sold,
-                    ratings: *ratings,
-                    created_at: *created,
-                    owner: *owner,
-                    ..Default::default()
-                }),
-            )
-        })
-        .collect();
-    store.apply(&updates).unwrap();
-    store
-}
-
-#[test]
-fn search_filters_sorts_and_counts_facets() {
-    let store = market();
-    let all = search(&store, Search { facets: true, ..Default::default() });
-    assert_eq!(titles(&all), ["Python code", "Street images", "Support chats French", "Support chats English"]);
-    assert_eq!(all["facets"]["tag"]["chat"], 3);
-    assert_eq!(all["facets"]["category"]["text"], 4);
-    let chat = Search { tags: vec!["chat".into()], ..Default::default() };
-    assert_eq!(titles(&search(&store, Search { sort: Some(Sort::Price), ..chat.clone() }))[0], "Support chats French");
-    assert_eq!(titles(&search(&store, Search { sort: Some(Sort::Sales), ..chat.clone() }))[0], "Support chats French");
-    assert_eq!(titles(&search(&store, Search { sort: Some(Sort::Rating), ..chat.clone() }))[0], "Python code");
-    let priced = Search { min_price: Some(2_000_000), max_price: Some(5_000_000), ..chat.clone() };
-    assert_eq!(titles(&search(&store, priced)), ["Python code", "Support chats English"]);
-    let owned = Search { owner: Some(key(2).to_string()), sort: Some(Sort::PriceDesc), ..Default::default() };
-    assert_eq!(titles(&search(&store, owned)), ["Street images", "Python code"]);
-    let text = search(&store, Search { q: Some("support english".into()), facets: true, ..Default::default() });
-    assert_eq!(titles(&text), ["Support chats English"]);
-    assert_eq!(text["facets"]["tag"]["en"], 1);
-    assert!(text["items"][0]["score"].as_f64().unwrap() > 0.0);
-    assert_eq!(text["items"][0]["slot"], 1);
-    let detail = query::dataset(&store.conn, "D4").unwrap().unwrap();
-    assert_eq!(detail["account"]["ratings"]["paid"]["sum"], 15);
-    assert_eq!(detail["tags"], serde_json::json!(["chat", "code"]));
-}
-
-#[test]
-fn cursor_pages_through_every_result_once() {
-    let mut store = Store::in_memory().unwrap();
-    // equal sort keys on purpose: the address breaks ties
-    let updates: Vec<Update> = (0..25)
-        .map(|i| {
-            let spec = DatasetSpec { title: format!("set {i}"), price: (i % 3) as u64, ..Default::default() };
-            upsert(&format!("A{i:02}"), 1, dataset_bytes(&spec))
-        })
-        .collect();
-    store.apply(&updates).unwrap();
-    for sort in [Sort::Price, Sort::PriceDesc, Sort::Newest, Sort::Rating, Sort::Relevance] {
-        let mut seen = Vec::new();
-        let mut cursor = None;
-        loop {
-            let q = if sort == Sort::Relevance { Some("set".to_string()) } else { None };
-            let page =
-                search(&store, Search { q, sort: Some(sort), limit: Some(7), cursor: cursor.clone(), ..Default::default() });
-            seen.extend(titles(&page));
-            match page["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => break,
-            }
-        }
-        let mut unique = seen.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!((seen.len(), unique.len()), (25, 25), "{sort:?}");
-    }
-    let bad = query::search(&store.conn, &Fts5, &Search { cursor: Some("!!".into()), ..Default::default() });
-    assert_eq!(bad.unwrap_err(), query::QueryError::BadCursor);
 }
 
 #[test]
