@@ -288,3 +288,79 @@ fn relevance_pages_equal_ranking_every_match() {
     assert_eq!(whole["facets"], counted["facets"]);
     assert_eq!(whole["facets"]["state"]["active"].as_u64().unwrap() + whole["facets"]["state"]["retired"].as_u64().unwrap(), 700 - 140);
 }
+
+/// The plans SQLite picks for the API's query shapes: every statement a search runs is traced and
+/// explained; the text index, tag index and sort indexes must carry them, never a scan of the
+/// datasets table.
+#[test]
+fn query_shapes_use_their_indexes() {
+    use rusqlite::trace::{TraceEvent, TraceEventCodes};
+    use std::sync::{Arc, Mutex};
+    let mut store = Store::in_memory().unwrap();
+    let updates: Vec<Update> = (0..300u64)
+        .map(|i| {
+            let spec = DatasetSpec {
+                title: format!("corpus {} {}", ["chat", "vision", "speech"][(i % 3) as usize], i),
+                tags: vec![["en", "fr"][(i % 2) as usize].to_owned()],
+                price: i * 1_000,
+                owner: key((i % 7) as u8),
+                created_at: i as i64,
+                ..Default::default()
+            };
+            upsert(&format!("P{i:04}"), 1, dataset_bytes(&spec))
+        })
+        .collect();
+    store.apply(&updates).unwrap();
+    store.conn.execute_batch("ANALYZE").unwrap();
+
+    let mut plans = |search: Search| -> Vec<String> {
+        let statements = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = statements.clone();
+        let conn = &mut store.conn;
+        conn.trace_v2(
+            TraceEventCodes::SQLITE_TRACE_STMT,
+            Some(move |event: TraceEvent<'_>| {
+                if let TraceEvent::Stmt(statement, _) = event {
+                    if let Some(sql) = statement.expanded_sql() {
+                        sink.lock().unwrap().push(sql);
+                    }
+                }
+            }),
+        )
+        .unwrap();
+        query::search(conn, &Fts5, &search).unwrap();
+        conn.trace_v2(TraceEventCodes::empty(), None::<fn(TraceEvent<'_>)>).unwrap();
+        let statements = statements.lock().unwrap().clone();
+        let mut out = Vec::new();
+        for sql in statements.iter().filter(|sql| sql.trim_start().starts_with("SELECT")) {
+            let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let details = explain.query_map([], |row| row.get::<_, String>(3)).unwrap();
+            out.push(details.map(Result::unwrap).collect::<Vec<_>>().join(" | "));
+        }
+        assert!(!out.is_empty(), "the search ran no statement");
+        out
+    };
+    let no_table_scan = |plans: &[String]| {
+        for plan in plans {
+            // walking a sort index in order ("SCAN d USING INDEX ...") is the intended plan
+            assert!(plan.split(" | ").all(|step| step != "SCAN d"), "a scan of the datasets table: {plan}");
+        }
+    };
+
+    let text = plans(Search { q: Some("vision".into()), ..Default::default() });
+    assert!(text.iter().all(|p| p.contains("VIRTUAL TABLE INDEX")), "{text:?}");
+    no_table_scan(&text);
+    let owner = plans(Search { owner: Some(key(3).to_string()), ..Default::default() });
+    assert!(owner.iter().any(|p| p.contains("datasets_owner")), "{owner:?}");
+    no_table_scan(&owner);
+    let tag = plans(Search { tags: vec!["fr".into()], sort: Some(query::Sort::Price), ..Default::default() });
+    assert!(tag.iter().any(|p| p.contains("dataset_tags") || p.contains("datasets_price")), "{tag:?}");
+    let newest = plans(Search::default());
+    assert!(newest.iter().any(|p| p.contains("datasets_created")), "{newest:?}");
+    no_table_scan(&newest);
+    let price = plans(Search { min_price: Some(10_000), max_price: Some(50_000), sort: Some(query::Sort::Price), ..Default::default() });
+    assert!(price.iter().any(|p| p.contains("datasets_price")), "{price:?}");
+    no_table_scan(&price);
+    let facets = plans(Search { facets: true, ..Default::default() });
+    assert!(facets.iter().any(|p| p.contains("listed_facets")), "{facets:?}");
+}
