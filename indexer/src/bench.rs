@@ -30,7 +30,7 @@ const CATEGORIES: [DatasetCategory; 8] = [
     DatasetCategory::Other,
 ];
 
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -55,7 +55,7 @@ fn owner(i: usize) -> Pubkey {
     Pubkey::new_from_array(bytes)
 }
 
-fn synthetic(i: u64, rng: &mut Rng) -> DatasetSpec {
+pub(crate) fn synthetic(i: u64, rng: &mut Rng) -> DatasetSpec {
     let title: Vec<&str> = (0..3 + rng.below(4)).map(|_| WORDS[rng.below(WORDS.len())]).collect();
     let tags = (0..1 + rng.below(5)).map(|_| WORDS[rng.below(WORDS.len())].to_owned()).collect();
     let ratings = rng.below(20) as u32;

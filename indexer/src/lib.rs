@@ -16,3 +16,4 @@ pub mod ingest;
 pub mod rpc;
 pub mod subscribe;
 pub mod bench;
+pub mod gen_fixtures;

@@ -1,4 +1,4 @@
-//! `indexer run | serve | verify`: see README.md.
+//! `indexer run | serve | verify | bench | gen-fixtures`: see README.md.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +17,7 @@ const USAGE: &str = "usage:
   indexer serve  [--db PATH|URL] [--listen ADDR] [--rpc URL]
   indexer verify [--rpc URL] [--db PATH|URL]
   indexer bench  [--datasets N] [--rounds N] [--store sqlite|postgres] [--db PATH|URL]
+  indexer gen-fixtures --out DIR [--datasets N] [--seed N]
 
   --rpc       JSON-RPC endpoint (default http://127.0.0.1:8899)
   --ws        its WebSocket endpoint (default: the RPC's host, port + 1)
@@ -28,6 +29,8 @@ const USAGE: &str = "usage:
   --once      catch up once (snapshot on an empty store, reconcile otherwise) and exit
   --datasets  bench: synthetic datasets to index (default 10000)
   --rounds    bench: runs of each query shape (default 50)
+  --out       gen-fixtures: where to write the account files (for solana-test-validator --account-dir)
+  --seed      gen-fixtures: the catalogue's seed (default 42)
   --store     bench: sqlite (default; a fresh file, temporary unless --db names one) or postgres
               (--db URL; the tables go into a schema of their own, dropped afterwards)";
 
@@ -43,6 +46,8 @@ struct Options {
     db_given: bool,
     datasets: u64,
     rounds: usize,
+    out: Option<PathBuf>,
+    seed: u64,
     http: bool,
     bench_store: String,
 }
@@ -60,6 +65,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         db_given: false,
         datasets: 10_000,
         rounds: 50,
+        out: None,
+        seed: 42,
         http: true,
         bench_store: "sqlite".into(),
     };
@@ -77,6 +84,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--datasets" => options.datasets = value()?.parse().map_err(|_| "--datasets takes a count".to_string())?,
             "--rounds" => options.rounds = value()?.parse().map_err(|_| "--rounds takes a count".to_string())?,
+            "--out" => options.out = Some(value()?.into()),
+            "--seed" => options.seed = value()?.parse().map_err(|_| "--seed takes a number".to_string())?,
             "--listen" => options.listen = value()?,
             "--interval" => options.interval = value()?.parse().map_err(|_| "--interval takes seconds".to_string())?,
             "--once" => options.once = true,
@@ -110,6 +119,7 @@ fn main() -> ExitCode {
             "serve" => serve(options).await,
             "verify" => verify(options).await,
             "bench" => bench(options).await,
+            "gen-fixtures" => gen_fixtures(options),
             _ => Err(format!("unknown command {command}\n{USAGE}")),
         }
     });
@@ -306,5 +316,25 @@ async fn bench(options: Options) -> Result<ExitCode, String> {
     };
     result["store"] = options.bench_store.clone().into();
     println!("{}", serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes synthetic datasets as account files a validator loads with `--account-dir`.
+fn gen_fixtures(options: Options) -> Result<ExitCode, String> {
+    let out = options.out.ok_or("gen-fixtures needs --out DIR")?;
+    let started = std::time::Instant::now();
+    let bytes = indexer::gen_fixtures::write(&out, options.datasets, options.seed, |done| {
+        eprintln!("{done} of {} written", options.datasets)
+    })
+    .map_err(|e| format!("{}: {e}", out.display()))?;
+    println!(
+        "{} dataset accounts ({} bytes of account data) in {} in {:.1} s; load them with \
+         solana-test-validator --account-dir {}",
+        options.datasets,
+        bytes,
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
