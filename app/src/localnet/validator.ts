@@ -24,6 +24,8 @@ export interface ValidatorOptions {
   faucetPort?: number;
   /** Keep an existing ledger instead of starting from genesis. */
   keepLedger?: boolean;
+  /** Accounts to load at genesis: a directory of account files (`indexer gen-fixtures` writes them). */
+  accountDir?: string;
   startTimeoutMs?: number;
 }
 
@@ -59,6 +61,7 @@ export async function startValidator(options: ValidatorOptions): Promise<Running
     "--quiet",
   ];
   if (!options.keepLedger) args.push("--reset");
+  if (options.accountDir !== undefined) args.push("--account-dir", options.accountDir);
   // Its own process group, so stopping it also stops anything it spawned.
   const child = spawn(VALIDATOR_BINARY, args, { stdio: ["ignore", log.fd, log.fd], detached: true });
   const url = `http://127.0.0.1:${rpcPort}`;
