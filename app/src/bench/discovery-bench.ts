@@ -80,9 +80,10 @@ class Seeded {
   }
 }
 
+/** Nearest rank: the smallest sample with at least p of the samples at or below it. */
 function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.round((sorted.length - 1) * p)]!;
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 }
 
 interface Shape {
