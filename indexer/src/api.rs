@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::activity;
-use crate::db::IndexStore;
+use crate::db::{BoxFuture, IndexStore};
 use crate::query::{self, QueryError, Search, Sort};
 use crate::rpc::Rpc;
 
@@ -138,17 +138,7 @@ async fn datasets(State(api): State<Arc<Api>>, Query(params): Query<SearchParams
         cursor: params.cursor,
         facets: params.facets.unwrap_or(false),
     };
-    let result = async {
-        let indexed = require_slot(&api, params.min_slot).await?;
-        let mut result = api.store.search(&search).await.map_err(query_error)?;
-        result["indexed_slot"] = json!(indexed);
-        Ok::<_, Response>(result)
-    }
-    .await;
-    match result {
-        Ok(value) => Json(value).into_response(),
-        Err(response) => response,
-    }
+    fresh_read(&api, params.min_slot, api.store.search(&search)).await
 }
 
 #[derive(Deserialize, Default)]
@@ -219,17 +209,7 @@ async fn lists(
         return error(StatusCode::NOT_FOUND, "not_found", "no such list");
     };
     let list = query::List { table, filter, value: key, order, cursor: params.cursor, limit: params.limit };
-    let result = async {
-        let indexed = require_slot(&api, params.min_slot).await?;
-        let mut result = api.store.list(&list).await.map_err(query_error)?;
-        result["indexed_slot"] = json!(indexed);
-        Ok::<_, Response>(result)
-    }
-    .await;
-    match result {
-        Ok(value) => Json(value).into_response(),
-        Err(response) => response,
-    }
+    fresh_read(&api, params.min_slot, api.store.list(&list)).await
 }
 
 async fn license_activity(State(api): State<Arc<Api>>, Path(key): Path<String>, Query(params): Query<ListParams>) -> Response {
@@ -244,11 +224,20 @@ async fn all_activity(State(api): State<Arc<Api>>, Query(params): Query<ListPara
 /// licence's, optionally one event name.
 async fn activity_page(api: &Api, scope: activity::Scope, params: ListParams) -> Response {
     let page = activity::PageRequest { scope, name: params.name, cursor: params.cursor, limit: params.limit };
+    fresh_read(api, params.min_slot, api.store.activity(&page)).await
+}
+
+/// A read answered only once the indexer has reached `min_slot`, stamped with its indexed slot.
+async fn fresh_read(
+    api: &Api,
+    min_slot: Option<u64>,
+    read: BoxFuture<'_, Result<Value, QueryError>>,
+) -> Response {
     let result = async {
-        let indexed = require_slot(api, params.min_slot).await?;
-        let mut result = api.store.activity(&page).await.map_err(query_error)?;
-        result["indexed_slot"] = json!(indexed);
-        Ok::<_, Response>(result)
+        let indexed = require_slot(api, min_slot).await?;
+        let mut value = read.await.map_err(query_error)?;
+        value["indexed_slot"] = json!(indexed);
+        Ok::<_, Response>(value)
     }
     .await;
     match result {
