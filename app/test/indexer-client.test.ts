@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { createKeyPairSignerFromBytes, generateKeyPairSigner, type Address, type EncodedAccount, type MaybeEncodedAccount } from "@solana/kit";
 
-import { getDatasetEncoder, getLicenseEncoder, type DatasetArgs } from "../src/generated/accounts/index.js";
+import { getDatasetEncoder, getLicenseEncoder, getUsageReceiptEncoder, type DatasetArgs } from "../src/generated/accounts/index.js";
 import { deliverPendingKeys, keypairWallet, type MarketConnection } from "../src/client/index.js";
 import { ContentNotFoundError, type ContentStore } from "../src/storage/index.js";
 import { runCli } from "../src/cli/program.js";
@@ -32,7 +32,10 @@ import {
   IndexerUnavailableError,
   LicenseState,
   TOKEN_PROGRAM_ADDRESS,
+  UsagePurpose,
+  accountLists,
   allPages,
+  listAccounts,
   chainDiscovery,
   encodeTag,
   indexerDiscovery,
@@ -448,6 +451,83 @@ describe("an indexer can omit, never forge", () => {
     assert.match(chainOnly.stderr, /warning: without an indexer .* downloads every dataset/);
     assert.match(chainOnly.stdout, new RegExp(`^${good}  Support chats`));
     assert.match(chainOnly.stdout, new RegExp(`${forged}  Support chats paused .* ordering_paused|${forged}  Support chats paused`));
+  });
+});
+
+describe("lists of licences, receipts and reviews through an indexer", () => {
+  const server = new FakeIndexer();
+  before(() => server.start());
+  after(() => server.stop());
+
+  function receiptAccount(address: Address, license: Address, dataset: Address, modelHash: Uint8Array, index: number): EncodedAccount {
+    const data = getUsageReceiptEncoder().encode({
+      revision: 1,
+      dataset,
+      license,
+      modelHash,
+      holder: DEFAULT_ADDRESS,
+      attestor: DEFAULT_ADDRESS,
+      purpose: UsagePurpose.Training,
+      runId: new Uint8Array(32),
+      recordedAt: 1_700_000_500 + index,
+      index,
+      bump: 255,
+    });
+    return account(address, new Uint8Array(data));
+  }
+
+  test("every item is read on chain and kept only when it passes the list's own filters", async () => {
+    const [owner, dataset, buyer, stranger, mine, theirs, receipt, otherModel, absent] = await addresses(9);
+    const model = new Uint8Array(32).fill(0xab);
+    const chain = memoryChain([
+      datasetAccount(dataset!, datasetArgs(owner!)),
+      licenseAccount(mine!, dataset!, buyer!, LicenseState.Delivered, true),
+      licenseAccount(theirs!, dataset!, stranger!, LicenseState.AwaitingKey),
+      receiptAccount(receipt!, mine!, dataset!, model, 0),
+      receiptAccount(otherModel!, mine!, dataset!, new Uint8Array(32).fill(0xcd), 1),
+    ]);
+    const pages: Record<string, Address[]> = {
+      [`/v1/licensees/${buyer}/licenses`]: [mine!, theirs!, absent!, dataset!],
+      [`/v1/models/${"ab".repeat(32)}/receipts`]: [receipt!, otherModel!, mine!],
+    };
+    server.handler = (url, _request, response) => {
+      const items = pages[url.pathname];
+      if (!items) return json(response, 404, { error: "not_found", message: "no such list" });
+      // two pages, to follow the cursor
+      const first = url.searchParams.get("cursor") === null;
+      const page = first ? items.slice(0, 2) : items.slice(2);
+      const row = (address: Address) => ({
+        address, slot: 5, revision: 1, dataset, buyer, state: "delivered", price_paid: "5000000", credits: 0,
+        usage_count: 0, bought_at: 1, delivered_at: 2, expires_at: 0, settled_at: 0,
+      });
+      json(response, 200, { items: page.map(row), next_cursor: first ? "2" : null, indexed_slot: 5 });
+    };
+    const indexer = new IndexerClient(server.url);
+
+    const licences = await listAccounts(accountLists.licensesByBuyer(buyer!), { chain: chain.both, indexer });
+    assert.equal(licences.source, "indexer");
+    assert.deepEqual(licences.accounts.map((a) => a.address), [mine]);
+    assert.equal(licences.accounts[0]!.data.state, LicenseState.Delivered, "the chain's account, decoded");
+    const why = Object.fromEntries(licences.dropped.map((d) => [d.address, `${d.reason}: ${d.detail}`]));
+    assert.match(why[theirs!]!, new RegExp(`^mismatch: on the chain it is not one of the licences of ${buyer}`));
+    assert.match(why[absent!]!, /^absent: /);
+    assert.match(why[dataset!]!, /^wrong-type: not a licence account/);
+
+    const receipts = await listAccounts(accountLists.receiptsByModelHash(model), { chain: chain.both, indexer });
+    assert.deepEqual(receipts.accounts.map((a) => a.address), [receipt]);
+    assert.deepEqual(receipts.dropped.map((d) => [d.address, d.reason]), [[otherModel, "mismatch"], [mine, "wrong-type"]]);
+
+    // without an indexer: getProgramAccounts with the same filters
+    const fromChain = await listAccounts(accountLists.receiptsByModelHash(model), { chain: chain.both });
+    assert.deepEqual([fromChain.source, fromChain.accounts.map((a) => a.address)], ["chain", [receipt]]);
+
+    const connection = { label: "memory", ...chain.both, close: async () => {} } as unknown as MarketConnection;
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await runCli(["--indexer", server.url, "usage", "list", "--model", "ab".repeat(32)], { streams: { stdout, stderr }, connection, env: {} });
+    assert.equal(code, EXIT.ok, stderr.text);
+    assert.match(stdout.text, new RegExp(`^${receipt}  .*training  dataset ${dataset}  model ${"ab".repeat(32)}\n$`));
+    assert.match(stderr.text, new RegExp(`warning: the indexer at ${server.url} listed ${otherModel}, left out: on the chain it is not one of the usage receipts of model ab`));
   });
 });
 

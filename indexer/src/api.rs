@@ -35,7 +35,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/v1/owners/{key}/{list}", get(owner_lists))
         .route("/v1/licensees/{key}/{list}", get(licensee_lists))
         .route("/v1/models/{key}/{list}", get(model_lists))
-        .route("/v1/licenses/{key}/activity", get(license_activity))
+        .route("/v1/licenses/{key}/{list}", get(license_lists))
         .route("/v1/activity", get(all_activity))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(cors)
@@ -190,30 +190,33 @@ async fn licensee_lists(state: State<Arc<Api>>, path: ListPath, params: Query<Li
     lists("licensee", state, path, params).await
 }
 
+async fn license_lists(state: State<Arc<Api>>, path: ListPath, params: Query<ListParams>) -> Response {
+    lists("license", state, path, params).await
+}
+
 async fn model_lists(state: State<Arc<Api>>, path: ListPath, params: Query<ListParams>) -> Response {
     lists("model", state, path, params).await
 }
 
-/// `/v1/datasets/{address}/licenses|receipts|reviews|disputes`, `/v1/owners/{owner}/datasets|
-/// pending-deliveries`, `/v1/licensees/{buyer}/licenses`, `/v1/models/{model_hash}/datasets`.
+/// `/v1/datasets/{address}/licenses|receipts|reviews|disputes|activity`, `/v1/owners/{owner}/
+/// datasets|pending-deliveries`, `/v1/licensees/{buyer}/licenses`, `/v1/licenses/{license}/
+/// receipts|activity`, `/v1/models/{model_hash}/datasets|receipts`.
 async fn lists(
     scope: &str,
     State(api): State<Arc<Api>>,
     Path((key, list)): ListPath,
     Query(params): Query<ListParams>,
 ) -> Response {
-    if scope == "dataset" && list == "activity" {
-        return activity_page(&api, activity::Scope::Dataset(key), params).await;
+    match (scope, list.as_str()) {
+        ("dataset", "activity") => return activity_page(&api, activity::Scope::Dataset(key), params).await,
+        ("license", "activity") => return activity_page(&api, activity::Scope::License(key), params).await,
+        _ => {}
     }
     let Some((table, filter, order)) = query::list_kind(&format!("{scope}_{}", list.replace('-', "_"))) else {
         return error(StatusCode::NOT_FOUND, "not_found", "no such list");
     };
     let list = query::List { table, filter, value: key, order, cursor: params.cursor, limit: params.limit };
     fresh_read(&api, params.min_slot, api.store.list(&list)).await
-}
-
-async fn license_activity(State(api): State<Arc<Api>>, Path(key): Path<String>, Query(params): Query<ListParams>) -> Response {
-    activity_page(&api, activity::Scope::License(key), params).await
 }
 
 async fn all_activity(State(api): State<Arc<Api>>, Query(params): Query<ListParams>) -> Response {

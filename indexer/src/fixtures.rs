@@ -7,7 +7,9 @@ use data_market::constants::{MAX_RECIPIENTS, MAX_TAGS, SEALED_KEY_LEN, TAG_LEN, 
 use data_market::domain::ledger::EscrowLedger;
 use data_market::domain::lifecycle::LicenseState;
 use data_market::domain::reviews::{RatingAggregate, Ratings};
-use data_market::state::{Dataset, DatasetCategory, DatasetState, License, LicenseTerms, Recipient, Review};
+use data_market::state::{
+    Dataset, DatasetCategory, DatasetState, License, LicenseTerms, Recipient, Review, UsagePurpose, UsageReceipt,
+};
 
 pub fn key(n: u8) -> Pubkey {
     Pubkey::new_from_array([n; 32])
@@ -160,5 +162,22 @@ pub fn review_bytes(revision: u64, license: Pubkey, dataset: Pubkey, rating: u8)
         updated_at: 1_700_000_200,
         bump: 252,
         uri: "ipfs://review".into(),
+    })
+}
+
+/// A training-run receipt of `license` for the model with this hash, recorded at `recorded_at`.
+pub fn receipt_bytes(license: Pubkey, dataset: Pubkey, model_hash: [u8; 32], index: u64, recorded_at: i64) -> Vec<u8> {
+    serialize(&UsageReceipt {
+        revision: 1,
+        dataset,
+        license,
+        model_hash,
+        holder: key(3),
+        attestor: Pubkey::default(),
+        purpose: UsagePurpose::Training,
+        run_id: [0; 32],
+        recorded_at,
+        index,
+        bump: 251,
     })
 }

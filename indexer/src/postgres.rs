@@ -287,6 +287,7 @@ CREATE TABLE IF NOT EXISTS usage_receipts (
 );
 CREATE INDEX IF NOT EXISTS usage_receipts_dataset ON usage_receipts (dataset, recorded_at);
 CREATE INDEX IF NOT EXISTS usage_receipts_model ON usage_receipts (model_hash);
+CREATE INDEX IF NOT EXISTS usage_receipts_license ON usage_receipts (license, recorded_at);
 CREATE TABLE IF NOT EXISTS reviews (
     address TEXT PRIMARY KEY, slot bigint NOT NULL, revision bigint NOT NULL,
     license TEXT NOT NULL, dataset TEXT NOT NULL, reviewer TEXT NOT NULL, rating bigint NOT NULL,

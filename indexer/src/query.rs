@@ -435,6 +435,8 @@ pub fn list_kind(name: &str) -> Option<(&'static str, &'static str, &'static str
     Some(match name {
         "dataset_licenses" => ("licenses", "x.dataset = ?1", "bought_at"),
         "dataset_receipts" => ("usage_receipts", "x.dataset = ?1", "recorded_at"),
+        "license_receipts" => ("usage_receipts", "x.license = ?1", "recorded_at"),
+        "model_receipts" => ("usage_receipts", "x.model_hash = ?1", "recorded_at"),
         "dataset_reviews" => ("reviews", "x.dataset = ?1", "created_at"),
         "dataset_disputes" => ("disputes", "x.dataset = ?1", "opened_at"),
         "owner_datasets" => ("datasets", "x.owner = ?1", "created_at"),

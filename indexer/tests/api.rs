@@ -186,4 +186,11 @@ async fn related_lists_page_newest_first(served: &Served) {
     assert_eq!(owned["items"].as_array().unwrap().len(), 5);
     let (status, _, _) = get(format!("{}/v1/datasets/{}/everything", served.base, key(100))).await;
     assert_eq!(status, 404);
+    let license = mine["items"][0]["address"].as_str().unwrap();
+    let (status, _, receipts) = get(format!("{}/v1/licenses/{license}/receipts", served.base)).await;
+    assert_eq!((status, receipts["items"].as_array().map(Vec::len)), (200, Some(0)));
+    let (status, _, activity) = get(format!("{}/v1/licenses/{license}/activity", served.base)).await;
+    assert_eq!((status, activity["items"].is_array()), (200, true));
+    let (status, _, _) = get(format!("{}/v1/licenses/{license}/everything", served.base)).await;
+    assert_eq!(status, 404);
 }

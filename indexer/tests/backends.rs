@@ -8,7 +8,7 @@ mod backends;
 
 use backends::{runtime, Backend, TestStore};
 use indexer::db::{IndexStore, SqliteStore};
-use indexer::fixtures::{dataset_bytes, key, license_bytes, review_bytes, DatasetSpec};
+use indexer::fixtures::{dataset_bytes, key, license_bytes, receipt_bytes, review_bytes, DatasetSpec};
 use indexer::query::{self, Search, Sort};
 use indexer::store::{Applied, Update};
 use proptest::prelude::*;
@@ -412,6 +412,22 @@ async fn related_lists_page_newest_first(store: &dyn IndexStore) {
     let owned = store.list(&list("owner_datasets", key(7).to_string(), None, None)).await.unwrap();
     assert_eq!(owned["items"][0]["title"], "Owned");
     assert_eq!(owned["items"][0]["price"], "1000000");
+    let receipts: Vec<Update> = [(key(30), [0xab; 32], 0), (key(30), [0xcd; 32], 1), (key(31), [0xab; 32], 0)]
+        .iter()
+        .enumerate()
+        .map(|(n, (license, model, index))| {
+            let at = 1_700_000_300 + n as i64;
+            upsert(&key(40 + n as u8).to_string(), 7, receipt_bytes(*license, dataset, *model, *index, at))
+        })
+        .collect();
+    store.apply(&receipts).await.unwrap();
+    let addresses = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|i| i["address"].as_str().unwrap().to_owned()).collect()
+    };
+    let by_model = store.list(&list("model_receipts", "ab".repeat(32), None, None)).await.unwrap();
+    assert_eq!(addresses(&by_model), [key(42).to_string(), key(40).to_string()], "newest first, only model ab…");
+    let by_license = store.list(&list("license_receipts", key(30).to_string(), None, None)).await.unwrap();
+    assert_eq!(addresses(&by_license), [key(41).to_string(), key(40).to_string()]);
     let bad = store.list(&list("owner_datasets", key(7).to_string(), Some("??".into()), None)).await;
     assert_eq!(bad.unwrap_err(), query::QueryError::BadCursor);
 }

@@ -3,7 +3,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 
-import { address, isAddress, type Address, type Commitment, type Instruction, type TransactionSigner } from "@solana/kit";
+import { address, isAddress, type Account, type Address, type Commitment, type Instruction, type TransactionSigner } from "@solana/kit";
 
 import {
   ClientError,
@@ -20,7 +20,16 @@ import {
   type SendOptions,
   type SentTransaction,
 } from "../client/index.js";
-import { IndexerClient, chainDiscovery, indexerDiscovery, type Discovery } from "../sdk/index.js";
+import {
+  IndexerClient,
+  chainDiscovery,
+  indexerDiscovery,
+  listAccounts,
+  type AccountKindName,
+  type AccountList,
+  type DecodedOf,
+  type Discovery,
+} from "../sdk/index.js";
 import { openContentStoreFromUrl, type ContentStore } from "../storage/index.js";
 import { Output, type CliStreams } from "./output.js";
 import { parseInteger } from "./parse.js";
@@ -167,6 +176,20 @@ export class CliContext {
     return indexer
       ? indexerDiscovery(indexer, { reader: this.connection })
       : chainDiscovery(this.connection, this.connection.label);
+  }
+
+  /**
+   * Every account of a list (a buyer's licences, a dataset's reviews, a model's receipts): from the
+   * indexer when there is one, each item checked on chain and what the chain does not confirm
+   * reported as a warning; else getProgramAccounts.
+   */
+  async listAccounts<K extends AccountKindName>(list: AccountList<K>, minSlot?: bigint): Promise<Account<DecodedOf<K>>[]> {
+    const indexer = this.indexer();
+    const listed = await listAccounts(list, { chain: this.connection, indexer, minSlot });
+    for (const item of listed.dropped) {
+      this.output.note(`warning: the indexer at ${indexer?.url} listed ${item.address}, left out: ${item.detail}`);
+    }
+    return listed.accounts;
   }
 
   mint(mint: Address): Promise<MintInfo> {

@@ -70,6 +70,13 @@ export function parseInteger(what: string, text: string, min: number, max: numbe
   return value;
 }
 
+/** `--min-slot`: with an indexer, the slot its answer must include (a client seeing its own write). */
+export function parseMinSlot(text: string | undefined): bigint | undefined {
+  return text === undefined ? undefined : BigInt(parseInteger("--min-slot", text, 0, Number.MAX_SAFE_INTEGER));
+}
+
+export const MIN_SLOT_HELP = "with an indexer: wait until it has indexed this slot";
+
 /**
  * A model hash: 64 hex characters, or the path of the model file (its sha256 is computed by
  * streaming it).

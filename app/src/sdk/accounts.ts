@@ -145,7 +145,8 @@ interface DecodedAccounts {
   FrontEnd: FrontEnd;
 }
 
-type DecodedOf<K extends AccountKindName> = DecodedAccounts[K];
+/** The decoded data of an account kind (`DecodedOf<"License">` is `License`). */
+export type DecodedOf<K extends AccountKindName> = DecodedAccounts[K];
 
 export function hasDiscriminator(data: ReadonlyUint8Array, discriminator: ReadonlyUint8Array): boolean {
   if (data.length < discriminator.length) return false;

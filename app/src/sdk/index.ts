@@ -10,6 +10,7 @@ export * from "./discovery.js";
 export * from "./dataset-query.js";
 export * from "./indexer.js";
 export * from "./search.js";
+export * from "./account-lists.js";
 export * from "./errors.js";
 export * from "./events.js";
 

@@ -403,10 +403,18 @@ export class IndexerClient {
     return this.list(`/v1/licensees/${encodeURIComponent(buyer)}/licenses`, page, parseLicense);
   }
 
+  licenseReceipts(license: Address, page: PageRequest = {}): Promise<IndexedPage<IndexedRow>> {
+    return this.list(`/v1/licenses/${encodeURIComponent(license)}/receipts`, page, parseRow);
+  }
+
+  /** Usage receipts naming this model hash (64 hex characters), newest first. */
+  modelReceipts(modelHashHex: string, page: PageRequest = {}): Promise<IndexedPage<IndexedRow>> {
+    return this.list(`/v1/models/${modelHashPath(modelHashHex)}/receipts`, page, parseRow);
+  }
+
   /** Datasets with a usage receipt naming this model hash (64 hex characters). */
   modelDatasets(modelHashHex: string, page: PageRequest = {}): Promise<IndexedPage<IndexedRow>> {
-    if (!/^[0-9a-fA-F]{64}$/.test(modelHashHex)) throw new RangeError("a model hash is 64 hex characters");
-    return this.list(`/v1/models/${modelHashHex.toLowerCase()}/datasets`, page, parseRow);
+    return this.list(`/v1/models/${modelHashPath(modelHashHex)}/datasets`, page, parseRow);
   }
 
   private async list<T>(path: string, page: PageRequest, item: (url: string, where: string, value: unknown) => T): Promise<IndexedPage<T>> {
@@ -488,6 +496,11 @@ function pageParams(page: PageRequest): Record<string, string | number | undefin
     throw new RangeError("a page holds 1 to 100 items");
   }
   return { limit: page.limit, cursor: page.cursor };
+}
+
+function modelHashPath(modelHashHex: string): string {
+  if (!/^[0-9a-fA-F]{64}$/.test(modelHashHex)) throw new RangeError("a model hash is 64 hex characters");
+  return modelHashHex.toLowerCase();
 }
 
 /** Every item of a paged list, following `nextCursor` (the first request carries `minSlot`). */

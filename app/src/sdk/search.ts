@@ -12,7 +12,7 @@
 // check (the end-to-end test compares the two).
 //
 // Universal code: no Node-only imports.
-import type { Account, Address } from "@solana/kit";
+import type { Account, Address, EncodedAccount } from "@solana/kit";
 
 import { DatasetState, LicenseState } from "../generated/types/index.js";
 import {
@@ -21,8 +21,10 @@ import {
   isKeyDelivered,
   ACCOUNT_KINDS,
   encodeTag,
+  type AccountKindName,
   type AccountReader,
   type Dataset,
+  type DecodedOf,
   type License,
 } from "./accounts.js";
 import { DATA_MARKET_PROGRAM_ADDRESS, LAYOUT, MAX_TAGS, TAG_LEN } from "./constants.js";
@@ -209,17 +211,30 @@ async function readAccounts(reader: AccountReader, addresses: readonly Address[]
   return out;
 }
 
+/** What people call each kind of the program's accounts. */
+const KIND_LABELS: Record<AccountKindName, string> = {
+  Marketplace: "marketplace",
+  Dataset: "dataset",
+  License: "licence",
+  UsageReceipt: "usage receipt",
+  Review: "review",
+  Dispute: "dispute",
+  AllowListEntry: "allow-list entry",
+  ContentHashRecord: "content hash record",
+  FrontEnd: "front-end",
+};
+
 /**
  * Reads the accounts an indexer named and keeps those that are, on the chain, the program's
- * accounts of `kind` and pass `check` (the reason they do not, or null); in the given order.
+ * accounts of `kind` and pass `check` (the reason they do not, or null; it sees the decoded account
+ * and the raw one); in the given order.
  */
-async function verifyAccounts<K extends "Dataset" | "License">(
+export async function verifyAccounts<K extends AccountKindName>(
   reader: AccountReader,
   kind: K,
   addresses: readonly Address[],
-  check: (account: Account<K extends "Dataset" ? Dataset : License>) => string | null,
-): Promise<{ accounts: Account<K extends "Dataset" ? Dataset : License>[]; dropped: DroppedItem[] }> {
-  type Decoded = Account<K extends "Dataset" ? Dataset : License>;
+  check: (account: Account<DecodedOf<K>>, raw: EncodedAccount) => string | null,
+): Promise<{ accounts: Account<DecodedOf<K>>[]; dropped: DroppedItem[] }> {
   const dropped: DroppedItem[] = [];
   const unique: Address[] = [];
   for (const address of addresses) {
@@ -227,7 +242,7 @@ async function verifyAccounts<K extends "Dataset" | "License">(
     else unique.push(address);
   }
   const read = await readAccounts(reader, unique);
-  const accounts: Decoded[] = [];
+  const accounts: Account<DecodedOf<K>>[] = [];
   unique.forEach((address, i) => {
     const account = read[i];
     if (!account || !account.exists) {
@@ -239,17 +254,17 @@ async function verifyAccounts<K extends "Dataset" | "License">(
       return;
     }
     if (!hasDiscriminator(account.data, ACCOUNT_KINDS[kind].discriminator)) {
-      dropped.push({ address, reason: "wrong-type", detail: `not a ${kind === "Dataset" ? "dataset" : "licence"} account` });
+      dropped.push({ address, reason: "wrong-type", detail: `not a ${KIND_LABELS[kind]} account` });
       return;
     }
-    let decoded: Decoded;
+    let decoded: Account<DecodedOf<K>>;
     try {
-      decoded = decodeProgramAccount(kind, account) as unknown as Decoded;
+      decoded = decodeProgramAccount(kind, account);
     } catch (error) {
       dropped.push({ address, reason: "wrong-type", detail: `does not decode: ${error instanceof Error ? error.message : String(error)}` });
       return;
     }
-    const mismatch = check(decoded);
+    const mismatch = check(decoded, account);
     if (mismatch !== null) {
       dropped.push({ address, reason: "mismatch", detail: mismatch });
       return;

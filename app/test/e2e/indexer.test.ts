@@ -234,6 +234,18 @@ describe("discovery through the indexer on a local validator", () => {
     assert.ok(addresses(plain).length > 2);
     assert.deepEqual(addresses(viaIndexer), addresses(plain));
     assert.doesNotMatch(viaIndexer.stderr, /warning/);
+    // a buyer's licences: the indexer's list, each one checked on chain, is the chain's list
+    const ownLicences = await runCliAt(stack.url, keypair, ["--json", "license", "list"], { store });
+    const indexedLicences = await runCliAt(
+      stack.url,
+      keypair,
+      ["--indexer", stack.indexer!.url, "--json", "license", "list", "--min-slot", String(seededSlot)],
+      { store },
+    );
+    assert.equal(indexedLicences.code, 0, indexedLicences.stderr);
+    assert.equal(addresses(ownLicences).length, 4);
+    assert.deepEqual(addresses(indexedLicences).sort(), addresses(ownLicences).sort());
+    assert.doesNotMatch(indexedLicences.stderr, /warning/);
     const search = await runCliAt(stack.url, keypair, ["dataset", "search", "support"], { store });
     assert.match(search.stderr, /warning: without an indexer .* downloads every dataset/);
   });

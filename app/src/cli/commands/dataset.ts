@@ -56,7 +56,9 @@ import {
   nameOf,
   parseCategory,
   parseInteger,
+  parseMinSlot,
   parseState,
+  MIN_SLOT_HELP,
 } from "../parse.js";
 import { bpsPercent, isoTime, sendWithWallet } from "./common.js";
 
@@ -179,7 +181,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
       .option("--cursor <cursor>", "the next page, as the previous one printed it")
       .option("--all", "every page")
       .option("--no-verify", "with an indexer: show its answer as it is, without checking it on chain")
-      .option("--min-slot <slot>", "with an indexer: wait until it has indexed this slot");
+      .option("--min-slot <slot>", MIN_SLOT_HELP);
 
   findOptions(
     dataset
@@ -456,7 +458,7 @@ async function findQuery(ctx: CliContext, options: FindOptions): Promise<Dataset
  */
 async function findAndPrint(ctx: CliContext, query: DatasetQuery, options: FindOptions): Promise<void> {
   const limit = parseInteger("--limit", options.limit, 1, 100);
-  const minSlot = options.minSlot === undefined ? undefined : BigInt(parseInteger("--min-slot", options.minSlot, 0, Number.MAX_SAFE_INTEGER));
+  const minSlot = parseMinSlot(options.minSlot);
   const indexer = ctx.indexer();
   if (!indexer) {
     const plan = chainQueryPlan(query);

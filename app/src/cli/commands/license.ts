@@ -15,12 +15,11 @@ import {
   fetchDataset,
   fetchLicense,
   findLicenseAddress,
-  findLicenses,
+  accountLists,
   isLicenseExpired,
-  queries,
 } from "../../sdk/index.js";
 import { parseAddress, type CliContext } from "../context.js";
-import { parseInteger } from "../parse.js";
+import { MIN_SLOT_HELP, parseInteger, parseMinSlot } from "../parse.js";
 import { isoTime } from "./common.js";
 
 const STATE_NAMES = ["awaiting key", "delivered", "settled", "disputed", "refunded"];
@@ -103,12 +102,13 @@ export function registerLicenseCommands(program: Command, context: () => CliCont
     .command("list")
     .description("your licences, or every licence of a dataset (--dataset)")
     .option("--dataset <dataset>")
-    .action(async (options: { dataset?: string }) => {
+    .option("--min-slot <slot>", MIN_SLOT_HELP)
+    .action(async (options: { dataset?: string; minSlot?: string }) => {
       const ctx = context();
-      const query = options.dataset
-        ? queries.licensesByDataset(parseAddress(options.dataset, "--dataset"))
-        : queries.licensesByBuyer((await ctx.wallet()).signer.address);
-      const licenses = await findLicenses(ctx.connection, query);
+      const list = options.dataset
+        ? accountLists.licensesByDataset(parseAddress(options.dataset, "--dataset"))
+        : accountLists.licensesByBuyer((await ctx.wallet()).signer.address);
+      const licenses = await ctx.listAccounts(list, parseMinSlot(options.minSlot));
       const now = await ctx.connection.now();
       const rows: string[] = [];
       const datasets = new Map<string, Awaited<ReturnType<typeof fetchDataset>>>();

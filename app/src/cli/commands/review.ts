@@ -7,13 +7,12 @@ import {
   buildUpdateReview,
   fetchReviewOfLicense,
   findLicenseAddress,
-  findReviews,
-  queries,
+  accountLists,
 } from "../../sdk/index.js";
 import { ClientError, metadataUri } from "../../client/index.js";
 import { toHex } from "../../crypto/index.js";
 import { parseAddress, type CliContext } from "../context.js";
-import { parseInteger, sha256Text } from "../parse.js";
+import { MIN_SLOT_HELP, parseInteger, parseMinSlot, sha256Text } from "../parse.js";
 import { isoTime, sendWithWallet } from "./common.js";
 
 export function registerReviewCommands(program: Command, context: () => CliContext): void {
@@ -72,10 +71,11 @@ export function registerReviewCommands(program: Command, context: () => CliConte
     .command("list")
     .description("reviews of a dataset")
     .argument("<dataset>")
-    .action(async (text: string) => {
+    .option("--min-slot <slot>", MIN_SLOT_HELP)
+    .action(async (text: string, options: { minSlot?: string }) => {
       const ctx = context();
       const dataset = parseAddress(text, "dataset");
-      const reviews = await findReviews(ctx.connection, queries.reviewsByDataset(dataset));
+      const reviews = await ctx.listAccounts(accountLists.reviewsByDataset(dataset), parseMinSlot(options.minSlot));
       ctx.output.result(
         reviews.map(({ address, data }) => ({ address, ...data, discriminator: undefined })),
         reviews.length > 0

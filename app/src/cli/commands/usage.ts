@@ -10,11 +10,12 @@ import {
   findUsageReceiptAddress,
   findUsageReceipts,
   queries,
-  type ProgramAccountQuery,
+  accountLists,
+  type AccountList,
 } from "../../sdk/index.js";
 import { ClientError } from "../../client/index.js";
 import { parseAddress, type CliContext } from "../context.js";
-import { PURPOSES, nameOf, parseModelHash, parsePurpose, parseRunId } from "../parse.js";
+import { MIN_SLOT_HELP, PURPOSES, nameOf, parseMinSlot, parseModelHash, parsePurpose, parseRunId } from "../parse.js";
 import { isoTime, sendWithWallet } from "./common.js";
 
 /** Receipts closed per transaction (each close names three accounts). */
@@ -89,14 +90,15 @@ export function registerUsageCommands(program: Command, context: () => CliContex
     .option("--dataset <dataset>")
     .option("--license <license>")
     .option("--model <sha256|file>", "every use recorded for this model (its provenance)")
-    .action(async (options: { dataset?: string; license?: string; model?: string }) => {
+    .option("--min-slot <slot>", MIN_SLOT_HELP)
+    .action(async (options: { dataset?: string; license?: string; model?: string; minSlot?: string }) => {
       const ctx = context();
-      let query: ProgramAccountQuery;
-      if (options.model) query = queries.receiptsByModelHash(await parseModelHash(options.model));
-      else if (options.license) query = queries.receiptsByLicense(parseAddress(options.license, "--license"));
-      else if (options.dataset) query = queries.receiptsByDataset(parseAddress(options.dataset, "--dataset"));
+      let list: AccountList<"UsageReceipt">;
+      if (options.model) list = accountLists.receiptsByModelHash(await parseModelHash(options.model));
+      else if (options.license) list = accountLists.receiptsByLicense(parseAddress(options.license, "--license"));
+      else if (options.dataset) list = accountLists.receiptsByDataset(parseAddress(options.dataset, "--dataset"));
       else throw new ClientError("usage", "give --dataset, --license or --model");
-      const receipts = await findUsageReceipts(ctx.connection, query);
+      const receipts = await ctx.listAccounts(list, parseMinSlot(options.minSlot));
       receipts.sort((a, b) => Number(a.data.recordedAt - b.data.recordedAt));
       ctx.output.result(
         receipts.map(({ address, data }) => ({ address, ...data, discriminator: undefined, purpose: nameOf(PURPOSES, data.purpose) })),
