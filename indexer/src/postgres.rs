@@ -224,6 +224,60 @@ impl PgTextIndex for TsVector {
     }
 }
 
+/// Facet counts of the listed catalogue (state neither unlisted nor revoked), kept by triggers as
+/// the SQLite store's are, so the unfiltered browse page reads a few rows instead of counting the
+/// whole catalogue: count(category c) = listed datasets in c, likewise state, and count(tag t) =
+/// listed datasets carrying t, whatever order a dataset's row and its tags are written in.
+const LISTED_FACETS_SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS listed_facets (
+    facet text COLLATE "C" NOT NULL, value text COLLATE "C" NOT NULL, count bigint NOT NULL,
+    PRIMARY KEY (facet, value)
+);
+CREATE OR REPLACE FUNCTION listed_facets_add(f text, v text, delta bigint) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO listed_facets AS l VALUES (f, v, delta)
+    ON CONFLICT (facet, value) DO UPDATE SET count = l.count + excluded.count
+$$;
+CREATE OR REPLACE FUNCTION listed_facets_of_dataset(a text, c text, s text, delta bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF s IN ('unlisted', 'revoked') THEN RETURN; END IF;
+    PERFORM listed_facets_add('category', c, delta);
+    PERFORM listed_facets_add('state', s, delta);
+    PERFORM listed_facets_add('tag', t.tag, delta) FROM dataset_tags t WHERE t.address = a;
+END $$;
+CREATE OR REPLACE FUNCTION listed_facets_datasets() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.state = NEW.state AND OLD.category = NEW.category THEN RETURN NULL; END IF;
+    IF TG_OP <> 'INSERT' THEN PERFORM listed_facets_of_dataset(OLD.address, OLD.category, OLD.state, -1); END IF;
+    IF TG_OP <> 'DELETE' THEN PERFORM listed_facets_of_dataset(NEW.address, NEW.category, NEW.state, 1); END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION listed_facets_tags() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE tagged dataset_tags;
+BEGIN
+    IF TG_OP = 'INSERT' THEN tagged := NEW; ELSE tagged := OLD; END IF;
+    IF EXISTS (SELECT 1 FROM datasets d WHERE d.address = tagged.address AND d.state NOT IN ('unlisted', 'revoked')) THEN
+        PERFORM listed_facets_add('tag', tagged.tag, CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER listed_facets_datasets AFTER INSERT OR DELETE OR UPDATE OF state, category ON datasets
+    FOR EACH ROW EXECUTE FUNCTION listed_facets_datasets();
+CREATE OR REPLACE TRIGGER listed_facets_tags AFTER INSERT OR DELETE ON dataset_tags
+    FOR EACH ROW EXECUTE FUNCTION listed_facets_tags();
+"#;
+
+/// Counts the listed facets from scratch (a store created before they were kept).
+const RECOUNT_LISTED_FACETS: &str = "
+DELETE FROM listed_facets;
+INSERT INTO listed_facets SELECT 'category', category, count(*) FROM datasets
+    WHERE state NOT IN ('unlisted', 'revoked') GROUP BY category;
+INSERT INTO listed_facets SELECT 'state', state, count(*) FROM datasets
+    WHERE state NOT IN ('unlisted', 'revoked') GROUP BY state;
+INSERT INTO listed_facets SELECT 'tag', t.tag, count(*) FROM dataset_tags t JOIN datasets d USING (address)
+    WHERE d.state NOT IN ('unlisted', 'revoked') GROUP BY t.tag;
+";
+
 /// `TEXT` below becomes `text COLLATE "C"`.
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -398,8 +452,14 @@ impl PgStore {
         tx.batch_execute("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public").await?;
         tx.batch_execute(TEXT_CONFIGURATION).await?;
         let text_columns = |ddl: &str| ddl.replace("TEXT", "text COLLATE \"C\"");
+        let had_facets: bool = tx.query_one("SELECT to_regclass('listed_facets') IS NOT NULL", &[]).await?.get(0);
         tx.batch_execute(&text_columns(SCHEMA)).await?;
         tx.batch_execute(&text_columns(self.text.schema())).await?;
+        tx.batch_execute(LISTED_FACETS_SCHEMA).await?;
+        if !had_facets {
+            // a store from before the counts were kept: count once, the triggers keep them from here
+            tx.batch_execute(RECOUNT_LISTED_FACETS).await?;
+        }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING",
             &[&SCHEMA_VERSION.to_string()],
@@ -456,7 +516,10 @@ impl PgStore {
         self.pool
             .get()
             .await?
-            .batch_execute(&format!("TRUNCATE meta, accounts, dataset_tags, dataset_text, {}", tables.join(", ")))
+            .batch_execute(&format!(
+                "TRUNCATE meta, accounts, dataset_tags, dataset_text, listed_facets, {}",
+                tables.join(", ")
+            ))
             .await?;
         Ok(())
     }
@@ -466,7 +529,7 @@ impl PgStore {
     /// entries into the GIN index proper (while they wait in its pending list, every text query
     /// scans them and the planner, counting that in, prefers a sequential scan).
     pub async fn vacuum_analyze(&self) -> Result<(), StoreError> {
-        let mut tables = vec!["meta", "accounts", "dataset_tags", "dataset_text"];
+        let mut tables = vec!["meta", "accounts", "dataset_tags", "dataset_text", "listed_facets"];
         tables.extend(Kind::ALL.iter().map(|kind| kind.table()));
         self.pool.get().await?.batch_execute(&format!("VACUUM (ANALYZE) {}", tables.join(", "))).await?;
         Ok(())
@@ -667,7 +730,8 @@ impl PgStore {
         let (params, typed) = (built.params.typed(), built.filter_params.typed());
         let page = client.query_typed(&built.sql, &params);
         // facets (over the whole result, not the page): categories and states in one pass
-        // (grouping sets), tags in another; pipelined with the page on the same connection
+        // (grouping sets), tags in another, pipelined with the page on the same connection; for
+        // the whole listed catalogue, the counts the triggers keep
         let (from, filters) = (&built.from, &built.filters);
         let by_field = format!(
             "SELECT GROUPING(d.category) = 0, COALESCE(d.category, d.state), count(*) FROM {from} WHERE {filters} \
@@ -677,7 +741,15 @@ impl PgStore {
             "SELECT t.tag, count(*) FROM {from} JOIN dataset_tags t ON t.address = d.address \
              WHERE {filters} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50"
         );
-        let (rows, facet_rows) = if search.facets {
+        let whole_catalogue = search.facets && !built.text && search.is_whole_catalogue();
+        let (rows, facet_rows) = if whole_catalogue {
+            let listed = "SELECT facet = 'category', value, count FROM listed_facets WHERE facet <> 'tag' AND count > 0";
+            let tags = "SELECT value, count FROM listed_facets WHERE facet = 'tag' AND count > 0 \
+                        ORDER BY count DESC, value LIMIT 50";
+            let (rows, fields, tags) =
+                tokio::try_join!(page, client.query_typed(listed, &[]), client.query_typed(tags, &[]))?;
+            (rows, Some((fields, tags)))
+        } else if search.facets {
             let (rows, fields, tags) = tokio::try_join!(
                 page,
                 client.query_typed(&by_field, &typed),
