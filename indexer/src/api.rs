@@ -144,6 +144,9 @@ async fn datasets(State(api): State<Arc<Api>>, Query(params): Query<SearchParams
 #[derive(Deserialize, Default)]
 pub struct DetailParams {
     min_slot: Option<u64>,
+    /// Also answer the account's bytes as stored (`raw`, base64).
+    #[serde(default)]
+    raw: bool,
 }
 
 async fn dataset(
@@ -156,6 +159,9 @@ async fn dataset(
         let found = api.store.dataset(&address).await.map_err(|e| store_error(format!("{e:?}")))?;
         Ok::<_, Response>(found.map(|mut value: Value| {
             value["indexed_slot"] = json!(indexed);
+            if !params.raw {
+                value.as_object_mut().map(|fields| fields.remove("raw"));
+            }
             value
         }))
     }

@@ -809,10 +809,7 @@ impl PgStore {
         let rows = client.query_typed(&sql, &[(&address as &(dyn ToSql + Sync), Type::TEXT)]).await?;
         let Some(row) = rows.first() else { return Ok(None) };
         let mut summary = item(row);
-        let data: Vec<u8> = row.get(16);
-        if let Ok(Account::Dataset(d)) = Account::decode(&data) {
-            summary["account"] = crate::json::dataset(&d);
-        }
+        query::with_account(&mut summary, &row.get::<_, Vec<u8>>(16));
         Ok(Some(summary))
     }
 

@@ -342,17 +342,25 @@ fn facets(conn: &Connection, from: &str, filters: &str, params: &[Value]) -> Res
     Ok(Json::Object(out))
 }
 
-/// A dataset's summary plus every field of the account, decoded from the stored bytes with the
-/// program's type.
+/// Adds to a dataset's summary every field of its account, decoded from the stored bytes with the
+/// program's type, and the bytes themselves (`raw`, base64; the API answers them on request), so a
+/// client can compare them with the chain's account at `slot`.
+pub fn with_account(summary: &mut Json, data: &[u8]) {
+    use base64::Engine;
+    if let Ok(crate::decode::Account::Dataset(d)) = crate::decode::Account::decode(data) {
+        summary["account"] = crate::json::dataset(&d);
+    }
+    summary["raw"] = json!(base64::engine::general_purpose::STANDARD.encode(data));
+}
+
+/// A dataset's summary plus every field of the account (see `with_account`).
 pub fn dataset(conn: &Connection, address: &str) -> Result<Option<Json>, QueryError> {
     let sql = format!("SELECT {ITEM_COLUMNS}, d.data FROM datasets d WHERE d.address = ?1");
     let found = conn
         .query_row(&sql, [address], |row| Ok((item(row)?, row.get::<_, Vec<u8>>(16)?)))
         .optional()?;
     let Some((mut summary, data)) = found else { return Ok(None) };
-    if let Ok(crate::decode::Account::Dataset(d)) = crate::decode::Account::decode(&data) {
-        summary["account"] = crate::json::dataset(&d);
-    }
+    with_account(&mut summary, &data);
     Ok(Some(summary))
 }
 

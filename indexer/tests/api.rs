@@ -5,6 +5,7 @@
 #[path = "support/backends.rs"]
 mod backends;
 
+use base64::Engine;
 use std::sync::Arc;
 
 use backends::Backend;
@@ -59,6 +60,16 @@ macro_rules! on_both_stores {
 
 on_both_stores!(health_and_search_over_http, errors_are_json_with_a_code, cors_allows_any_origin_to_read, related_lists_page_newest_first);
 
+fn corpus(i: u8) -> DatasetSpec {
+    DatasetSpec {
+        title: format!("Corpus number {i}"),
+        tags: vec!["text".into(), format!("lang{}", i % 2)],
+        price: u64::from(i) * 1_000,
+        created_at: 1_700_000_000 + i64::from(i),
+        ..Default::default()
+    }
+}
+
 async fn serve(name: &str, backend: Backend) -> Option<Served> {
     let dir = std::env::temp_dir().join(format!("indexer-api-{name}-{backend:?}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -74,13 +85,7 @@ async fn serve(name: &str, backend: Backend) -> Option<Served> {
         .map(|i| Update::Upsert {
             address: key(100 + i).to_string(),
             slot: 40 + u64::from(i),
-            data: dataset_bytes(&DatasetSpec {
-                title: format!("Corpus number {i}"),
-                tags: vec!["text".into(), format!("lang{}", i % 2)],
-                price: u64::from(i) * 1_000,
-                created_at: 1_700_000_000 + i64::from(i),
-                ..Default::default()
-            }),
+            data: dataset_bytes(&corpus(i)),
         })
         .collect();
     store.apply(&updates).await.unwrap();
@@ -128,6 +133,10 @@ async fn health_and_search_over_http(served: &Served) {
     let (status, _, detail) = get(format!("{}/v1/datasets/{}", served.base, key(102))).await;
     assert_eq!(status, 200);
     assert_eq!(detail["account"]["price"], "2000");
+    assert!(detail.get("raw").is_none(), "bytes only on request");
+    let (_, _, with_bytes) = get(format!("{}/v1/datasets/{}?raw=true", served.base, key(102))).await;
+    let raw = base64::engine::general_purpose::STANDARD.decode(with_bytes["raw"].as_str().unwrap()).unwrap();
+    assert_eq!(raw, dataset_bytes(&corpus(2)), "the account's bytes as indexed at slot {}", with_bytes["slot"]);
 }
 
 async fn errors_are_json_with_a_code(served: &Served) {

@@ -4,7 +4,7 @@
 //
 // What it returns is what the indexer says, not what the chain says: `indexerDiscovery` (search.ts)
 // checks every item against the chain before a client shows it. Universal code: `fetch` only.
-import { isAddress, type Address } from "@solana/kit";
+import { getBase64Encoder, isAddress, type Address } from "@solana/kit";
 
 import { DATASET_SORTS, type DatasetSort } from "./dataset-query.js";
 
@@ -365,12 +365,25 @@ export class IndexerClient {
     return result;
   }
 
-  /** `/v1/datasets/{address}`: the summary plus the indexer's decoding of every field (null: unknown or closed). */
-  async dataset(address: Address, options: { minSlot?: bigint } = {}): Promise<(IndexedDataset & { account?: Json }) | null> {
-    const body = await this.get(`/v1/datasets/${encodeURIComponent(address)}`, {}, options.minSlot, { notFoundIsNull: true });
+  /**
+   * `/v1/datasets/{address}`: the summary plus the indexer's decoding of every field (null: unknown
+   * or closed); with `raw`, also the account's bytes as the indexer holds them (as of `slot`).
+   */
+  async dataset(
+    address: Address,
+    options: { minSlot?: bigint; raw?: boolean } = {},
+  ): Promise<(IndexedDataset & { account?: Json; raw?: Uint8Array }) | null> {
+    const params = options.raw ? { raw: "true" } : {};
+    const body = await this.get(`/v1/datasets/${encodeURIComponent(address)}`, params, options.minSlot, { notFoundIsNull: true });
     if (body === null) return null;
     const account = body["account"];
-    return { ...parseDataset(this.url, "answer", body), ...(account && typeof account === "object" ? { account: account as Json } : {}) };
+    const raw = body["raw"];
+    if (options.raw && typeof raw !== "string") throw new IndexerProtocolError(this.url, "the dataset answered without its raw bytes");
+    return {
+      ...parseDataset(this.url, "answer", body),
+      ...(account && typeof account === "object" ? { account: account as Json } : {}),
+      ...(typeof raw === "string" ? { raw: new Uint8Array(getBase64Encoder().encode(raw)) } : {}),
+    };
   }
 
   datasetLicenses(dataset: Address, page: PageRequest = {}): Promise<IndexedPage<IndexedLicense>> {

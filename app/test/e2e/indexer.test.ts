@@ -223,6 +223,16 @@ describe("discovery through the indexer on a local validator", () => {
     assert.equal((await searchAllDatasets(chain, {}, {})).datasets.length, 19, "20 published, one of them unlisted");
   });
 
+  test("a dataset's raw bytes from the indexer are the chain's account bytes", async () => {
+    const { address } = datasets[0]!;
+    const indexed = await client.dataset(address, { raw: true, minSlot: seededSlot });
+    assert.ok(indexed?.raw, "raw bytes on request");
+    const [onChain] = await stack.connection.getAccounts([address]);
+    assert.ok(onChain?.exists);
+    assert.deepEqual(indexed.raw, new Uint8Array(onChain.data));
+    assert.equal((await client.dataset(address))?.raw, undefined, "only on request");
+  });
+
   test("the CLI gives the same list with --indexer as without", async () => {
     const keypair = stack.wallets.buyer.keypairPath;
     const argv = ["--json", "dataset", "list", "--tag", "chat", "--sort", "price", "--limit", "2", "--all"];
