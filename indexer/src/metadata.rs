@@ -483,6 +483,7 @@ pub struct Fetcher {
     gateways: Vec<String>,
     client: reqwest::Client,
     max_bytes: usize,
+    timeout: Duration,
 }
 
 impl Fetcher {
@@ -490,7 +491,7 @@ impl Fetcher {
     pub fn new(gateways: Vec<String>, timeout: Duration) -> Fetcher {
         let client = reqwest::Client::builder().timeout(timeout).build().expect("HTTP client");
         let gateways = gateways.into_iter().map(|g| g.trim_end_matches('/').to_owned()).collect();
-        Fetcher { gateways, client, max_bytes: MAX_METADATA_BYTES }
+        Fetcher { gateways, client, max_bytes: MAX_METADATA_BYTES, timeout }
     }
 
     pub fn with_max_bytes(mut self, max_bytes: usize) -> Fetcher {
@@ -559,7 +560,19 @@ impl Fetcher {
             "raw" => (format!("{gateway}/ipfs/{cid}?format=raw"), "application/vnd.ipld.raw"),
             _ => (format!("{gateway}/ipfs/{cid}?format=car&dag-scope=all"), "application/vnd.ipld.car;version=1"),
         };
-        let unreachable = |e: reqwest::Error| MetadataError::Unreachable(format!("{url}: {e}"));
+        let unreachable = |e: reqwest::Error| {
+            if e.is_timeout() {
+                return MetadataError::Unreachable(format!("{url}: timed out after {:?}", self.timeout));
+            }
+            // reqwest's own message names the URL only: the cause (refused, reset) is in its sources
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                message = format!("{message}: {cause}");
+                source = cause.source();
+            }
+            MetadataError::Unreachable(message)
+        };
         let mut response = self.client.get(&url).header("accept", accept).send().await.map_err(unreachable)?;
         if !response.status().is_success() {
             return Err(MetadataError::Unreachable(format!("{url}: HTTP {}", response.status().as_u16())));
