@@ -467,3 +467,35 @@ async fn the_job_follows_the_uri_and_a_stale_result_changes_nothing(store: &Arc<
     assert!(store.metadata_due(metadata::now_ms() + 61_000, 10).await.unwrap().is_empty());
     assert!(!store.complete_metadata(&charts, &failed).await.unwrap());
 }
+
+/// A PostgreSQL store from before the metadata queue (schema version 2) queues every dataset's uri
+/// once when a writer opens it (the SQLite upgrade is in store.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_upgrade_to_schema_3_queues_every_dataset() {
+    let Some(test) = TestStore::new(Backend::Postgres, "postgres_upgrade_to_schema_3_queues_every_dataset").await else { return };
+    let postgres = test.postgres.clone().unwrap();
+    let cid = raw_cid(b"{}").to_string();
+    postgres
+        .apply(&[dataset(1, 10, 1, "A", &format!("ipfs://{cid}")), dataset(2, 10, 1, "B", "ar://elsewhere")])
+        .await
+        .unwrap();
+    let client = postgres.pool().get().await.unwrap();
+    client
+        .batch_execute("DELETE FROM dataset_metadata; UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        .await
+        .unwrap();
+    let schema: String = client.query_one("SELECT current_schema()", &[]).await.unwrap().get(0);
+    drop(client);
+    let url = backends::postgres_url("postgres_upgrade_to_schema_3_queues_every_dataset").unwrap();
+    let options = indexer::postgres::Options { url, schema: Some(schema), writer: true, pool_size: 2 };
+    let reopened = indexer::postgres::PgStore::connect(&options).await.unwrap();
+    let (a, b) = (metadata_of(&reopened, 1).await, metadata_of(&reopened, 2).await);
+    assert_eq!((a["status"].as_str(), a["cid"].as_str()), (Some("pending"), Some(cid.as_str())));
+    assert_eq!(b["status"], "not_ipfs");
+    let client = reopened.pool().get().await.unwrap();
+    let version: String =
+        client.query_one("SELECT value FROM meta WHERE key = 'schema_version'", &[]).await.unwrap().get(0);
+    assert_eq!(version, "3");
+    drop(client);
+    test.finish().await;
+}
