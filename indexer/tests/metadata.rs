@@ -499,3 +499,57 @@ async fn postgres_upgrade_to_schema_3_queues_every_dataset() {
     drop(client);
     test.finish().await;
 }
+
+/// Fetch + verify + index figures over loopback (not a check: `cargo test -p indexer --test metadata
+/// -- --ignored --nocapture measure`): 400 single-block files of about 1 KB and 20 files of 900 KB
+/// in 256 KiB raw leaves (a CAR each), 4 fetches at once, SQLite in memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_queue_throughput() {
+    let store = TestStore::new(Backend::Sqlite, "measure_queue_throughput").await.unwrap().store;
+    let gateway = Arc::new(Gateway::default());
+    let mut updates = Vec::new();
+    let mut kinds = HashMap::new();
+    for i in 0..420u32 {
+        let (description, chunk) = if i < 400 {
+            (format!("Small file {i} {}", "about telemetry ".repeat(50)), 1 << 20)
+        } else {
+            (format!("Large file {i} {}", "calibrated hydrophone samples ".repeat(30_000)), 256 << 10)
+        };
+        let cid = gateway.add(&metadata_file(&format!("Set {i}"), &description), chunk);
+        let address = format!("{i:08}");
+        kinds.insert(address.clone(), i < 400);
+        updates.push(Update::Upsert {
+            address,
+            slot: 1,
+            data: dataset_bytes(&DatasetSpec { metadata_uri: format!("ipfs://{cid}"), ..Default::default() }),
+        });
+    }
+    store.apply(&updates).await.unwrap();
+    let url = serve_gateway(gateway).await;
+    let times: Arc<Mutex<Vec<(bool, Duration)>>> = Arc::default();
+    let sink = times.clone();
+    let started = std::time::Instant::now();
+    let queue = tokio::spawn(metadata::run_queue(
+        store.clone(),
+        Arc::new(Fetcher::new(vec![url], Duration::from_secs(30))),
+        QueueConfig { poll: Duration::from_millis(5), ..fast_queue() },
+        move |job, done, took, _| {
+            assert_eq!(done.status, Status::Ok, "{:?}", done.last_error);
+            sink.lock().unwrap().push((kinds[&job.address], took));
+        },
+    ));
+    while times.lock().unwrap().len() < 420 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = started.elapsed();
+    queue.abort();
+    let times = times.lock().unwrap().clone();
+    for (small, name) in [(true, "1 KB raw block"), (false, "900 KB, 4 leaves, CAR")] {
+        let mut of_kind: Vec<f64> = times.iter().filter(|(s, _)| *s == small).map(|(_, t)| t.as_secs_f64() * 1e3).collect();
+        of_kind.sort_by(f64::total_cmp);
+        let at = |p: f64| of_kind[((of_kind.len() - 1) as f64 * p).round() as usize];
+        println!("{name}: {} files, fetch+verify+parse p50 {:.2} ms, p95 {:.2} ms", of_kind.len(), at(0.5), at(0.95));
+    }
+    println!("420 jobs through the queue (4 at once, results written) in {:.2} s: {:.0} files/s", elapsed.as_secs_f64(), 420.0 / elapsed.as_secs_f64());
+}
