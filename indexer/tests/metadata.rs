@@ -39,12 +39,15 @@ enum Mode {
     HoldUntilReleased,
 }
 
+/// A file's root CID and every block of it.
+type Dag = (Cid, Vec<(Cid, Vec<u8>)>);
+
 #[derive(Default)]
 struct Gateway {
     /// Every block by CID text.
     blocks: Mutex<HashMap<String, Vec<u8>>>,
     /// Every file's blocks by its root CID (what a CAR of it holds).
-    dags: Mutex<HashMap<String, (Cid, Vec<(Cid, Vec<u8>)>)>>,
+    dags: Mutex<HashMap<String, Dag>>,
     modes: Mutex<HashMap<String, Mode>>,
     /// (CID, format, Accept header) of every request, and the ones answered.
     requests: Mutex<Vec<(String, String, String)>>,
