@@ -108,9 +108,6 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--store" => options.bench_store = value()?,
             "--ipfs-gateway" => {
                 let gateway = value()?;
-                if !gateway.starts_with("http://") && !gateway.starts_with("https://") {
-                    return Err(format!("--ipfs-gateway takes an http(s) URL, not {gateway}"));
-                }
                 // flags replace the environment's list
                 if !gateways_given {
                     options.ipfs_gateways.clear();
@@ -123,6 +120,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             other => return Err(format!("unknown option {other}")),
         }
+    }
+    if let Some(bad) = options.ipfs_gateways.iter().find(|g| !g.starts_with("http://") && !g.starts_with("https://")) {
+        return Err(format!("an IPFS gateway is an http(s) URL, not {bad}"));
     }
     Ok(options)
 }
