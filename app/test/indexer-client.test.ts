@@ -249,7 +249,22 @@ describe("the indexer client", () => {
     server.handler = (url, _request, response) => {
       const cursor = url.searchParams.get("cursor");
       json(response, 200, {
-        items: [indexed(cursor ? b! : a!, args, cursor ? {} : { price: "18446744073709551615", score: 1.5 })],
+        items: [
+          indexed(
+            cursor ? b! : a!,
+            args,
+            cursor
+              ? { metadata: null }
+              : {
+                  price: "18446744073709551615",
+                  score: 1.5,
+                  metadata: {
+                    status: "ok", cid: "bafkreia", attempts: 2, last_error: null, fetched_at: 1_800_000_000,
+                    description: "Support chats", plaintext_bytes: 4096,
+                  },
+                },
+          ),
+        ],
         next_cursor: cursor ? null : "page-2",
         sort: "price",
         indexed_slot: 42,
@@ -258,11 +273,14 @@ describe("the indexer client", () => {
     const client = new IndexerClient(`${server.url}/v1/`);
     assert.equal(client.url, server.url);
     const page = await client.searchDatasets(
-      { q: "support ch", tags: ["chat", " en ", ""], category: "text", minPrice: 1n, maxPrice: 10n, paymentMint: MINT, sort: "price" },
+      { q: "support ch", tags: ["chat", " en ", ""], category: "text", minPrice: 1n, maxPrice: 10n, paymentMint: MINT, metadataStatus: "ok", sort: "price" },
       { limit: 1 },
     );
     assert.equal(page.items[0]!.price, 18_446_744_073_709_551_615n, "amounts are exact");
     assert.equal(page.items[0]!.score, 1.5);
+    assert.deepEqual(page.items[0]!.metadata, {
+      status: "ok", cid: "bafkreia", attempts: 2, lastError: null, fetchedAt: 1_800_000_000n, description: "Support chats", plaintextBytes: 4096n,
+    });
     assert.equal(page.indexedSlot, 42n);
     assert.equal(page.nextCursor, "page-2");
     const sent = server.requests[0]!;
@@ -274,11 +292,13 @@ describe("the indexer client", () => {
       min_price: "1",
       max_price: "10",
       payment_mint: MINT,
+      metadata_status: "ok",
       sort: "price",
       limit: "1",
     });
     const all = await allPages((p) => client.searchDatasets({}, p), { limit: 1 });
     assert.deepEqual(all.map((i) => i.address), [a, b]);
+    assert.equal(all[1]!.metadata, null);
     assert.equal(server.requests.at(-1)!.searchParams.get("cursor"), "page-2");
   });
 
@@ -329,6 +349,18 @@ describe("the indexer client", () => {
     assert.throws(() => new IndexerClient("ftp://x"), RangeError);
     server.handler = (_url, _request, response) => json(response, 200, { items: [{ address: "not an address", slot: 1, revision: 1 }], next_cursor: null });
     await assert.rejects(client.ownerDatasets(MINT), /items\[0\]\.address is not an address/);
+    // the metadata queue's counts in health; an unknown metadata status is not the API
+    const counts = { pending: 3, ok: 2, mismatch: 1, unreachable: 0, not_ipfs: 0, too_large: 0 };
+    server.handler = (_url, _request, response) =>
+      json(response, 200, { api: "v1", indexed_slot: 7, chain_slot: null, lag: null, metadata: { ...counts, gateways: 0, note: "no IPFS gateway configured" } });
+    assert.deepEqual((await client.health()).metadata, { counts, gateways: 0, note: "no IPFS gateway configured" });
+    const [owner] = await addresses(1);
+    server.handler = (_url, _request, response) =>
+      json(response, 200, {
+        items: [indexed(owner!, datasetArgs(owner!), { metadata: { status: "fine", cid: null, attempts: 0, last_error: null, fetched_at: null } })],
+        next_cursor: null,
+      });
+    await assert.rejects(client.searchDatasets({}), /items\[0\]\.metadata\.status is not a metadata status/);
   });
 });
 

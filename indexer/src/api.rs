@@ -88,7 +88,12 @@ async fn health(State(api): State<Arc<Api>>) -> Response {
         (Some(indexed), Some(chain)) => Some(chain.saturating_sub(indexed)),
         _ => None,
     };
-    Json(json!({ "api": "v1", "indexed_slot": indexed, "chain_slot": chain, "lag": lag })).into_response()
+    let metadata = match api.store.metadata_health().await {
+        Ok(metadata) => metadata,
+        Err(error) => return store_error(error),
+    };
+    Json(json!({ "api": "v1", "indexed_slot": indexed, "chain_slot": chain, "lag": lag, "metadata": metadata }))
+        .into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -102,6 +107,7 @@ pub struct SearchParams {
     min_price: Option<u64>,
     max_price: Option<u64>,
     payment_mint: Option<String>,
+    metadata_status: Option<String>,
     sort: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
@@ -121,6 +127,15 @@ async fn datasets(State(api): State<Arc<Api>>, Query(params): Query<SearchParams
         Some(sort) => sort,
         None => None,
     };
+    if let Some(status) = &params.metadata_status {
+        if crate::metadata::Status::parse(status).is_none() {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_metadata_status",
+                "metadata_status is one of pending, ok, mismatch, unreachable, not_ipfs, too_large",
+            );
+        }
+    }
     let search = Search {
         q: params.q,
         category: params.category,
@@ -133,6 +148,7 @@ async fn datasets(State(api): State<Arc<Api>>, Query(params): Query<SearchParams
         min_price: params.min_price,
         max_price: params.max_price,
         payment_mint: params.payment_mint,
+        metadata_status: params.metadata_status,
         sort,
         limit: params.limit,
         cursor: params.cursor,

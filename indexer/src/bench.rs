@@ -71,6 +71,7 @@ pub(crate) fn synthetic(i: u64, rng: &mut Rng) -> DatasetSpec {
         licenses_sold: rng.below(500) as u64,
         ratings: (ratings, u64::from(ratings) * (1 + rng.below(5)) as u64),
         created_at: 1_700_000_000 + i as i64,
+        ..Default::default()
     }
 }
 

@@ -17,6 +17,7 @@ use serde_json::Value as Json;
 
 use crate::activity::{self, PageRequest, TransactionEvents};
 use crate::decode::Kind;
+use crate::metadata;
 use crate::query::{self, List, QueryError, Search};
 use crate::store::{self, Applied, Store, Update};
 
@@ -89,6 +90,19 @@ pub trait IndexStore: Send + Sync {
     /// The registry, dataset, tag and text rows in one canonical text form (ordered, values
     /// rendered alike by both stores), so tests can compare two stores row for row.
     fn dump(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+    /// Metadata fetch jobs due at `now_ms` (unix milliseconds), oldest due first.
+    fn metadata_due(&self, now_ms: i64, limit: usize) -> BoxFuture<'_, Result<Vec<metadata::Job>, StoreError>>;
+    /// Records a fetch attempt's result, unless the dataset names another uri by now or the job
+    /// is already finished; an `ok` puts the metadata's text into the text index. Whether it applied.
+    fn complete_metadata<'a>(
+        &'a self,
+        job: &'a metadata::Job,
+        done: &'a metadata::Completion,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Metadata jobs by status and the gateway count the ingest process recorded.
+    fn metadata_health(&self) -> BoxFuture<'_, Result<Json, StoreError>>;
+    /// Recorded by the ingest process at start: how many IPFS gateways it fetches from.
+    fn set_metadata_gateways(&self, count: usize) -> BoxFuture<'_, Result<(), StoreError>>;
     /// After a bulk load, before timing queries: refreshes what the query planner knows (VACUUM
     /// (ANALYZE) in PostgreSQL, which autovacuum otherwise does a while later). SQLite: nothing.
     fn after_bulk_load(&self) -> BoxFuture<'_, Result<(), StoreError>> {
@@ -246,15 +260,47 @@ impl IndexStore for SqliteStore {
             activity::page(conn, &page.scope, page.name.as_deref(), page.cursor.as_deref(), page.limit)
         })
     }
+
+    fn metadata_due(&self, now_ms: i64, limit: usize) -> BoxFuture<'_, Result<Vec<metadata::Job>, StoreError>> {
+        Box::pin(async move { Ok(self.lock().metadata_due(now_ms, limit)?) })
+    }
+
+    fn complete_metadata<'a>(
+        &'a self,
+        job: &'a metadata::Job,
+        done: &'a metadata::Completion,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move { Ok(self.lock().complete_metadata(job, done)?) })
+    }
+
+    fn metadata_health(&self) -> BoxFuture<'_, Result<Json, StoreError>> {
+        Box::pin(async move {
+            self.read(|_, conn| store::metadata_health(conn).map_err(|e| QueryError::Sql(e.to_string())))
+                .await
+                .map_err(|e| StoreError::Read(format!("{e:?}")))
+        })
+    }
+
+    fn set_metadata_gateways(&self, count: usize) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.lock().conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('metadata_gateways', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [count.to_string()],
+            )?;
+            Ok(())
+        })
+    }
 }
 
 /// The rows `IndexStore::dump` lists, rendered as text: NULL, integers and reals as Rust prints
 /// them, bytes in hex.
-pub const DUMP_TABLES: [(&str, &str); 4] = [
+pub const DUMP_TABLES: [(&str, &str); 5] = [
     ("accounts", "address, kind, slot, revision, closed"),
     ("datasets", "address, slot, revision, title, price, rating_avg, data"),
     ("dataset_tags", "address, tag"),
-    ("dataset_text", "address, title, tags"),
+    ("dataset_text", "address, title, tags, metadata"),
+    ("dataset_metadata", "address, uri, cid, status, attempts, indexed_text"),
 ];
 
 fn sqlite_dump(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {

@@ -36,6 +36,8 @@ pub struct DatasetSpec {
     /// (count, sum) of paid ratings.
     pub ratings: (u32, u64),
     pub created_at: i64,
+    /// Where the off-chain metadata is (`ipfs://<cid>`).
+    pub metadata_uri: String,
 }
 
 impl Default for DatasetSpec {
@@ -52,6 +54,7 @@ impl Default for DatasetSpec {
             licenses_sold: 0,
             ratings: (0, 0),
             created_at: 1_700_000_000,
+            metadata_uri: "ipfs://metadata".into(),
         }
     }
 }
@@ -111,7 +114,7 @@ pub fn dataset(spec: &DatasetSpec) -> Dataset {
         bump: 255,
         license_mint_bump: 254,
         title: spec.title.clone(),
-        metadata_uri: "ipfs://metadata".into(),
+        metadata_uri: spec.metadata_uri.clone(),
         ciphertext_cid: "bafy".into(),
     }
 }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod postgres;
 pub mod api;
 pub mod ingest;
+pub mod metadata;
 pub mod rpc;
 pub mod subscribe;
 pub mod bench;

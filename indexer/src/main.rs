@@ -8,12 +8,14 @@ use std::time::Duration;
 use indexer::api::{self, Api};
 use indexer::db::{self, IndexStore, SqliteStore};
 use indexer::ingest;
+use indexer::metadata;
 use indexer::postgres::PgStore;
 use indexer::rpc::Rpc;
 use indexer::subscribe;
 
 const USAGE: &str = "usage:
   indexer run    [--rpc URL] [--ws URL] [--db PATH|URL] [--listen ADDR] [--interval SECS] [--once] [--no-subscribe] [--no-http]
+                 [--ipfs-gateway URL]... [--ipfs-timeout SECS]
   indexer serve  [--db PATH|URL] [--listen ADDR] [--rpc URL]
   indexer verify [--rpc URL] [--db PATH|URL]
   indexer bench  [--datasets N] [--rounds N] [--store sqlite|postgres] [--db PATH|URL]
@@ -26,6 +28,10 @@ const USAGE: &str = "usage:
   --no-http   run: ingest only, no API (the writer beside `serve` processes over one PostgreSQL database)
   --listen    API address (default 127.0.0.1:8080)
   --interval  seconds between reconcile passes (default 10)
+  --ipfs-gateway  an IPFS trustless gateway to fetch datasets' metadata from (repeatable, tried in
+              order; also INDEXER_IPFS_GATEWAY, several separated by commas); without one the
+              metadata stays pending
+  --ipfs-timeout  seconds a gateway request may take, body included (default 30)
   --once      catch up once (snapshot on an empty store, reconcile otherwise) and exit
   --datasets  bench: synthetic datasets to index (default 10000)
   --rounds    bench: runs of each query shape (default 50)
@@ -50,6 +56,8 @@ struct Options {
     seed: u64,
     http: bool,
     bench_store: String,
+    ipfs_gateways: Vec<String>,
+    ipfs_timeout: u64,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -69,7 +77,12 @@ fn parse(args: &[String]) -> Result<Options, String> {
         seed: 42,
         http: true,
         bench_store: "sqlite".into(),
+        ipfs_gateways: std::env::var("INDEXER_IPFS_GATEWAY")
+            .map(|list| list.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default(),
+        ipfs_timeout: 30,
     };
+    let mut gateways_given = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = || args.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
@@ -93,8 +106,23 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--no-subscribe" => options.subscribe = false,
             "--no-http" => options.http = false,
             "--store" => options.bench_store = value()?,
+            "--ipfs-gateway" => {
+                let gateway = value()?;
+                // flags replace the environment's list
+                if !gateways_given {
+                    options.ipfs_gateways.clear();
+                    gateways_given = true;
+                }
+                options.ipfs_gateways.push(gateway);
+            }
+            "--ipfs-timeout" => {
+                options.ipfs_timeout = value()?.parse().map_err(|_| "--ipfs-timeout takes seconds".to_string())?
+            }
             other => return Err(format!("unknown option {other}")),
         }
+    }
+    if let Some(bad) = options.ipfs_gateways.iter().find(|g| !g.starts_with("http://") && !g.starts_with("https://")) {
+        return Err(format!("an IPFS gateway is an http(s) URL, not {bad}"));
     }
     Ok(options)
 }
@@ -190,6 +218,23 @@ async fn run(options: Options) -> Result<ExitCode, String> {
         if tokio::time::timeout(Duration::from_secs(10), ready_rx).await.is_err() {
             eprintln!("subscriptions not confirmed within 10 s; indexing by reconcile passes meanwhile");
         }
+    }
+    store.set_metadata_gateways(options.ipfs_gateways.len()).await.map_err(|e| e.to_string())?;
+    if options.ipfs_gateways.is_empty() {
+        eprintln!("no --ipfs-gateway: datasets' metadata stays pending");
+    } else if !options.once {
+        let fetcher = metadata::Fetcher::new(options.ipfs_gateways.clone(), Duration::from_secs(options.ipfs_timeout.max(1)));
+        eprintln!("metadata from {}", fetcher.gateways().join(", "));
+        tokio::spawn(metadata::run_queue(
+            store.clone(),
+            Arc::new(fetcher),
+            metadata::QueueConfig::default(),
+            |job, done, took, applied| {
+                let stale = if applied { "" } else { " (stale: the dataset names another uri now)" };
+                let error = done.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                eprintln!("metadata {} {}: {} in {} ms{error}{stale}", job.address, job.cid, done.status.as_str(), took.as_millis());
+            },
+        ));
     }
     let started = link.pass_started();
     let pass = ingest::catch_up(&rpc, &*store).await.map_err(|e| e.to_string())?;

@@ -27,6 +27,7 @@ use tokio_postgres::{NoTls, Row};
 use crate::activity::{self, PageRequest, Scope, TransactionEvents};
 use crate::db::{BoxFuture, IndexStore, OpenAccounts, StoreError, DUMP_TABLES};
 use crate::decode::{self, Account, Kind};
+use crate::metadata;
 use crate::query::{self, List, QueryError, Search, Sort, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::store::{self, Applied, Update, MAX_QUERY_TERMS, SCHEMA_VERSION};
 
@@ -152,9 +153,11 @@ impl From<deadpool_postgres::PoolError> for QueryError {
 pub trait PgTextIndex: Send + Sync {
     /// Idempotent DDL for what the engine keeps (run with the schema, after the tables).
     fn schema(&self) -> &'static str;
-    /// Writes a dataset's document: `$1` address, `$2` title, `$3` tags (space-separated), `$4`
-    /// metadata text.
+    /// Writes a dataset's document: `$1` address, `$2` title, `$3` tags (space-separated); the
+    /// metadata text is the fetched metadata's (`dataset_metadata.indexed_text`, '' until fetched).
     fn put_sql(&self) -> &'static str;
+    /// Sets a document's metadata text once it is fetched: `$1` address, `$2` text.
+    fn set_metadata_sql(&self) -> &'static str;
     /// Removes it: `$1` address.
     fn remove_sql(&self) -> &'static str;
     /// A query the engine accepts, built from what a user typed (never passed through raw), or
@@ -190,8 +193,13 @@ impl PgTextIndex for TsVector {
     }
 
     fn put_sql(&self) -> &'static str {
-        "INSERT INTO dataset_text (address, title, tags, metadata) VALUES ($1, $2, $3, $4)
+        "INSERT INTO dataset_text (address, title, tags, metadata)
+         VALUES ($1, $2, $3, COALESCE((SELECT indexed_text FROM dataset_metadata WHERE address = $1), ''))
          ON CONFLICT (address) DO UPDATE SET title = excluded.title, tags = excluded.tags, metadata = excluded.metadata"
+    }
+
+    fn set_metadata_sql(&self) -> &'static str {
+        "UPDATE dataset_text SET metadata = $2 WHERE address = $1"
     }
 
     fn remove_sql(&self) -> &'static str {
@@ -320,6 +328,13 @@ CREATE TABLE IF NOT EXISTS dataset_tags (
     address TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (address, tag)
 );
 CREATE INDEX IF NOT EXISTS dataset_tags_tag ON dataset_tags (tag, address);
+CREATE TABLE IF NOT EXISTS dataset_metadata (
+    address TEXT PRIMARY KEY, uri TEXT NOT NULL, cid TEXT, status TEXT NOT NULL,
+    attempts bigint NOT NULL DEFAULT 0, last_error TEXT, next_attempt_ms bigint NOT NULL DEFAULT 0,
+    fetched_at bigint, title TEXT, description TEXT, file_name TEXT, plaintext_bytes bigint, sha256 TEXT,
+    indexed_text TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS dataset_metadata_due ON dataset_metadata (status, next_attempt_ms);
 CREATE TABLE IF NOT EXISTS allow_list_entries (
     address TEXT PRIMARY KEY, slot bigint NOT NULL, revision bigint NOT NULL,
     dataset TEXT NOT NULL, buyer TEXT NOT NULL, data bytea NOT NULL
@@ -460,8 +475,29 @@ impl PgStore {
             // a store from before the counts were kept: count once, the triggers keep them from here
             tx.batch_execute(RECOUNT_LISTED_FACETS).await?;
         }
+        let version: Option<String> =
+            tx.query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[]).await?.map(|row| row.get(0));
+        if version.is_some_and(|v| v.parse::<i64>().unwrap_or(0) < 3) {
+            // before version 3 no metadata was fetched: queue every dataset's uri
+            let rows = tx.query("SELECT address, metadata_uri FROM datasets", &[]).await?;
+            let mut columns: [Vec<Option<String>>; 5] = Default::default();
+            for row in rows {
+                let (address, uri): (String, String) = (row.get(0), row.get(1));
+                let (cid, status, error) = metadata_job(&uri);
+                for (column, value) in columns.iter_mut().zip([Some(address), Some(uri), cid, Some(status), error]) {
+                    column.push(value);
+                }
+            }
+            tx.execute(
+                "INSERT INTO dataset_metadata (address, uri, cid, status, last_error)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING",
+                &[&columns[0], &columns[1], &columns[2], &columns[3], &columns[4]],
+            )
+            .await?;
+        }
         tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE meta.value::bigint < excluded.value::bigint",
             &[&SCHEMA_VERSION.to_string()],
         )
         .await?;
@@ -517,7 +553,7 @@ impl PgStore {
             .get()
             .await?
             .batch_execute(&format!(
-                "TRUNCATE meta, accounts, dataset_tags, dataset_text, listed_facets, {}",
+                "TRUNCATE meta, accounts, dataset_tags, dataset_text, listed_facets, dataset_metadata, {}",
                 tables.join(", ")
             ))
             .await?;
@@ -529,7 +565,7 @@ impl PgStore {
     /// entries into the GIN index proper (while they wait in its pending list, every text query
     /// scans them and the planner, counting that in, prefers a sequential scan).
     pub async fn vacuum_analyze(&self) -> Result<(), StoreError> {
-        let mut tables = vec!["meta", "accounts", "dataset_tags", "dataset_text", "listed_facets"];
+        let mut tables = vec!["meta", "accounts", "dataset_tags", "dataset_text", "listed_facets", "dataset_metadata"];
         tables.extend(Kind::ALL.iter().map(|kind| kind.table()));
         self.pool.get().await?.batch_execute(&format!("VACUUM (ANALYZE) {}", tables.join(", "))).await?;
         Ok(())
@@ -651,6 +687,7 @@ impl PgStore {
         ));
         if kind == Kind::Dataset {
             writes.push((tx.prepare_cached("DELETE FROM dataset_tags WHERE address = $1").await?, address.clone()));
+            writes.push((tx.prepare_cached("DELETE FROM dataset_metadata WHERE address = $1").await?, address.clone()));
             writes.push((tx.prepare_cached(self.text.remove_sql()).await?, address));
         }
         Ok(())
@@ -704,14 +741,22 @@ impl PgStore {
                 .await?,
                 tag_params,
             ));
+            // the job first: the document takes the fetched text only while the uri stays the same
+            let (cid, status, error) = metadata_job(&dataset.metadata_uri);
+            let text_or_null = |value: Option<String>| value.map(Param::Text).unwrap_or(Param::Null);
             writes.push((
-                tx.prepare_cached(self.text.put_sql()).await?,
+                tx.prepare_cached(ENQUEUE_METADATA).await?,
                 vec![
                     Param::Text(address.to_owned()),
-                    Param::Text(dataset.title.clone()),
-                    Param::Text(tags.join(" ")),
-                    Param::Text(String::new()),
+                    Param::Text(dataset.metadata_uri.clone()),
+                    text_or_null(cid),
+                    Param::Text(status),
+                    text_or_null(error),
                 ],
+            ));
+            writes.push((
+                tx.prepare_cached(self.text.put_sql()).await?,
+                vec![Param::Text(address.to_owned()), Param::Text(dataset.title.clone()), Param::Text(tags.join(" "))],
             ));
         }
         Ok(())
@@ -764,13 +809,13 @@ impl PgStore {
         for row in rows.iter().take(built.limit) {
             let mut value = item(row);
             let key = if built.float_key {
-                let score: f64 = row.get(16);
+                let score: f64 = row.get(ITEM_COLUMN_COUNT);
                 if built.text {
                     value["score"] = json!(-score);
                 }
                 Value::Real(score)
             } else {
-                Value::Integer(row.get(16))
+                Value::Integer(row.get(ITEM_COLUMN_COUNT))
             };
             last = Some((key, value["address"].as_str().unwrap_or_default().to_owned()));
             items.push(value);
@@ -809,7 +854,7 @@ impl PgStore {
         let rows = client.query_typed(&sql, &[(&address as &(dyn ToSql + Sync), Type::TEXT)]).await?;
         let Some(row) = rows.first() else { return Ok(None) };
         let mut summary = item(row);
-        query::with_account(&mut summary, &row.get::<_, Vec<u8>>(16));
+        query::with_account(&mut summary, &row.get::<_, Vec<u8>>(ITEM_COLUMN_COUNT));
         Ok(Some(summary))
     }
 
@@ -992,6 +1037,23 @@ impl PgStore {
     }
 }
 
+/// Queues a dataset's metadata fetch for a uri (see `store::enqueue_metadata`): `$1` address, `$2`
+/// uri, `$3` CID, `$4` status, `$5` error.
+const ENQUEUE_METADATA: &str = "INSERT INTO dataset_metadata (address, uri, cid, status, last_error)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (address) DO UPDATE SET uri = excluded.uri, cid = excluded.cid, status = excluded.status,
+        attempts = 0, last_error = excluded.last_error, next_attempt_ms = 0, fetched_at = NULL, title = NULL,
+        description = NULL, file_name = NULL, plaintext_bytes = NULL, sha256 = NULL, indexed_text = ''
+    WHERE dataset_metadata.uri <> excluded.uri";
+
+/// A new job's CID, status and error for a uri (`metadata::classify`).
+fn metadata_job(uri: &str) -> (Option<String>, String, Option<String>) {
+    match crate::metadata::classify(uri) {
+        Ok(cid) => (Some(cid.to_string()), crate::metadata::Status::Pending.as_str().to_owned(), None),
+        Err((status, why)) => (None, status.as_str().to_owned(), Some(why)),
+    }
+}
+
 /// The slot-guarded upsert of the registry (the SQLite store's guard word for word), returning
 /// the registry row's kind as it was and whether it applied.
 const GUARD_UPSERT: &str = "WITH previous AS (SELECT kind FROM accounts WHERE address = $1),
@@ -1115,7 +1177,13 @@ struct BuiltSearch {
 
 const ITEM_COLUMNS: &str = "d.address, d.slot, d.revision, d.owner, d.title, d.category, d.state, d.price, \
      d.payment_mint, d.licenses_sold, d.rating_avg, d.rating_count, d.created_at, d.updated_at, d.metadata_uri, \
-     (SELECT string_agg(t.tag, ' ' ORDER BY t.tag) FROM dataset_tags t WHERE t.address = d.address)";
+     (SELECT string_agg(t.tag, ' ' ORDER BY t.tag) FROM dataset_tags t WHERE t.address = d.address), \
+     (SELECT json_build_object('status', dm.status, 'cid', dm.cid, 'attempts', dm.attempts, 'last_error', dm.last_error, \
+         'fetched_at', dm.fetched_at, 'title', dm.title, 'description', dm.description, 'file_name', dm.file_name, \
+         'plaintext_bytes', dm.plaintext_bytes, 'sha256', dm.sha256)::text FROM dataset_metadata dm WHERE dm.address = d.address)";
+
+/// Columns of `ITEM_COLUMNS`: what follows them in a row (a sort key, the account data) starts here.
+const ITEM_COLUMN_COUNT: usize = 17;
 
 /// The sort key's SQL, whether it descends, and whether it is a real (see `query::Sort::key`).
 fn sort_key(sort: Sort, text: bool) -> (&'static str, bool, bool) {
@@ -1161,6 +1229,10 @@ fn build_search(text: &dyn PgTextIndex, search: &Search) -> Result<BuiltSearch, 
     if let Some(mint) = &search.payment_mint {
         let p = params.bind(Param::Text(mint.clone()));
         filters.push(format!("d.payment_mint = {p}"));
+    }
+    if let Some(status) = &search.metadata_status {
+        let p = params.bind(Param::Text(status.clone()));
+        filters.push(format!("EXISTS (SELECT 1 FROM dataset_metadata dm WHERE dm.address = d.address AND dm.status = {p})"));
     }
     if let Some(min) = search.min_price {
         let p = params.bind(Param::Int(min.min(i64::MAX as u64) as i64));
@@ -1226,6 +1298,7 @@ fn item(row: &Row) -> Json {
         "updated_at": row.get::<_, i64>(13),
         "metadata_uri": row.get::<_, String>(14),
         "tags": tags.map(|t| t.split(' ').map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default(),
+        "metadata": crate::metadata::api_object(row.get(16)),
     })
 }
 
@@ -1335,5 +1408,94 @@ impl IndexStore for PgStore {
 
     fn activity<'a>(&'a self, page: &'a PageRequest) -> BoxFuture<'a, Result<Json, QueryError>> {
         Box::pin(self.read_activity(page))
+    }
+
+    fn metadata_due(&self, now_ms: i64, limit: usize) -> BoxFuture<'_, Result<Vec<metadata::Job>, StoreError>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let rows = client
+                .query(
+                    "SELECT address, uri, cid, attempts FROM dataset_metadata
+                     WHERE status IN ('pending', 'unreachable') AND next_attempt_ms <= $1 AND cid IS NOT NULL
+                     ORDER BY next_attempt_ms, address LIMIT $2",
+                    &[&now_ms, &i64::try_from(limit).unwrap_or(i64::MAX)],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|row| metadata::Job {
+                    address: row.get(0),
+                    uri: row.get(1),
+                    cid: row.get(2),
+                    attempts: u32::try_from(row.get::<_, i64>(3)).unwrap_or(u32::MAX),
+                })
+                .collect())
+        })
+    }
+
+    fn complete_metadata<'a>(
+        &'a self,
+        job: &'a metadata::Job,
+        done: &'a metadata::Completion,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.write_metadata_result(job, done))
+    }
+
+    fn metadata_health(&self) -> BoxFuture<'_, Result<Json, StoreError>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let mut counts = serde_json::Map::new();
+            for status in metadata::Status::ALL {
+                counts.insert(status.as_str().into(), 0.into());
+            }
+            for row in client.query("SELECT status, count(*) FROM dataset_metadata GROUP BY status", &[]).await? {
+                counts.insert(row.get(0), row.get::<_, i64>(1).into());
+            }
+            let gateways = self.read_meta("metadata_gateways").await?.and_then(|g| g.parse().ok());
+            Ok(metadata::health_json(counts, gateways))
+        })
+    }
+
+    fn set_metadata_gateways(&self, count: usize) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { self.write_meta("metadata_gateways", &count.to_string()).await })
+    }
+}
+
+impl PgStore {
+    /// See `IndexStore::complete_metadata`; under the write lock, so it orders with ingest batches.
+    async fn write_metadata_result(&self, job: &metadata::Job, done: &metadata::Completion) -> Result<bool, StoreError> {
+        let parsed = done.parsed.clone().unwrap_or_default();
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext('indexer write ' || current_schema()))", &[]).await?;
+        let plaintext_bytes = parsed.plaintext_bytes.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let changed = tx
+            .execute(
+                "UPDATE dataset_metadata SET status = $3, attempts = $4, last_error = $5, next_attempt_ms = $6,
+                     fetched_at = $7, title = $8, description = $9, file_name = $10, plaintext_bytes = $11,
+                     sha256 = $12, indexed_text = $13
+                 WHERE address = $1 AND uri = $2 AND status IN ('pending', 'unreachable')",
+                &[
+                    &job.address,
+                    &job.uri,
+                    &done.status.as_str(),
+                    &i64::from(done.attempts),
+                    &done.last_error,
+                    &done.next_attempt_ms,
+                    &done.fetched_at,
+                    &parsed.title,
+                    &parsed.description,
+                    &parsed.file_name,
+                    &plaintext_bytes,
+                    &parsed.sha256,
+                    &parsed.text,
+                ],
+            )
+            .await?;
+        if changed == 1 && done.status == metadata::Status::Ok {
+            tx.execute(self.text.set_metadata_sql(), &[&job.address, &parsed.text]).await?;
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 }

@@ -62,6 +62,8 @@ pub struct Search {
     pub min_price: Option<u64>,
     pub max_price: Option<u64>,
     pub payment_mint: Option<String>,
+    /// Only datasets whose off-chain metadata has this status (`metadata::Status` names).
+    pub metadata_status: Option<String>,
     pub sort: Option<Sort>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
@@ -79,6 +81,7 @@ impl Search {
             && self.min_price.is_none()
             && self.max_price.is_none()
             && self.payment_mint.is_none()
+            && self.metadata_status.is_none()
     }
 }
 
@@ -128,7 +131,13 @@ pub fn decode_cursor(cursor: &str) -> Result<(Value, String), QueryError> {
 
 const ITEM_COLUMNS: &str = "d.address, d.slot, d.revision, d.owner, d.title, d.category, d.state, d.price, \
      d.payment_mint, d.licenses_sold, d.rating_avg, d.rating_count, d.created_at, d.updated_at, d.metadata_uri, \
-     (SELECT group_concat(tag, ' ') FROM dataset_tags t WHERE t.address = d.address)";
+     (SELECT group_concat(tag, ' ') FROM dataset_tags t WHERE t.address = d.address), \
+     (SELECT json_object('status', dm.status, 'cid', dm.cid, 'attempts', dm.attempts, 'last_error', dm.last_error, \
+         'fetched_at', dm.fetched_at, 'title', dm.title, 'description', dm.description, 'file_name', dm.file_name, \
+         'plaintext_bytes', dm.plaintext_bytes, 'sha256', dm.sha256) FROM dataset_metadata dm WHERE dm.address = d.address)";
+
+/// Columns of `ITEM_COLUMNS`: what follows them in a row (a sort key, the account data) starts here.
+const ITEM_COLUMN_COUNT: usize = 17;
 
 fn item(row: &rusqlite::Row) -> rusqlite::Result<Json> {
     let tags: Option<String> = row.get(15)?;
@@ -149,6 +158,7 @@ fn item(row: &rusqlite::Row) -> rusqlite::Result<Json> {
         "updated_at": row.get::<_, i64>(13)?,
         "metadata_uri": row.get::<_, String>(14)?,
         "tags": tags.map(|t| t.split(' ').map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default(),
+        "metadata": crate::metadata::api_object(row.get(16)?),
     }))
 }
 
@@ -189,6 +199,10 @@ pub fn search(conn: &Connection, text: &dyn TextIndex, search: &Search) -> Resul
     if let Some(mint) = &search.payment_mint {
         let p = bind(&mut params, Value::Text(mint.clone()));
         filters.push(format!("d.payment_mint = {p}"));
+    }
+    if let Some(status) = &search.metadata_status {
+        let p = bind(&mut params, Value::Text(status.clone()));
+        filters.push(format!("EXISTS (SELECT 1 FROM dataset_metadata dm WHERE dm.address = d.address AND dm.status = {p})"));
     }
     if let Some(min) = search.min_price {
         let p = bind(&mut params, Value::Integer(min.min(i64::MAX as u64) as i64));
@@ -280,7 +294,7 @@ fn run_page(conn: &Connection, sql: &str, params: &[Value], limit: usize, scored
             break;
         }
         let mut value = item(row)?;
-        let sort_key: Value = row.get(16)?;
+        let sort_key: Value = row.get(ITEM_COLUMN_COUNT)?;
         if scored {
             if let Value::Real(score) = sort_key {
                 value["score"] = json!(-score);
@@ -357,7 +371,7 @@ pub fn with_account(summary: &mut Json, data: &[u8]) {
 pub fn dataset(conn: &Connection, address: &str) -> Result<Option<Json>, QueryError> {
     let sql = format!("SELECT {ITEM_COLUMNS}, d.data FROM datasets d WHERE d.address = ?1");
     let found = conn
-        .query_row(&sql, [address], |row| Ok((item(row)?, row.get::<_, Vec<u8>>(16)?)))
+        .query_row(&sql, [address], |row| Ok((item(row)?, row.get::<_, Vec<u8>>(ITEM_COLUMN_COUNT)?)))
         .optional()?;
     let Some((mut summary, data)) = found else { return Ok(None) };
     with_account(&mut summary, &data);

@@ -161,6 +161,15 @@ END;
 CREATE VIRTUAL TABLE IF NOT EXISTS dataset_text USING fts5 (
     address UNINDEXED, title, tags, metadata, tokenize = 'unicode61 remove_diacritics 2'
 );
+-- The off-chain metadata of each dataset (metadata.rs): one fetch job per dataset, keyed by the
+-- uri it is for; reset when the dataset names another uri, deleted with the dataset.
+CREATE TABLE IF NOT EXISTS dataset_metadata (
+    address TEXT PRIMARY KEY, uri TEXT NOT NULL, cid TEXT, status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+    fetched_at INTEGER, title TEXT, description TEXT, file_name TEXT, plaintext_bytes INTEGER, sha256 TEXT,
+    indexed_text TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS dataset_metadata_due ON dataset_metadata (status, next_attempt_ms);
 CREATE TABLE IF NOT EXISTS allow_list_entries (
     address TEXT PRIMARY KEY, slot INTEGER NOT NULL, revision INTEGER NOT NULL,
     dataset TEXT NOT NULL, buyer TEXT NOT NULL, data BLOB NOT NULL
@@ -199,7 +208,8 @@ CREATE TABLE IF NOT EXISTS disputes (
 CREATE INDEX IF NOT EXISTS disputes_dataset ON disputes (dataset, opened_at);
 "#;
 
-pub const SCHEMA_VERSION: i64 = 2;
+/// 2: `listed_facets`; 3: `dataset_metadata` (every dataset queued once on upgrade).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Text search over datasets, behind a trait so another engine (PostgreSQL text search, tantivy)
 /// can take FTS5's place.
@@ -317,9 +327,20 @@ impl Store {
         conn.execute_batch(crate::activity::SCHEMA)?;
         let version: Option<String> =
             conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get(0)).optional()?;
-        if version.is_some_and(|v| v.parse::<i64>().unwrap_or(0) < 2) {
+        let version = version.map(|v| v.parse::<i64>().unwrap_or(0));
+        if version.is_some_and(|v| v < 2) {
             // version 1 had no listed_facets: count them once, the triggers keep them from here
             rebuild_listed_facets(&conn)?;
+        }
+        if version.is_some_and(|v| v < 3) {
+            // before version 3 no metadata was fetched: queue every dataset's uri
+            let datasets: Vec<(String, String)> = conn
+                .prepare("SELECT address, metadata_uri FROM datasets")?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (address, uri) in datasets {
+                enqueue_metadata(&conn, &address, &uri)?;
+            }
         }
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
@@ -551,6 +572,7 @@ fn remove_row(tx: &Transaction, text_index: &dyn TextIndex, kind: Kind, address:
     tx.prepare_cached(&format!("DELETE FROM {} WHERE address = ?1", kind.table()))?.execute([address])?;
     if kind == Kind::Dataset {
         tx.prepare_cached("DELETE FROM dataset_tags WHERE address = ?1")?.execute([address])?;
+        tx.prepare_cached("DELETE FROM dataset_metadata WHERE address = ?1")?.execute([address])?;
         text_index.remove(tx, address)?;
     }
     Ok(())
@@ -609,7 +631,13 @@ fn upsert(
             tx.prepare_cached("INSERT OR IGNORE INTO dataset_tags (address, tag) VALUES (?1, ?2)")?
                 .execute(params![address, tag.to_lowercase()])?;
         }
-        text_index.put(tx, address, &TextDoc { title: &dataset.title, tags: &tags, metadata: "" })?;
+        enqueue_metadata(tx, address, &dataset.metadata_uri)?;
+        // the fetched metadata's text while the uri stays the same ('' until fetched, or after a
+        // new uri reset the job)
+        let metadata: String = tx
+            .prepare_cached("SELECT indexed_text FROM dataset_metadata WHERE address = ?1")?
+            .query_row([address], |row| row.get(0))?;
+        text_index.put(tx, address, &TextDoc { title: &dataset.title, tags: &tags, metadata: &metadata })?;
     }
     Ok(true)
 }
@@ -634,4 +662,100 @@ fn close(tx: &Transaction, text_index: &dyn TextIndex, address: &str, slot: u64)
         }
     }
     Ok(true)
+}
+
+/// Queues a fetch of a dataset's metadata for `uri`, unless the job is already for that uri; a new
+/// uri resets the job (status, attempts, fetched fields and text). A uri that is no `ipfs://<cid>`
+/// gets its final status at once.
+pub fn enqueue_metadata(conn: &Connection, address: &str, uri: &str) -> rusqlite::Result<()> {
+    let (cid, status, error) = match crate::metadata::classify(uri) {
+        Ok(cid) => (Some(cid.to_string()), crate::metadata::Status::Pending, None),
+        Err((status, why)) => (None, status, Some(why)),
+    };
+    conn.prepare_cached(
+        "INSERT INTO dataset_metadata (address, uri, cid, status, last_error) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (address) DO UPDATE SET uri = excluded.uri, cid = excluded.cid, status = excluded.status,
+             attempts = 0, last_error = excluded.last_error, next_attempt_ms = 0, fetched_at = NULL, title = NULL,
+             description = NULL, file_name = NULL, plaintext_bytes = NULL, sha256 = NULL, indexed_text = ''
+         WHERE dataset_metadata.uri <> excluded.uri",
+    )?
+    .execute(params![address, uri, cid, status.as_str(), error])?;
+    Ok(())
+}
+
+impl Store {
+    /// Jobs due at `now_ms`: pending, or unreachable whose retry time came; oldest due first.
+    pub fn metadata_due(&self, now_ms: i64, limit: usize) -> Result<Vec<crate::metadata::Job>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT address, uri, cid, attempts FROM dataset_metadata
+             WHERE status IN ('pending', 'unreachable') AND next_attempt_ms <= ?1 AND cid IS NOT NULL
+             ORDER BY next_attempt_ms, address LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![now_ms, i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+            Ok(crate::metadata::Job {
+                address: row.get(0)?,
+                uri: row.get(1)?,
+                cid: row.get(2)?,
+                attempts: u32::try_from(row.get::<_, i64>(3)?).unwrap_or(u32::MAX),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records an attempt's result if the dataset still names the job's uri and the job is not
+    /// finished (a late result of an old uri, or of a duplicate fetch, changes nothing); an `ok`
+    /// puts the text into the text index. Returns whether it applied.
+    pub fn complete_metadata(&mut self, job: &crate::metadata::Job, done: &crate::metadata::Completion) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let parsed = done.parsed.clone().unwrap_or_default();
+        let changed = tx
+            .prepare_cached(
+                "UPDATE dataset_metadata SET status = ?3, attempts = ?4, last_error = ?5, next_attempt_ms = ?6,
+                     fetched_at = ?7, title = ?8, description = ?9, file_name = ?10, plaintext_bytes = ?11,
+                     sha256 = ?12, indexed_text = ?13
+                 WHERE address = ?1 AND uri = ?2 AND status IN ('pending', 'unreachable')",
+            )?
+            .execute(params![
+                job.address,
+                job.uri,
+                done.status.as_str(),
+                i64::from(done.attempts),
+                done.last_error,
+                done.next_attempt_ms,
+                done.fetched_at,
+                parsed.title,
+                parsed.description,
+                parsed.file_name,
+                parsed.plaintext_bytes.map(sql_u64),
+                parsed.sha256,
+                parsed.text,
+            ])?;
+        if changed == 1 && done.status == crate::metadata::Status::Ok {
+            let document: Option<(String, String)> = tx
+                .prepare_cached("SELECT title, tags FROM dataset_text WHERE rowid = (SELECT id FROM accounts WHERE address = ?1)")?
+                .query_row([&job.address], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            if let Some((title, tags)) = document {
+                self.text.put(&tx, &job.address, &TextDoc { title: &title, tags: &[tags], metadata: &parsed.text })?;
+            }
+        }
+        tx.commit()?;
+        Ok(changed == 1)
+    }
+}
+
+/// Jobs by status (every status, zeros included) and the gateways the writer fetches from.
+pub fn metadata_health(conn: &Connection) -> Result<serde_json::Value> {
+    let mut counts = serde_json::Map::new();
+    for status in crate::metadata::Status::ALL {
+        counts.insert(status.as_str().into(), 0.into());
+    }
+    let mut statement = conn.prepare_cached("SELECT status, count(*) FROM dataset_metadata GROUP BY status")?;
+    for row in statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))? {
+        let (status, count) = row?;
+        counts.insert(status, count.into());
+    }
+    let gateways: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'metadata_gateways'", [], |row| row.get(0)).optional()?;
+    Ok(crate::metadata::health_json(counts, gateways.and_then(|g| g.parse().ok())))
 }

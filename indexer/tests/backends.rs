@@ -650,6 +650,9 @@ fn postgres_queries_use_their_indexes() {
             }
             assert!(!plan.contains("Seq Scan on datasets"), "{name}: scans datasets\n{plan}");
             assert!(!plan.contains("Seq Scan on dataset_text"), "{name}: scans the text table\n{plan}");
+            // each item's metadata is looked up by its key
+            assert!(plan.contains("Index Scan using dataset_metadata_pkey on dataset_metadata dm"), "{name}:\n{plan}");
+            assert!(!plan.contains("Seq Scan on dataset_metadata"), "{name}: scans the metadata table\n{plan}");
         }
         test.finish().await;
     });

@@ -247,6 +247,25 @@ fn relevance_pages_equal_ranking_every_match() {
         })
         .collect();
     store.apply(&updates).unwrap();
+    // datasets found by their fetched metadata's text only (its column weighs least)
+    for i in 0..60u64 {
+        let file = format!("{{\"format\":\"{}\",\"description\":\"corpus {}\"}}", indexer::metadata::METADATA_FORMAT, words[(i % 5) as usize]);
+        let cid = indexer::metadata::encode::raw_cid(file.as_bytes()).to_string();
+        let uri = format!("ipfs://{cid}");
+        let address = format!("M{i:04}");
+        let title = format!("described {}", words[(i % 3) as usize]);
+        store.apply(&[upsert(&address, 1, dataset_bytes(&DatasetSpec { title, metadata_uri: uri.clone(), ..Default::default() }))]).unwrap();
+        let job = indexer::metadata::Job { address, uri, cid, attempts: 0 };
+        let done = indexer::metadata::Completion {
+            status: indexer::metadata::Status::Ok,
+            attempts: 1,
+            last_error: None,
+            next_attempt_ms: 0,
+            fetched_at: Some(1),
+            parsed: Some(indexer::metadata::parse_metadata(file.as_bytes()).unwrap()),
+        };
+        assert!(store.complete_metadata(&job, &done).unwrap());
+    }
 
     let reference = |filter: &str| -> Vec<String> {
         let sql = format!(
@@ -279,6 +298,9 @@ fn relevance_pages_equal_ranking_every_match() {
         }
         let expected = reference(filter);
         assert!(expected.len() > 50, "{filter}: {}", expected.len());
+        if state.is_none() {
+            assert_eq!(expected.iter().filter(|a| a.starts_with('M')).count(), 60, "found by metadata text");
+        }
         assert_eq!(paged, expected, "{filter}");
     }
 
@@ -286,7 +308,7 @@ fn relevance_pages_equal_ranking_every_match() {
     let whole = search(&store, Search { facets: true, ..Default::default() });
     let counted = search(&store, Search { facets: true, min_price: Some(0), ..Default::default() });
     assert_eq!(whole["facets"], counted["facets"]);
-    assert_eq!(whole["facets"]["state"]["active"].as_u64().unwrap() + whole["facets"]["state"]["retired"].as_u64().unwrap(), 700 - 140);
+    assert_eq!(whole["facets"]["state"]["active"].as_u64().unwrap() + whole["facets"]["state"]["retired"].as_u64().unwrap(), 760 - 140);
 }
 
 /// The plans SQLite picks for the API's query shapes: every statement a search runs is traced and
@@ -363,4 +385,46 @@ fn query_shapes_use_their_indexes() {
     no_table_scan(&price);
     let facets = plans(Search { facets: true, ..Default::default() });
     assert!(facets.iter().any(|p| p.contains("listed_facets")), "{facets:?}");
+    // an item's metadata, and the metadata status filter, look the job up by its key
+    let by_status = plans(Search { metadata_status: Some("mismatch".into()), ..Default::default() });
+    no_table_scan(&by_status);
+    for shape in [&text, &owner, &newest, &by_status] {
+        assert!(shape.iter().any(|p| p.contains("SEARCH dm USING INDEX sqlite_autoindex_dataset_metadata_1")), "{shape:?}");
+        assert!(shape.iter().all(|p| p.split(" | ").all(|step| !step.starts_with("SCAN dm"))), "{shape:?}");
+    }
+}
+
+/// A store from before the metadata queue (schema version 2) queues every dataset's uri once when
+/// opened, then leaves the jobs alone.
+#[test]
+fn upgrading_to_schema_3_queues_every_dataset() {
+    let path = std::env::temp_dir().join(format!("indexer-upgrade-{}.sqlite", std::process::id()));
+    let cid = indexer::metadata::encode::raw_cid(b"{}").to_string();
+    {
+        let mut store = Store::open(&path).unwrap();
+        store
+            .apply(&[
+                upsert("A", 1, dataset_bytes(&DatasetSpec { metadata_uri: format!("ipfs://{cid}"), ..Default::default() })),
+                upsert("B", 1, dataset_bytes(&DatasetSpec { metadata_uri: "ar://elsewhere".into(), ..Default::default() })),
+            ])
+            .unwrap();
+        // what a version 2 store held: no jobs
+        store.conn.execute_batch("DELETE FROM dataset_metadata; UPDATE meta SET value = '2' WHERE key = 'schema_version'").unwrap();
+    }
+    let jobs = |store: &Store| -> Vec<(String, String)> {
+        let mut statement = store.conn.prepare("SELECT address, status FROM dataset_metadata ORDER BY 1").unwrap();
+        statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let store = Store::open(&path).unwrap();
+    assert_eq!(jobs(&store), [("A".to_owned(), "pending".to_owned()), ("B".to_owned(), "not_ipfs".to_owned())]);
+    let version: String = store.conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, "3");
+    store.conn.execute("UPDATE dataset_metadata SET status = 'ok' WHERE address = 'A'", []).unwrap();
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(jobs(&store)[0].1, "ok", "a store at version 3 is not queued again");
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }

@@ -89,6 +89,39 @@ export interface IndexerHealth {
   /** The node's confirmed slot, when the indexer runs with a node. */
   chainSlot: bigint | null;
   lag: bigint | null;
+  /** The metadata fetch queue (absent from indexers before it). */
+  metadata?: IndexerMetadataHealth;
+}
+
+/** What the indexer knows of a dataset's off-chain metadata (indexer/README.md, *Metadata*). */
+export const METADATA_STATUSES = ["pending", "ok", "mismatch", "unreachable", "not_ipfs", "too_large"] as const;
+export type MetadataStatus = (typeof METADATA_STATUSES)[number];
+
+export interface IndexerMetadataHealth {
+  /** Datasets by metadata status. */
+  counts: Record<MetadataStatus, number>;
+  /** IPFS gateways the ingest process fetches from (0: the metadata stays pending; null: none ran yet). */
+  gateways: number | null;
+  note?: string;
+}
+
+/**
+ * The indexer's copy of a dataset's metadata file, fetched from IPFS and checked against its CID
+ * (the text fields only with status `ok`). Unverified by the client: read the file itself before
+ * relying on it.
+ */
+export interface IndexedMetadata {
+  status: MetadataStatus;
+  cid: string | null;
+  attempts: number;
+  lastError: string | null;
+  /** Unix seconds of the successful fetch. */
+  fetchedAt: bigint | null;
+  title?: string;
+  description?: string;
+  fileName?: string;
+  plaintextBytes?: bigint;
+  sha256?: string;
 }
 
 /** Where and when the indexer last observed an account. */
@@ -115,6 +148,8 @@ export interface IndexedDataset extends IndexedItem {
   tags: string[];
   /** Text relevance (higher is better), with `q`. */
   score?: number;
+  /** Absent from indexers that do not fetch metadata; null before the dataset's job exists. */
+  metadata?: IndexedMetadata | null;
 }
 
 export interface IndexedPage<T> {
@@ -158,6 +193,8 @@ export interface IndexerSearchParams {
   minPrice?: bigint;
   maxPrice?: bigint;
   paymentMint?: Address;
+  /** Only datasets whose metadata has this status. */
+  metadataStatus?: MetadataStatus;
   sort?: DatasetSort;
   facets?: boolean;
 }
@@ -182,7 +219,7 @@ class Reader {
     private readonly value: Json,
   ) {}
 
-  private fail(key: string, expected: string): never {
+  fail(key: string, expected: string): never {
     throw new IndexerProtocolError(this.url, `${this.where}.${key} is not ${expected}`);
   }
 
@@ -262,7 +299,38 @@ function parseDataset(url: string, where: string, value: unknown): IndexedDatase
     tags,
   };
   if (r.raw("score") !== undefined) dataset.score = r.number("score");
+  const metadata = r.raw("metadata");
+  if (metadata === null) dataset.metadata = null;
+  else if (metadata !== undefined) dataset.metadata = parseMetadata(r.object("metadata"));
   return dataset;
+}
+
+function parseMetadata(r: Reader): IndexedMetadata {
+  const status = r.string("status");
+  if (!(METADATA_STATUSES as readonly string[]).includes(status)) r.fail("status", "a metadata status");
+  const nullable = <T>(key: string, read: (key: string) => T): T | null => (r.raw(key) === null || r.raw(key) === undefined ? null : read(key));
+  const metadata: IndexedMetadata = {
+    status: status as MetadataStatus,
+    cid: nullable("cid", (k) => r.string(k)),
+    attempts: Number(r.integer("attempts")),
+    lastError: nullable("last_error", (k) => r.string(k)),
+    fetchedAt: r.optionalInteger("fetched_at"),
+  };
+  if (r.raw("title") !== undefined) metadata.title = r.string("title");
+  if (r.raw("description") !== undefined) metadata.description = r.string("description");
+  if (r.raw("file_name") !== undefined) metadata.fileName = r.string("file_name");
+  if (r.raw("plaintext_bytes") !== undefined) metadata.plaintextBytes = r.integer("plaintext_bytes");
+  if (r.raw("sha256") !== undefined) metadata.sha256 = r.string("sha256");
+  return metadata;
+}
+
+function parseMetadataHealth(r: Reader): IndexerMetadataHealth {
+  const counts = {} as Record<MetadataStatus, number>;
+  for (const status of METADATA_STATUSES) counts[status] = Number(r.integer(status));
+  const gateways = r.optionalInteger("gateways");
+  const health: IndexerMetadataHealth = { counts, gateways: gateways === null ? null : Number(gateways) };
+  if (r.raw("note") !== undefined) health.note = r.string("note");
+  return health;
 }
 
 function parseLicense(url: string, where: string, value: unknown): IndexedLicense {
@@ -331,7 +399,13 @@ export class IndexerClient {
   async health(): Promise<IndexerHealth> {
     const body = await this.get("/v1/health", {});
     const r = new Reader(this.url, "health", body);
-    return { indexedSlot: r.optionalInteger("indexed_slot"), chainSlot: r.optionalInteger("chain_slot"), lag: r.optionalInteger("lag") };
+    const health: IndexerHealth = {
+      indexedSlot: r.optionalInteger("indexed_slot"),
+      chainSlot: r.optionalInteger("chain_slot"),
+      lag: r.optionalInteger("lag"),
+    };
+    if (r.raw("metadata") !== undefined) health.metadata = parseMetadataHealth(r.object("metadata"));
+    return health;
   }
 
   /** One page of `/v1/datasets`. */
@@ -347,6 +421,7 @@ export class IndexerClient {
       min_price: params.minPrice,
       max_price: params.maxPrice,
       payment_mint: params.paymentMint,
+      metadata_status: params.metadataStatus,
       sort: params.sort,
       facets: params.facets ? "true" : undefined,
       ...pageParams(page),
