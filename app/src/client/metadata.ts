@@ -6,7 +6,7 @@
 // delegate's daemon can deliver without the owner's wallet.
 import { getBase64Codec, isAddress, type ReadonlyUint8Array } from "@solana/kit";
 
-import { SEALED_KEY_LEN } from "../crypto/index.js";
+import { SEALED_KEY_LEN } from "../crypto/web.js";
 import type { ContentStore } from "../storage/index.js";
 
 export const METADATA_FORMAT = "data-market/dataset-metadata/v1";
