@@ -62,7 +62,7 @@ export function Licences() {
           </tbody>
         </table>
       ) : null}
-      <p className="muted">Downloading a delivered dataset is not in the web dapp yet: use the command line (`data-market download`).</p>
+      <p className="muted">Downloading a delivered dataset is not in the web dapp yet: use the command line (<code>data-market download</code>).</p>
     </section>
   );
 }
