@@ -43,8 +43,9 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
   let context: BrowserContext;
   let page: Page;
   let dataset: Address;
-  let wallets: Record<"phantom" | "embedded" | "ledger" | "signer", TestWallet>;
+  let wallets: Record<"phantom" | "embedded" | "ledger" | "signer" | "short", TestWallet>;
   let signerOnlyKeys: LoadedWallet;
+  let shortKeys: LoadedWallet;
   const decisions = new Map<string, (operation: WalletOperation) => Decision | Promise<Decision>>();
   const cli = (keypair: string, argv: string[]) => runCliAt(stack.url, keypair, argv, { store });
 
@@ -83,6 +84,10 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     signerOnlyKeys = await party(dir, "signer-only");
     await stack.connection.airdrop(signerOnlyKeys.signer.address, 2n * SOL);
     await mintTo(stack.connection, stack.wallets.operator.wallet.signer, stack.market.usdc, stack.wallets.operator.wallet.signer, signerOnlyKeys.signer.address, 100n * USDC);
+    // SOL for fees, but 1 USDC where 4.5 are asked.
+    shortKeys = await party(dir, "short");
+    await stack.connection.airdrop(shortKeys.signer.address, 2n * SOL);
+    await mintTo(stack.connection, stack.wallets.operator.wallet.signer, stack.market.usdc, stack.wallets.operator.wallet.signer, shortKeys.signer.address, 1n * USDC);
     const decide = (name: string) => (operation: WalletOperation) => decisions.get(name)?.(operation) ?? "approve";
     const installed = await (async () => {
       site = await serveSite(DIST_DIR, {
@@ -104,9 +109,10 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
           decide: (operation) => (operation === "signMessage" ? { refuse: "Ledger: signing off-chain messages is not supported by this device" } : "approve"),
         },
         { name: "Signer-only", wallet: signerOnlyKeys, operations: ["signTransaction", "signMessage"] },
+        { name: "Short-of-tokens", wallet: shortKeys, operations: ["signTransaction", "signMessage"] },
       ]);
     })();
-    wallets = { phantom: installed[0]!, embedded: installed[1]!, ledger: installed[2]!, signer: installed[3]! };
+    wallets = { phantom: installed[0]!, embedded: installed[1]!, ledger: installed[2]!, signer: installed[3]!, short: installed[4]! };
     page = await context.newPage();
   });
 
@@ -154,6 +160,21 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     await page.getByText(`Owner: ${stack.wallets.owner.wallet.signer.address}`).waitFor();
     await page.getByText("Connect a wallet (top of the page) to buy.").waitFor();
     await checkAccessible("03-dataset");
+  });
+
+  test("keyboard only: search, open the dataset, reach the buy section", async () => {
+    await page.goto(site.url);
+    await page.getByRole("link", { name: TITLE }).waitFor();
+    const focusedLabel = () => page.evaluate(() => document.activeElement?.id ? document.querySelector(`label[for="${document.activeElement.id}"]`)?.textContent ?? "" : document.activeElement?.textContent ?? "");
+    for (let i = 0; i < 15 && (await focusedLabel()) !== "Search titles and tags"; i++) await page.keyboard.press("Tab");
+    assert.equal(await focusedLabel(), "Search titles and tags");
+    await page.keyboard.type("weather");
+    await page.keyboard.press("Enter");
+    await page.getByRole("link", { name: TITLE }).waitFor();
+    for (let i = 0; i < 30 && (await focusedLabel()) !== TITLE; i++) await page.keyboard.press("Tab");
+    assert.equal(await focusedLabel(), TITLE);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
   });
 
   test("a wallet that cannot sign messages is told that buying needs it, before anything is asked", async () => {
@@ -256,6 +277,17 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     await screenshot(page, "10-signer-only-bought");
   });
 
+  test("a buyer without enough tokens is told so before the wallet is asked for the purchase", async () => {
+    await openDataset();
+    await connect("Short-of-tokens");
+    await page.getByRole("button", { name: /^Buy for 4\.5/ }).click();
+    await page.getByRole("alert").filter({ hasText: "Your wallet does not hold enough" }).waitFor({ timeout: 60_000 });
+    // The simulation refused it: the wallet signed the key message and was never shown a transaction.
+    assert.deepEqual(wallets.short.requests, ["signMessage"]);
+    assert.equal(await walletTokenBalance(stack.connection, stack.market.usdc, shortKeys.signer.address), 1n * USDC);
+    await checkAccessible("11-not-enough-tokens");
+  });
+
   test("no secret is kept by the page: no signature or derived key in storage, cookies or the URL", async () => {
     const stored = await pageStorage(page);
     assert.ok(stored.includes(`${site.url}#/dataset/${dataset}`), "the page's state was read");
@@ -279,7 +311,7 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     await page.getByRole("button", { name: "Save settings" }).click();
     await page.getByRole("alert").filter({ hasText: "cannot be reached" }).first().waitFor({ timeout: 30_000 });
     assert.match(await page.evaluate(() => localStorage.getItem("data-market:settings") ?? ""), /127\.0\.0\.1:9\//);
-    await checkAccessible("11-rpc-unreachable");
+    await checkAccessible("12-rpc-unreachable");
     await page.getByRole("button", { name: /^Settings/ }).click();
     await page.getByRole("button", { name: "Back to this site's defaults" }).click();
     assert.equal(await page.evaluate(() => localStorage.getItem("data-market:settings")), null);
