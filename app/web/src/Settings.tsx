@@ -42,6 +42,8 @@ export function Settings({ config, buildConfig, onSave, onReset }: {
         <input {...set("indexerUrl")} />
         <label htmlFor={`${ids}-ipfsGateway`}>IPFS gateway (optional)</label>
         <input {...set("ipfsGateway")} />
+        <label htmlFor={`${ids}-ipfsApi`}>IPFS API (optional)</label>
+        <input {...set("ipfsApi")} />
       </fieldset>
       <button type="submit">Save settings</button>
       <button type="button" onClick={onReset}>Back to this site's defaults</button>
