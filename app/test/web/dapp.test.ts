@@ -315,5 +315,21 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     await page.getByRole("button", { name: /^Settings/ }).click();
     await page.getByRole("button", { name: "Back to this site's defaults" }).click();
     assert.equal(await page.evaluate(() => localStorage.getItem("data-market:settings")), null);
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
+  });
+
+  test("a program id other than the one this build speaks to is reported, not used", async () => {
+    const other = stack.market.usdc.address;
+    await page.getByRole("button", { name: /^Settings/ }).click();
+    await page.getByLabel("Program id").fill(other);
+    await page.getByRole("button", { name: "Save settings" }).click();
+    const banner = page.getByRole("alert").filter({ hasText: "This build of the dapp speaks to the data market program" });
+    await banner.waitFor();
+    assert.match(await banner.innerText(), new RegExp(`${DATA_MARKET_PROGRAM_ADDRESS}; the settings name ${other}`));
+    await screenshot(page, "13-wrong-program");
+    await page.getByRole("button", { name: /^Settings/ }).click();
+    await page.getByRole("button", { name: "Back to this site's defaults" }).click();
+    await banner.waitFor({ state: "detached" });
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
   });
 });

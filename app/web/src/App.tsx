@@ -70,7 +70,7 @@ function Shell({ buildConfig, onSave, onReset }: { buildConfig: DappConfig; onSa
       </header>
       {showSettings ? (
         <div id="settings-panel">
-          <Settings key={JSON.stringify(config)} config={config} buildConfig={buildConfig} onSave={(c) => { onSave(c); setShowSettings(false); }} onReset={onReset} />
+          <Settings key={JSON.stringify(config)} config={config} buildConfig={buildConfig} onSave={(c) => { onSave(c); setShowSettings(false); }} onReset={() => { onReset(); setShowSettings(false); }} />
         </div>
       ) : null}
       {health.status === "problem" ? <p role="alert" className="error banner">{health.message}</p> : null}
