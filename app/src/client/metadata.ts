@@ -6,7 +6,7 @@
 // delegate's daemon can deliver without the owner's wallet.
 import { getBase64Codec, isAddress, type ReadonlyUint8Array } from "@solana/kit";
 
-import { SEALED_KEY_LEN } from "../crypto/index.js";
+import { SEALED_KEY_LEN, concatBytes } from "../crypto/web.js";
 import type { ContentStore } from "../storage/index.js";
 
 export const METADATA_FORMAT = "data-market/dataset-metadata/v1";
@@ -113,7 +113,7 @@ export async function readDeliveryGrant(store: ContentStore, cid: string, option
   for await (const piece of store.cat(cidOfUri(cid), options)) parts.push(piece);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(parts).toString("utf8"));
+    value = JSON.parse(new TextDecoder().decode(concatBytes(...parts)));
   } catch {
     throw new MetadataError(`the delivery grant ${cid} is not JSON`);
   }
@@ -143,7 +143,7 @@ export async function readMetadata(
   for await (const piece of store.cat(cidOfUri(uri), options)) parts.push(piece);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(parts).toString("utf8"));
+    value = JSON.parse(new TextDecoder().decode(concatBytes(...parts)));
   } catch {
     throw new MetadataError(`the metadata at ${uri} is not JSON`);
   }

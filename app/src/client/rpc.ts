@@ -20,13 +20,18 @@ import {
 import {
   compileTransaction,
   createSolanaRpcFromTransport,
+  getBase58Decoder,
   getBase64EncodedWireTransaction,
   getSignatureFromTransaction,
   getSolanaErrorFromTransactionError,
   getU64Decoder,
   isSolanaError,
+  isTransactionModifyingSigner,
+  isTransactionPartialSigner,
+  isTransactionSendingSigner,
   isWritableRole,
   lamports,
+  signAndSendTransactionMessageWithSigners,
   signTransactionMessageWithSigners,
   SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE,
   SOLANA_ERROR__TRANSACTION_ERROR__ALREADY_PROCESSED,
@@ -174,6 +179,17 @@ export class RpcConnection implements MarketConnection {
     const limit = await this.chooseComputeUnitLimit(feePayer, instructions, lifetime, options);
     const fee = await this.choosePriorityFee(feePayer, instructions, options);
     const all = withComputeBudget(instructions, limit.computeUnitLimit, fee.priorityFeeMicroLamports);
+    if (sendsItself(feePayer)) {
+      // A wallet that only signs and sends (an embedded wallet): it broadcasts, this connection
+      // confirms. It is never asked again, since a copy it sent may still land.
+      const message = buildTransactionMessage({ feePayer, instructions: all, lifetime });
+      const signature = getBase58Decoder().decode(await signAndSendTransactionMessageWithSigners(message)) as Signature;
+      const outcome = await this.land(null, signature, lifetime.lastValidBlockHeight, all);
+      if (outcome === "expired") {
+        throw new TransactionNotLandedError(`${signature} expired without landing; the cluster may be congested: try again`, [signature], false);
+      }
+      return this.sent(signature, { ...limit, ...fee }, before);
+    }
     const maxSignings = this.options.maxSignings ?? 3;
     const signatures: Signature[] = [];
     for (let signing = 1; ; signing++) {
@@ -182,18 +198,7 @@ export class RpcConnection implements MarketConnection {
       const signature = getSignatureFromTransaction(transaction);
       signatures.push(signature);
       const outcome = await this.land(getBase64EncodedWireTransaction(transaction), signature, lifetime.lastValidBlockHeight, all);
-      if (outcome === "landed") {
-        const details = await this.rpc
-          .getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0, encoding: "json" })
-          .send();
-        return {
-          signature,
-          logs: details?.meta?.logMessages ?? [],
-          computeUnits: details?.meta?.computeUnitsConsumed ?? undefined,
-          budget: { ...limit, ...fee },
-          retries: difference(this.retries, before),
-        };
-      }
+      if (outcome === "landed") return this.sent(signature, { ...limit, ...fee }, before);
       if (signing >= maxSignings) {
         throw new TransactionNotLandedError(
           `the transaction expired ${signing} times without landing (signatures ${signatures.join(", ")}); the cluster may be congested: try again, or raise --priority-fee`,
@@ -204,6 +209,19 @@ export class RpcConnection implements MarketConnection {
       this.emit({ type: "resign", previous: signature, attempt: signing + 1 });
       lifetime = await this.latestBlockhash();
     }
+  }
+
+  private async sent(signature: Signature, budget: ComputeBudgetChoice, before: RetryCounts): Promise<SentTransaction> {
+    const details = await this.rpc
+      .getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0, encoding: "json" })
+      .send();
+    return {
+      signature,
+      logs: details?.meta?.logMessages ?? [],
+      computeUnits: details?.meta?.computeUnitsConsumed ?? undefined,
+      budget,
+      retries: difference(this.retries, before),
+    };
   }
 
   private async latestBlockhash(): Promise<{ blockhash: Blockhash; lastValidBlockHeight: bigint }> {
@@ -274,7 +292,7 @@ export class RpcConnection implements MarketConnection {
    * refusal, or TransactionNotLandedError (may still land) when the wait times out first.
    */
   private async land(
-    wire: Base64EncodedWireTransaction,
+    wire: Base64EncodedWireTransaction | null,
     signature: Signature,
     lastValidBlockHeight: bigint,
     instructions: readonly Instruction[],
@@ -293,8 +311,9 @@ export class RpcConnection implements MarketConnection {
     }
   }
 
+  /** `wire` is null when the wallet sent the transaction: then only its status is polled. */
   private async waitToLand(
-    wire: Base64EncodedWireTransaction,
+    wire: Base64EncodedWireTransaction | null,
     signature: Signature,
     lastValidBlockHeight: bigint,
     instructions: readonly Instruction[],
@@ -302,7 +321,7 @@ export class RpcConnection implements MarketConnection {
     const rebroadcastMs = this.options.rebroadcastIntervalMs ?? 2_000;
     const pollMs = this.options.pollIntervalMs ?? 500;
     const deadline = Date.now() + (this.options.confirmTimeoutMs ?? 120_000);
-    await this.broadcast(wire, instructions, true);
+    if (wire) await this.broadcast(wire, instructions, true);
     let lastBroadcast = Date.now();
     let rebroadcasts = 0;
     for (;;) {
@@ -323,7 +342,7 @@ export class RpcConnection implements MarketConnection {
           return "expired";
         }
         // Processed, not yet at the commitment: keep waiting for it.
-      } else if (!status && Date.now() - lastBroadcast >= rebroadcastMs) {
+      } else if (wire && !status && Date.now() - lastBroadcast >= rebroadcastMs) {
         rebroadcasts += 1;
         this.emit({ type: "rebroadcast", signature, attempt: rebroadcasts });
         await this.broadcast(wire, instructions, false);
@@ -425,6 +444,11 @@ export class RpcConnection implements MarketConnection {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A signer that can only sign and send (no partial or modifying signing): a wallet that broadcasts itself. */
+function sendsItself(signer: TransactionSigner): boolean {
+  return isTransactionSendingSigner(signer) && !isTransactionPartialSigner(signer) && !isTransactionModifyingSigner(signer);
 }
 
 /** The compute-budget instructions first (limit, price), then the transaction's own. */

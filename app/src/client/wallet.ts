@@ -10,7 +10,7 @@ import {
   deriveEncryptionKeyPairWithWallet,
   type MessageSigner,
   type X25519KeyPair,
-} from "../crypto/index.js";
+} from "../crypto/web.js";
 import type { LoadedWallet } from "./keypair.js";
 
 export interface MarketWallet {

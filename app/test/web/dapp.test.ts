@@ -1,0 +1,335 @@
+// The web dapp in headless chromium against a real local validator: an owner's dataset published
+// with the CLI beforehand, then a buyer browses, opens it and buys through Wallet Standard wallets
+// whose keys stay in Node. Every page is checked with axe-core and photographed into
+// target/web/screenshots/. Run with `npm run test:web` (it builds the site first).
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { address, getBase58Decoder, getBase64Decoder, type Address } from "@solana/kit";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+
+import { mintTo, tokenBalance, walletTokenBalance, type LoadedWallet } from "../../src/client/index.js";
+import { deriveEncryptionKeyPairFromSolanaSecretKey, toHex } from "../../src/crypto/index.js";
+import { SOL, USDC } from "../../src/localnet/provision.js";
+import { startLocalStack, type LocalStack } from "../../src/localnet/stack.js";
+import {
+  DATA_MARKET_PROGRAM_ADDRESS,
+  LicenseState,
+  fetchDataset,
+  fetchLicense,
+  fetchMaybeLicense,
+  findLicenseAddress,
+} from "../../src/sdk/index.js";
+import { HeliaContentStore, type ContentStore } from "../../src/storage/index.js";
+import { party, runCliAt } from "../e2e/helpers.js";
+import { installTestWallets, type Decision, type TestWallet, type WalletOperation } from "./test-wallets.js";
+import { DIST_DIR, launchChromium, pageStorage, screenshot, seriousAccessibilityViolations, serveSite, type StaticSite } from "./web-harness.js";
+
+// Ports of this suite's own (the e2e suites and the benchmarks use others).
+const RPC_PORT = 38_999;
+const FAUCET_PORT = 39_070;
+const TITLE = "Hourly weather stations";
+const PRICE = 4_500_000n; // 4.5 USDC
+
+describe("web dapp in a real browser", { timeout: 600_000 }, () => {
+  let dir: string;
+  let stack: LocalStack;
+  let store: ContentStore;
+  let site: StaticSite;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let dataset: Address;
+  let wallets: Record<"phantom" | "embedded" | "ledger" | "signer" | "short", TestWallet>;
+  let signerOnlyKeys: LoadedWallet;
+  let shortKeys: LoadedWallet;
+  const decisions = new Map<string, (operation: WalletOperation) => Decision | Promise<Decision>>();
+  const cli = (keypair: string, argv: string[]) => runCliAt(stack.url, keypair, argv, { store });
+
+  async function checkAccessible(name: string) {
+    await screenshot(page, name);
+    const violations = await seriousAccessibilityViolations(page);
+    assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations)}`);
+  }
+
+  async function connect(walletName: string) {
+    const disconnect = page.getByRole("button", { name: "Disconnect" });
+    if (await disconnect.count()) await disconnect.click();
+    await page.getByRole("button", { name: `Connect ${walletName}` }).click();
+    await page.getByRole("button", { name: "Disconnect" }).waitFor();
+  }
+
+  async function openDataset() {
+    await page.goto(`${site.url}#/`);
+    await page.goto(`${site.url}#/dataset/${dataset}`);
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "web-dapp-"));
+    stack = await startLocalStack({ dir, rpcPort: RPC_PORT, faucetPort: FAUCET_PORT });
+    store = await HeliaContentStore.open({ directory: join(dir, "ipfs") });
+    const file = join(dir, "weather.csv");
+    await writeFile(file, "station,hour,temperature\nA,0,11.5\nB,0,9.25\n");
+    const published = await cli(stack.wallets.owner.keypairPath, [
+      "--json", "dataset", "publish", file, "--title", TITLE, "--price", "4.5", "--mint", stack.market.usdc.address,
+      "--tag", "weather", "--category", "tabular", "--delivery-window", "1h", "--dispute-window", "1d",
+    ]);
+    assert.equal(published.code, 0, published.stderr);
+    dataset = address((JSON.parse(published.stdout) as { dataset: string }).dataset);
+
+    signerOnlyKeys = await party(dir, "signer-only");
+    await stack.connection.airdrop(signerOnlyKeys.signer.address, 2n * SOL);
+    await mintTo(stack.connection, stack.wallets.operator.wallet.signer, stack.market.usdc, stack.wallets.operator.wallet.signer, signerOnlyKeys.signer.address, 100n * USDC);
+    // SOL for fees, but 1 USDC where 4.5 are asked.
+    shortKeys = await party(dir, "short");
+    await stack.connection.airdrop(shortKeys.signer.address, 2n * SOL);
+    await mintTo(stack.connection, stack.wallets.operator.wallet.signer, stack.market.usdc, stack.wallets.operator.wallet.signer, shortKeys.signer.address, 1n * USDC);
+    const decide = (name: string) => (operation: WalletOperation) => decisions.get(name)?.(operation) ?? "approve";
+    const installed = await (async () => {
+      site = await serveSite(DIST_DIR, {
+        cluster: "localnet",
+        rpcUrl: stack.url,
+        wsUrl: null,
+        programId: DATA_MARKET_PROGRAM_ADDRESS,
+        indexerUrl: null,
+      });
+      browser = await launchChromium();
+      context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+      return installTestWallets(context, stack.connection.rpc, [
+        { name: "Phantom-like", wallet: stack.wallets.buyer.wallet, operations: ["signTransaction", "signAndSendTransaction", "signMessage"], decide: decide("phantom") },
+        { name: "Embedded-like", wallet: await party(dir, "embedded"), operations: ["signAndSendTransaction"] },
+        {
+          name: "Ledger-like",
+          wallet: await party(dir, "ledger"),
+          operations: ["signTransaction", "signAndSendTransaction", "signMessage"],
+          decide: (operation) => (operation === "signMessage" ? { refuse: "Ledger: signing off-chain messages is not supported by this device" } : "approve"),
+        },
+        { name: "Signer-only", wallet: signerOnlyKeys, operations: ["signTransaction", "signMessage"] },
+        { name: "Short-of-tokens", wallet: shortKeys, operations: ["signTransaction", "signMessage"] },
+      ]);
+    })();
+    wallets = { phantom: installed[0]!, embedded: installed[1]!, ledger: installed[2]!, signer: installed[3]!, short: installed[4]! };
+    page = await context.newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+    await store?.stop();
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test("browse: the search finds the owner's dataset, and only what matches", async () => {
+    await page.goto(site.url);
+    await page.getByRole("heading", { level: 1, name: "Datasets" }).waitFor();
+    await page.getByRole("link", { name: TITLE }).waitFor();
+    await checkAccessible("01-browse");
+
+    await page.getByLabel("Search titles and tags").fill("satellite");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByText("No dataset matches.").waitFor();
+
+    await page.getByLabel("Search titles and tags").fill("weather");
+    await page.getByLabel("Category").selectOption({ label: "Tables" });
+    await page.getByLabel("Maximum price (tokens)").fill("5");
+    await page.getByLabel("Sort by").selectOption("sales");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("link", { name: TITLE }).waitFor();
+    await screenshot(page, "02-browse-filtered");
+
+    await page.getByLabel("Maximum price (tokens)").fill("4");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByText("No dataset matches.").waitFor();
+  });
+
+  test("dataset page: price with its fee breakdown, terms in words, owner", async () => {
+    await page.goto(site.url);
+    await page.getByRole("link", { name: TITLE }).click();
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
+    const usdc = stack.market.usdc.address.slice(-4);
+    assert.match(await page.getByTestId("price").innerText(), new RegExp(`^4\\.5 \\S+${usdc}$`));
+    // 2.5 % of 4.5 is 0.1125; 4.3875 goes to the owner
+    assert.match(await page.locator(".breakdown").innerText(), /Marketplace fee \(2\.50 %\)\s+0\.1125 .*\s+To the owner and contributors\s+4\.3875/);
+    await page.getByText("The licence never expires.").waitFor();
+    await page.getByText("Training AI models: not allowed.").or(page.getByText("Training AI models: allowed.")).waitFor();
+    await page.getByText(`Owner: ${stack.wallets.owner.wallet.signer.address}`).waitFor();
+    await page.getByText("Connect a wallet (top of the page) to buy.").waitFor();
+    await checkAccessible("03-dataset");
+  });
+
+  test("keyboard only: search, open the dataset, reach the buy section", async () => {
+    await page.goto(site.url);
+    await page.getByRole("link", { name: TITLE }).waitFor();
+    const focusedLabel = () => page.evaluate(() => document.activeElement?.id ? document.querySelector(`label[for="${document.activeElement.id}"]`)?.textContent ?? "" : document.activeElement?.textContent ?? "");
+    for (let i = 0; i < 15 && (await focusedLabel()) !== "Search titles and tags"; i++) await page.keyboard.press("Tab");
+    assert.equal(await focusedLabel(), "Search titles and tags");
+    await page.keyboard.type("weather");
+    await page.keyboard.press("Enter");
+    await page.getByRole("link", { name: TITLE }).waitFor();
+    for (let i = 0; i < 30 && (await focusedLabel()) !== TITLE; i++) await page.keyboard.press("Tab");
+    assert.equal(await focusedLabel(), TITLE);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
+  });
+
+  test("a wallet that cannot sign messages is told that buying needs it, before anything is asked", async () => {
+    await openDataset();
+    await connect("Embedded-like");
+    await page.getByRole("note").filter({ hasText: "This wallet cannot sign messages" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: /^Buy for/ }).count(), 0);
+    assert.deepEqual(wallets.embedded.requests, []);
+    await checkAccessible("04-embedded-cannot-buy");
+  });
+
+  test("a Ledger-like wallet that refuses signMessage gets the explanation, and nothing is bought", async () => {
+    await connect("Ledger-like");
+    await page.getByRole("button", { name: /^Buy for 4\.5/ }).click();
+    await page.getByRole("alert").filter({ hasText: "This wallet cannot sign messages" }).waitFor();
+    assert.deepEqual(wallets.ledger.requests, ["signMessage"]);
+    const license = await findLicenseAddress(dataset, wallets.ledger.wallet.signer.address);
+    assert.equal(await fetchMaybeLicense(stack.connection, license), null);
+    await checkAccessible("05-ledger-explained");
+  });
+
+  test("the owner raises the price while the wallet is open: a clear message, nothing charged, the new price shown", async () => {
+    const buyer = stack.wallets.buyer.wallet.signer.address;
+    const before = await walletTokenBalance(stack.connection, stack.market.usdc, buyer);
+    decisions.set("phantom", async (operation): Promise<Decision> => {
+      if (operation === "signMessage") {
+        const raised = await cli(stack.wallets.owner.keypairPath, ["dataset", "update", dataset, "--price", "6"]);
+        assert.equal(raised.code, 0, raised.stderr);
+      }
+      return "approve";
+    });
+    await connect("Phantom-like");
+    await page.getByRole("button", { name: "Buy for 4.5" + " " + (await page.getByTestId("price").innerText()).split(" ")[1] }).click();
+    const alert = page.getByRole("alert").filter({ hasText: "The price changed" });
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /it is now 6 \S+, above the 4\.5 \S+ you agreed to\. Nothing was charged/);
+    await page.getByTestId("price").filter({ hasText: /^6 / }).waitFor();
+    assert.deepEqual(wallets.phantom.requests, ["signMessage"]);
+    assert.equal(await walletTokenBalance(stack.connection, stack.market.usdc, buyer), before);
+    await checkAccessible("06-price-changed");
+    decisions.delete("phantom");
+    const restored = await cli(stack.wallets.owner.keypairPath, ["dataset", "update", dataset, "--price", "4.5"]);
+    assert.equal(restored.code, 0, restored.stderr);
+  });
+
+  test("the buyer declines in the wallet: a clear message, no licence", async () => {
+    decisions.set("phantom", (operation) => (operation === "signAndSendTransaction" ? "reject" : "approve"));
+    await openDataset();
+    await page.getByRole("button", { name: /^Buy for 4\.5/ }).click();
+    await page.getByRole("alert").filter({ hasText: "You declined the request in your wallet" }).waitFor();
+    decisions.delete("phantom");
+    const license = await findLicenseAddress(dataset, stack.wallets.buyer.wallet.signer.address);
+    assert.equal(await fetchMaybeLicense(stack.connection, license), null);
+    // The key was derived once already: only the transaction was asked this time.
+    assert.deepEqual(wallets.phantom.requests, ["signMessage", "signAndSendTransaction"]);
+    await checkAccessible("07-declined");
+  });
+
+  test("buying with a Phantom-like wallet creates the licence: escrow and buyer balances move by the price exactly", async () => {
+    const buyer = stack.wallets.buyer.wallet;
+    const { data } = await fetchDataset(stack.connection, dataset);
+    const buyerBefore = await walletTokenBalance(stack.connection, stack.market.usdc, buyer.signer.address);
+    const escrowBefore = await tokenBalance(stack.connection, data.escrowVault);
+    await page.getByRole("button", { name: /^Buy for 4\.5/ }).click();
+    const done = page.getByRole("status").filter({ hasText: "Bought." });
+    await done.waitFor({ timeout: 90_000 });
+
+    const licenseAddress = await findLicenseAddress(dataset, buyer.signer.address);
+    assert.match(await done.innerText(), new RegExp(licenseAddress));
+    const license = await fetchLicense(stack.connection, licenseAddress);
+    assert.equal(license.data.state, LicenseState.AwaitingKey);
+    assert.equal(license.data.pricePaid, PRICE);
+    // The key the licence is sealed to is the one the CLI derives from the same account.
+    assert.equal(toHex(Uint8Array.from(license.data.buyerEncryptionKey)), toHex(deriveEncryptionKeyPairFromSolanaSecretKey(buyer.secretKey).publicKey));
+    assert.equal(await tokenBalance(stack.connection, data.escrowVault), escrowBefore + PRICE);
+    assert.equal(await walletTokenBalance(stack.connection, stack.market.usdc, buyer.signer.address), buyerBefore - PRICE);
+    // A wallet that sends itself was asked to sign and send, never to sign alone.
+    assert.deepEqual(wallets.phantom.requests, ["signMessage", "signAndSendTransaction", "signAndSendTransaction"]);
+    await checkAccessible("08-bought");
+  });
+
+  test("My licences lists the new licence with its state and the delivery countdown", async () => {
+    await page.getByRole("link", { name: "My licences" }).first().click();
+    const row = page.getByRole("row").filter({ hasText: TITLE });
+    await row.waitFor();
+    assert.match(await row.innerText(), /Waiting for the key/);
+    assert.match(await row.innerText(), /The owner has (59m|1h)[^.]* left to deliver the key\./);
+    await checkAccessible("09-my-licences");
+  });
+
+  test("a wallet that only signs: the page sends the transaction and confirms it", async () => {
+    await openDataset();
+    await connect("Signer-only");
+    await page.getByRole("button", { name: /^Buy for 4\.5/ }).click();
+    await page.getByRole("status").filter({ hasText: "Bought." }).waitFor({ timeout: 90_000 });
+    const license = await fetchLicense(stack.connection, await findLicenseAddress(dataset, signerOnlyKeys.signer.address));
+    assert.equal(license.data.pricePaid, PRICE);
+    assert.equal(toHex(Uint8Array.from(license.data.buyerEncryptionKey)), toHex(deriveEncryptionKeyPairFromSolanaSecretKey(signerOnlyKeys.secretKey).publicKey));
+    assert.deepEqual(wallets.signer.requests, ["signMessage", "signTransaction"]);
+    await screenshot(page, "10-signer-only-bought");
+  });
+
+  test("a buyer without enough tokens is told so before the wallet is asked for the purchase", async () => {
+    await openDataset();
+    await connect("Short-of-tokens");
+    await page.getByRole("button", { name: /^Buy for 4\.5/ }).click();
+    await page.getByRole("alert").filter({ hasText: "Your wallet does not hold enough" }).waitFor({ timeout: 60_000 });
+    // The simulation refused it: the wallet signed the key message and was never shown a transaction.
+    assert.deepEqual(wallets.short.requests, ["signMessage"]);
+    assert.equal(await walletTokenBalance(stack.connection, stack.market.usdc, shortKeys.signer.address), 1n * USDC);
+    await checkAccessible("11-not-enough-tokens");
+  });
+
+  test("no secret is kept by the page: no signature or derived key in storage, cookies or the URL", async () => {
+    const stored = await pageStorage(page);
+    assert.ok(stored.includes(`${site.url}#/dataset/${dataset}`), "the page's state was read");
+    const secrets = [
+      ...wallets.phantom.messageSignatures,
+      ...wallets.signer.messageSignatures,
+      deriveEncryptionKeyPairFromSolanaSecretKey(stack.wallets.buyer.wallet.secretKey).secretKey,
+      deriveEncryptionKeyPairFromSolanaSecretKey(signerOnlyKeys.secretKey).secretKey,
+    ];
+    assert.equal(secrets.length, 4);
+    for (const secret of secrets) {
+      for (const form of [toHex(secret), getBase64Decoder().decode(secret), getBase58Decoder().decode(secret), [...secret].join(",")]) {
+        assert.ok(!stored.includes(form), "a secret is stored by the page");
+      }
+    }
+  });
+
+  test("an unreachable RPC node is reported as such, on every page", async () => {
+    await page.getByRole("button", { name: /^Settings/ }).click();
+    await page.getByLabel("RPC URL").fill("http://127.0.0.1:9/");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("alert").filter({ hasText: "cannot be reached" }).first().waitFor({ timeout: 30_000 });
+    assert.match(await page.evaluate(() => localStorage.getItem("data-market:settings") ?? ""), /127\.0\.0\.1:9\//);
+    await checkAccessible("12-rpc-unreachable");
+    await page.getByRole("button", { name: /^Settings/ }).click();
+    await page.getByRole("button", { name: "Back to this site's defaults" }).click();
+    assert.equal(await page.evaluate(() => localStorage.getItem("data-market:settings")), null);
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
+  });
+
+  test("a program id other than the one this build speaks to is reported, not used", async () => {
+    const other = stack.market.usdc.address;
+    await page.getByRole("button", { name: /^Settings/ }).click();
+    await page.getByLabel("Program id").fill(other);
+    await page.getByRole("button", { name: "Save settings" }).click();
+    const banner = page.getByRole("alert").filter({ hasText: "This build of the dapp speaks to the data market program" });
+    await banner.waitFor();
+    assert.match(await banner.innerText(), new RegExp(`${DATA_MARKET_PROGRAM_ADDRESS}; the settings name ${other}`));
+    await screenshot(page, "13-wrong-program");
+    await page.getByRole("button", { name: /^Settings/ }).click();
+    await page.getByRole("button", { name: "Back to this site's defaults" }).click();
+    await banner.waitFor({ state: "detached" });
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
+  });
+});

@@ -1,0 +1,68 @@
+// Amounts and terms for people, from what the SDK decodes.
+import type { Address } from "@solana/kit";
+
+import { formatAmount, formatDuration, type MintInfo } from "../../src/client/universal.js";
+import { DatasetCategory, DatasetState, LicenseState, type LicenseTerms } from "../../src/sdk/index.js";
+
+export function shortAddress(address: string): string {
+  return `${address.slice(0, 4)}…${address.slice(-4)}`;
+}
+
+export function tokenAmount(amount: bigint, mint: MintInfo | null, mintAddress: Address): string {
+  if (!mint) return `${amount} base units of ${shortAddress(mintAddress)}`;
+  return `${formatAmount(amount, mint.decimals)} ${shortAddress(mintAddress)}`;
+}
+
+/** floor(amount × bps / 10,000), as the program computes fees. */
+export function bpsOf(amount: bigint, bps: number): bigint {
+  return (amount * BigInt(bps)) / 10_000n;
+}
+
+export const CATEGORY_NAMES: Record<DatasetCategory, string> = {
+  [DatasetCategory.Text]: "Text",
+  [DatasetCategory.Image]: "Images",
+  [DatasetCategory.Audio]: "Audio",
+  [DatasetCategory.Video]: "Video",
+  [DatasetCategory.Code]: "Code",
+  [DatasetCategory.Tabular]: "Tables",
+  [DatasetCategory.Multimodal]: "Multimodal",
+  [DatasetCategory.Other]: "Other",
+};
+
+export const STATE_NAMES: Record<DatasetState, string> = {
+  [DatasetState.Active]: "On sale",
+  [DatasetState.OrderingPaused]: "Sales paused",
+  [DatasetState.Unlisted]: "Unlisted",
+  [DatasetState.Deprecated]: "Deprecated",
+  [DatasetState.Retired]: "Retired",
+  [DatasetState.Revoked]: "Revoked",
+};
+
+export const LICENSE_STATE_NAMES: Record<LicenseState, string> = {
+  [LicenseState.AwaitingKey]: "Waiting for the key",
+  [LicenseState.Delivered]: "Key delivered",
+  [LicenseState.Settled]: "Settled",
+  [LicenseState.Disputed]: "Disputed",
+  [LicenseState.Refunded]: "Refunded",
+};
+
+/** The licence terms as sentences. */
+export function termsInWords(terms: LicenseTerms): string[] {
+  const allowed = (yes: boolean, what: string) => `${what}: ${yes ? "allowed" : "not allowed"}.`;
+  return [
+    terms.durationSecs === 0n ? "The licence never expires." : `The licence lasts ${formatDuration(terms.durationSecs)} from the key's delivery.`,
+    terms.metered ? "Sold as credits: the price is per recorded use." : "Sold as one licence at the price shown.",
+    terms.maxSupply === 0 ? "No limit on the number of licences." : `At most ${terms.maxSupply} licences outstanding at once.`,
+    terms.transferable ? "The licence token can be transferred." : "The licence token cannot be transferred.",
+    allowed(terms.aiTraining, "Training AI models"),
+    allowed(terms.commercialUse, "Commercial use"),
+    allowed(terms.derivativeModels, "Publishing models derived from the data"),
+    terms.attributionRequired ? "Attribution is required." : "No attribution required.",
+  ];
+}
+
+/** "2d 3h" until `target` (unix seconds), or null when it has passed. */
+export function countdown(target: bigint, nowSecs: number): string | null {
+  const left = Number(target) - Math.floor(nowSecs);
+  return left > 0 ? formatDuration(left) : null;
+}
