@@ -2,7 +2,8 @@
 # The project's test command: builds the SBF program, checks the committed IDL, and runs every test:
 # domain unit and property tests, the program tests on both backends (SBF .so and native), the
 # indexer's tests on SQLite and on a throwaway PostgreSQL (scripts/postgres.sh), the TypeScript
-# client tests in app/ (LiteSVM), the end-to-end suite against a local validator, the indexer's
+# client tests in app/ (LiteSVM), the end-to-end suite against a local validator, the web dapp in
+# headless Chromium (scripts/install-browser.sh), the indexer's
 # chain tests, and the rehearsal of README's deploy section against a bare validator
 # (scripts/deploy-rehearsal.sh).
 set -euo pipefail
@@ -50,6 +51,14 @@ else
   exit 1
 fi
 
+step "web dapp in headless Chromium (Debian's, scripts/install-browser.sh) against a local solana-test-validator"
+if command -v solana-test-validator >/dev/null; then
+  "$root/scripts/install-browser.sh" >/dev/null
+  npm run -s test:web 2>&1 | tee "$root/target/web-test.log"
+else
+  echo "skipped: solana-test-validator is not on PATH and DATA_MARKET_SKIP_VALIDATOR=1" | tee "$root/target/web-test.log"
+fi
+
 step "indexer against a local solana-test-validator: snapshot, subscriptions, restarts, cut links, verify"
 cd "$root"
 if command -v solana-test-validator >/dev/null; then
@@ -59,8 +68,9 @@ else
   echo "skipped: solana-test-validator is not on PATH and DATA_MARKET_SKIP_VALIDATOR=1"
 fi
 cd "$root/app"
-node_passed=$(awk '/^# pass / {n += $3} END {print n + 0}' "$root/target/npm-test.log" "$root/target/e2e-test.log")
-node_failed=$(awk '/^# fail / {n += $3} END {print n + 0}' "$root/target/npm-test.log" "$root/target/e2e-test.log")
+node_logs=("$root/target/npm-test.log" "$root/target/e2e-test.log" "$root/target/web-test.log")
+node_passed=$(awk '/^# pass / {n += $3} END {print n + 0}' "${node_logs[@]}")
+node_failed=$(awk '/^# fail / {n += $3} END {print n + 0}' "${node_logs[@]}")
 
 step "deploy rehearsal: README's deploy section against a bare solana-test-validator"
 # Counted as one test. A failure is reported in the closing line, and fails the run.
