@@ -1,6 +1,8 @@
 //! Read queries behind the API: dataset search (text, filters, sort, keyset cursor, facets) and
 //! dataset detail. Every item carries the slot it was observed at.
 
+use std::collections::BTreeMap;
+
 use base64::Engine;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
@@ -269,6 +271,11 @@ pub fn search(conn: &Connection, text: &dyn TextIndex, search: &Search) -> Resul
         out["facets"] = if query.is_none() && search.is_whole_catalogue() {
             listed_facets(conn)?
         } else {
+            // counting needs the matches, not their scores
+            let from = match &query {
+                Some(_) => format!("({}) m CROSS JOIN datasets d ON d.address = m.address", text.match_addresses_sql()),
+                None => from,
+            };
             facets(conn, &from, &filtered_where, &filtered_params)?
         };
     }
@@ -330,29 +337,35 @@ fn listed_facets(conn: &Connection) -> Result<Json, QueryError> {
 
 /// Counts over the whole filtered result (not just the page): by category, state and tag.
 fn facets(conn: &Connection, from: &str, filters: &str, params: &[Value]) -> Result<Json, QueryError> {
-    let mut out = serde_json::Map::new();
-    for (name, sql) in [
-        ("category", format!("SELECT d.category, count(*) FROM {from} WHERE {filters} GROUP BY 1 ORDER BY 2 DESC, 1")),
-        ("state", format!("SELECT d.state, count(*) FROM {from} WHERE {filters} GROUP BY 1 ORDER BY 2 DESC, 1")),
-        (
-            "tag",
-            format!(
-                "SELECT t.tag, count(*) FROM {from} JOIN dataset_tags t ON t.address = d.address \
-                 WHERE {filters} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50"
-            ),
-        ),
-    ] {
-        let mut statement = conn.prepare(&sql)?;
-        let rows = statement.query_map(rusqlite::params_from_iter(params.iter()), |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-        })?;
-        let mut counts = serde_json::Map::new();
-        for row in rows {
-            let (value, count) = row?;
-            counts.insert(value, json!(count));
-        }
-        out.insert(name.into(), Json::Object(counts));
+    // categories and states in one pass over the result (by pair, summed here), tags in another
+    let mut categories: BTreeMap<String, i64> = BTreeMap::new();
+    let mut states: BTreeMap<String, i64> = BTreeMap::new();
+    let sql = format!("SELECT d.category, d.state, count(*) FROM {from} WHERE {filters} GROUP BY 1, 2");
+    let mut statement = conn.prepare(&sql)?;
+    let mut rows = statement.query(rusqlite::params_from_iter(params.iter()))?;
+    while let Some(row) = rows.next()? {
+        let count: i64 = row.get(2)?;
+        *categories.entry(row.get(0)?).or_default() += count;
+        *states.entry(row.get(1)?).or_default() += count;
     }
+    let sql = format!(
+        "SELECT t.tag, count(*) FROM {from} JOIN dataset_tags t ON t.address = d.address \
+         WHERE {filters} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50"
+    );
+    let mut statement = conn.prepare(&sql)?;
+    let tags = statement
+        .query_map(rusqlite::params_from_iter(params.iter()), |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    // most frequent first, then by value (the tags' query orders them so already)
+    let ordered = |counts: Vec<(String, i64)>| {
+        let mut counts = counts;
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Json::Object(counts.into_iter().map(|(value, count)| (value, json!(count))).collect())
+    };
+    let mut out = serde_json::Map::new();
+    out.insert("category".into(), ordered(categories.into_iter().collect()));
+    out.insert("state".into(), ordered(states.into_iter().collect()));
+    out.insert("tag".into(), ordered(tags));
     Ok(Json::Object(out))
 }
 

@@ -222,6 +222,9 @@ pub trait TextIndex: Send + Sync {
     /// SQL yielding `(address, score)` for the sanitised query bound at `?1`; lower scores rank
     /// higher.
     fn matches_sql(&self) -> &'static str;
+    /// SQL yielding `(address)` of every match of the sanitised query bound at `?1`, unranked
+    /// (what counting needs: scoring every match costs more than finding it).
+    fn match_addresses_sql(&self) -> &'static str;
     /// The score of the `depth`-th best match of the sanitised query (or of the last one, when
     /// there are fewer), and whether that covers every match; None when nothing matches.
     fn score_at_depth(&self, conn: &Connection, query: &str, depth: usize) -> rusqlite::Result<Option<(f64, bool)>>;
@@ -277,6 +280,10 @@ impl TextIndex for Fts5 {
     fn matches_sql(&self) -> &'static str {
         // title weighs most, then tags, then metadata text
         "SELECT address, bm25(dataset_text, 0.0, 10.0, 5.0, 1.0) AS score FROM dataset_text WHERE dataset_text MATCH ?1"
+    }
+
+    fn match_addresses_sql(&self) -> &'static str {
+        "SELECT address FROM dataset_text WHERE dataset_text MATCH ?1"
     }
 
     fn score_at_depth(&self, conn: &Connection, query: &str, depth: usize) -> rusqlite::Result<Option<(f64, bool)>> {

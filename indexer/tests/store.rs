@@ -283,13 +283,19 @@ fn relevance_pages_equal_ranking_every_match() {
         (Some("unlisted"), "d.state = 'unlisted'", 100),
     ] {
         let mut paged = Vec::new();
+        let mut counted: std::collections::BTreeMap<String, u64> = Default::default();
         let mut cursor = None;
         loop {
             let page = search(
                 &store,
                 Search { q: Some("corpus".into()), state: state.map(str::to_owned), limit: Some(limit), cursor, ..Default::default() },
             );
-            paged.extend(page["items"].as_array().unwrap().iter().map(|i| i["address"].as_str().unwrap().to_owned()));
+            for item in page["items"].as_array().unwrap() {
+                paged.push(item["address"].as_str().unwrap().to_owned());
+                for facet in ["category", "state"] {
+                    *counted.entry(format!("{facet}:{}", item[facet].as_str().unwrap())).or_default() += 1;
+                }
+            }
             assert!(paged.len() <= 700, "{filter}: the pages repeat");
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_owned()),
@@ -302,6 +308,16 @@ fn relevance_pages_equal_ranking_every_match() {
             assert_eq!(expected.iter().filter(|a| a.starts_with('M')).count(), 60, "found by metadata text");
         }
         assert_eq!(paged, expected, "{filter}");
+        // the facets of a text result count every match, not the page
+        let faceted =
+            search(&store, Search { q: Some("corpus".into()), state: state.map(str::to_owned), facets: true, ..Default::default() });
+        let mut facets: std::collections::BTreeMap<String, u64> = Default::default();
+        for facet in ["category", "state"] {
+            for (value, count) in faceted["facets"][facet].as_object().unwrap() {
+                facets.insert(format!("{facet}:{value}"), count.as_u64().unwrap());
+            }
+        }
+        assert_eq!(facets, counted, "{filter}");
     }
 
     // the whole catalogue's facets come from running counts: the same as counting the rows
