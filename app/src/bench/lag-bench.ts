@@ -19,6 +19,10 @@
  *      validator and this process from /proc. A change counts as visible when the answer of the
  *      page showing it arrives, so the lag includes that one API request (`api_request_ms`).
  *
+ * The validator's WebSocket queue is a full node's (BENCH_LAG_PUBSUB_QUEUE; solana-test-validator's
+ * own 100 cuts subscriptions under bursts). BENCH_LAG_NODE_NOTIFICATIONS=1 subscribes here too and
+ * splits the lag at the node's notification; BENCH_LAG_KEEP=1 keeps the logs and the store.
+ *
  * Prints a table and writes target/bench/lag.json. Needs solana-test-validator on PATH, the indexer
  * binary (`cargo build -p indexer --release`) and target/deploy/data_market.so.
  */
