@@ -187,14 +187,15 @@ async fn run(options: Options) -> Result<ExitCode, String> {
         let (store, missed, link) = (store.clone(), missed.clone(), link.clone());
         tokio::spawn(async move {
             let mut ready_tx = Some(ready_tx);
-            let mut backoff = Duration::from_millis(500);
+            let mut delay = None;
             loop {
-                let first = ready_tx.is_some();
+                let mut subscribed = false;
                 let result = subscribe::follow(
                     &ws,
                     &*store,
                     &link,
                     || {
+                        subscribed = true;
                         match ready_tx.take() {
                             Some(ready) => {
                                 let _ = ready.send(());
@@ -206,13 +207,12 @@ async fn run(options: Options) -> Result<ExitCode, String> {
                     |slot, applied| eprintln!("slot {slot}: {applied:?}"),
                 )
                 .await;
+                let wait = subscribe::reconnect_delay(delay, subscribed);
+                delay = Some(wait);
                 if let Err(error) = result {
-                    eprintln!("subscription: {error}; reconnecting in {backoff:?}");
+                    eprintln!("subscription: {error}; reconnecting in {wait:?}");
                 }
-                if !first {
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                }
-                tokio::time::sleep(backoff).await;
+                tokio::time::sleep(wait).await;
             }
         });
         if tokio::time::timeout(Duration::from_secs(10), ready_rx).await.is_err() {

@@ -5,6 +5,7 @@
 //! interleaving with snapshot and reconcile passes, irrelevant.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
@@ -93,6 +94,23 @@ pub fn parse_notification(message: &Value, program: &str) -> Notification {
             }
         }
         _ => Notification::default(),
+    }
+}
+
+/// The shortest and the longest wait before reconnecting.
+pub const RECONNECT_MIN: Duration = Duration::from_millis(500);
+pub const RECONNECT_MAX: Duration = Duration::from_secs(30);
+
+/// How long to wait before the next connection. After a connection whose subscriptions were
+/// confirmed, the shortest wait: the node cut a link that worked (a node drops a subscriber that
+/// falls behind its notification queue, which a burst of a few hundred notifications does to
+/// solana-test-validator's queue of 100), and every second away leaves the changes of that second
+/// to the next reconcile pass. After a connection that never got that far, twice the previous
+/// wait, up to RECONNECT_MAX, so a node that is down is not hammered.
+pub fn reconnect_delay(previous: Option<Duration>, subscribed: bool) -> Duration {
+    match previous {
+        Some(previous) if !subscribed => (previous * 2).clamp(RECONNECT_MIN, RECONNECT_MAX),
+        _ => RECONNECT_MIN,
     }
 }
 

@@ -4,7 +4,7 @@ use anchor_lang::{AnchorSerialize, Discriminator};
 use base64::Engine;
 use indexer::fixtures::{dataset_bytes, key, DatasetSpec};
 use indexer::store::Update;
-use indexer::subscribe::{parse_notification, ws_url};
+use indexer::subscribe::{parse_notification, reconnect_delay, ws_url, RECONNECT_MAX, RECONNECT_MIN};
 use serde_json::json;
 
 fn b64(bytes: &[u8]) -> String {
@@ -65,4 +65,22 @@ fn successful_transactions_logs_become_their_events() {
         parse_notification(&message(json!({ "InstructionError": [0, "Custom"] })), &program),
         Default::default()
     );
+}
+
+#[test]
+fn reconnects_at_once_after_a_working_link_and_backs_off_while_the_node_refuses() {
+    assert_eq!(reconnect_delay(None, false), RECONNECT_MIN);
+    // the node refuses: 0.5, 1, 2, 4 s ... up to the longest wait
+    let mut delay = None;
+    let mut waits = Vec::new();
+    for _ in 0..10 {
+        let wait = reconnect_delay(delay, false);
+        waits.push(wait);
+        delay = Some(wait);
+    }
+    assert_eq!(waits[..4], [RECONNECT_MIN, RECONNECT_MIN * 2, RECONNECT_MIN * 4, RECONNECT_MIN * 8]);
+    assert_eq!(*waits.last().unwrap(), RECONNECT_MAX);
+    // a link that came up and was cut (a node dropping a subscriber that fell behind) starts over
+    assert_eq!(reconnect_delay(Some(RECONNECT_MAX), true), RECONNECT_MIN);
+    assert_eq!(reconnect_delay(Some(RECONNECT_MIN), true), RECONNECT_MIN);
 }

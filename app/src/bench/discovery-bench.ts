@@ -35,6 +35,7 @@ import {
   type DatasetQuery,
   type Discovery,
 } from "../sdk/index.js";
+import { percentile } from "./stats.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const OUTPUT = join(REPO_ROOT, "target", "bench", "indexer.json");
@@ -78,12 +79,6 @@ class Seeded {
     this.state = (this.state * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
     return Number((this.state >> 33n) % BigInt(n));
   }
-}
-
-/** Nearest rank: the smallest sample with at least p of the samples at or below it. */
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 }
 
 interface Shape {

@@ -27,6 +27,13 @@ export interface ValidatorOptions {
   /** Accounts to load at genesis: a directory of account files (`indexer gen-fixtures` writes them). */
   accountDir?: string;
   startTimeoutMs?: number;
+  /**
+   * Notifications the node's WebSocket service queues across all connections before it drops a
+   * subscriber that fell behind. solana-test-validator's default is 100 (a full node's 10,000,000):
+   * a burst of more than that in one slot, e.g. 50 updates a second with their log notifications,
+   * cuts every subscription that was not read in time.
+   */
+  pubsubQueueCapacityItems?: number;
 }
 
 export interface RunningValidator {
@@ -62,6 +69,9 @@ export async function startValidator(options: ValidatorOptions): Promise<Running
   ];
   if (!options.keepLedger) args.push("--reset");
   if (options.accountDir !== undefined) args.push("--account-dir", options.accountDir);
+  if (options.pubsubQueueCapacityItems !== undefined) {
+    args.push("--rpc-pubsub-queue-capacity-items", String(options.pubsubQueueCapacityItems));
+  }
   // Its own process group, so stopping it also stops anything it spawned.
   const child = spawn(VALIDATOR_BINARY, args, { stdio: ["ignore", log.fd, log.fd], detached: true });
   const url = `http://127.0.0.1:${rpcPort}`;
