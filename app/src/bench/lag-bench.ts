@@ -50,7 +50,7 @@ import {
 import { licenseTerms, RpcConnection, withComputeBudget } from "../client/index.js";
 import { findIndexerBinary, INDEXER_BUILD_HINT, startIndexer } from "../localnet/indexer.js";
 import { provisionMarket, SOL, USDC } from "../localnet/provision.js";
-import { startValidator } from "../localnet/validator.js";
+import { FULL_NODE_PUBSUB_QUEUE_ITEMS, startValidator } from "../localnet/validator.js";
 import {
   buildTransactionMessage,
   DATA_MARKET_PROGRAM_ADDRESS,
@@ -75,7 +75,7 @@ const API_POLL_MS = Number(process.env.BENCH_LAG_API_POLL_MS ?? 100);
 const STATUS_POLL_MS = Number(process.env.BENCH_LAG_STATUS_POLL_MS ?? 50);
 const BLOCKHASH_REFRESH_MS = 400;
 /** The node's WebSocket queue (see ValidatorOptions): a full node's default unless told otherwise. */
-const PUBSUB_QUEUE_ITEMS = Number(process.env.BENCH_LAG_PUBSUB_QUEUE ?? 10_000_000);
+const PUBSUB_QUEUE_ITEMS = Number(process.env.BENCH_LAG_PUBSUB_QUEUE ?? FULL_NODE_PUBSUB_QUEUE_ITEMS);
 /**
  * Also subscribe to the program here, as the indexer does, and note when the node's notification of
  * each update arrives: splits the lag into the node's part and the indexer's. Off by default (a

@@ -12,7 +12,7 @@ import { DEFAULT_PROGRAM_SO } from "../client/svm.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
 import { INDEXER_BUILD_HINT, findIndexerBinary, startIndexer, type RunningIndexer } from "./indexer.js";
 import { USDC, provisionMarket, type ProvisionedMarket } from "./provision.js";
-import { startValidator, type RunningValidator } from "./validator.js";
+import { FULL_NODE_PUBSUB_QUEUE_ITEMS, startValidator, type RunningValidator } from "./validator.js";
 
 export const STACK_WALLETS = ["operator", "owner", "buyer"] as const;
 export type StackWalletName = (typeof STACK_WALLETS)[number];
@@ -67,6 +67,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     rpcPort: options.rpcPort,
     faucetPort: options.faucetPort,
     keepLedger: options.keepLedger,
+    // a full node's queue: with the test validator's 100, a burst of updates cuts the indexer's
+    // subscription (and any dapp's)
+    pubsubQueueCapacityItems: FULL_NODE_PUBSUB_QUEUE_ITEMS,
   });
   let indexer: RunningIndexer | null = null;
   let indexerMissing: string | null = null;

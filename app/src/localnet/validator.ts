@@ -36,6 +36,9 @@ export interface ValidatorOptions {
   pubsubQueueCapacityItems?: number;
 }
 
+/** A full node's WebSocket notification queue (solana-test-validator's own default is 100). */
+export const FULL_NODE_PUBSUB_QUEUE_ITEMS = 10_000_000;
+
 export interface RunningValidator {
   url: string;
   process: ChildProcess;
