@@ -301,6 +301,29 @@ describe('the trustless gateway over the embedded node', () => {
     }
   })
 
+  test('backpressure: a client that does not read holds the walk back (blocks are read as the socket takes them)', async () => {
+    const big = await store.addFile(pieces(random(48 * MiB), MiB)) // 48 blocks of 1 MiB
+    const original = store.getBlock.bind(store)
+    let reads = 0
+    store.getBlock = async (cid, options) => {
+      reads++
+      return original(cid, options)
+    }
+    const controller = new AbortController()
+    try {
+      const response = await get(`/ipfs/${big}?format=car`, { signal: controller.signal })
+      const reader = response.body!.getReader()
+      await reader.read()
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      // 8 MiB read ahead, plus what the socket buffers hold: far from the 48 blocks of the file
+      assert.ok(reads < 30, `the gateway read ${reads} blocks ahead of a client that stopped reading`)
+      controller.abort()
+      await reader.cancel().catch(() => {})
+    } finally {
+      store.getBlock = original
+    }
+  })
+
   test('a client that stops reading a CAR early does not stop the server', async () => {
     const big = await store.addFile(pieces(random(20 * MiB), MiB))
     const controller = new AbortController()

@@ -42,7 +42,8 @@ try {
   const windows = `delivery ${formatDuration(stack.market.minDeliveryWindowSecs)}, dispute ${formatDuration(stack.market.minDisputeWindowSecs)}`;
   const { owner, buyer, operator } = stack.wallets;
   const ipfsFlag = stack.ipfs ? ` --ipfs ${stack.ipfs.url}` : "";
-  const stopped = ["the validator", ...(stack.indexer ? ["the indexer"] : []), ...(stack.ipfs ? ["the IPFS node"] : [])];
+  const parts = ["the validator", ...(stack.indexer ? ["the indexer"] : []), ...(stack.ipfs ? ["the IPFS node"] : [])];
+  const stopped = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0]!;
   process.stdout.write(
     [
       `local stack ready on ${stack.url} (validator log: ${stack.validator.logFile})`,
@@ -67,7 +68,7 @@ try {
       `  app/bin/data-market --url localnet --keypair ${buyer.keypairPath} license buy <dataset> --max-price 10`,
       `  app/bin/data-market --url localnet${ipfsFlag} --keypair ${buyer.keypairPath} download <dataset> -o <file>`,
       ...(stack.indexer ? [`  app/bin/data-market --url localnet --indexer ${stack.indexer.url} dataset search <words>`] : []),
-      `Ctrl-C stops ${stopped.length > 1 ? `${stopped.slice(0, -1).join(", ")} and ${stopped.at(-1)}` : stopped[0]}.`,
+      `Ctrl-C stops ${stopped}.`,
       "",
     ].join("\n"),
   );
@@ -76,7 +77,7 @@ try {
     process.once("SIGTERM", resolveStop);
   });
   await stack.stop();
-  process.stderr.write(`${stopped.join(", ")} stopped\n`);
+  process.stderr.write(`${stopped} stopped\n`);
 } catch (error) {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
