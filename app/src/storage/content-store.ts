@@ -95,6 +95,7 @@ export function catRange(size: number, options: Pick<CatOptions, 'offset' | 'len
   const end = length === undefined ? size : Math.min(size, start + length)
   return { start, end }
 }
+
 export const DEFAULT_CAT_TIMEOUT_MS = 60_000
 
 /** JSON with object keys sorted recursively, so equal values always get the same CID. */
