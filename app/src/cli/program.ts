@@ -9,6 +9,7 @@ import { collectValues } from "./parse.js";
 import { registerDatasetCommands } from "./commands/dataset.js";
 import { registerDeliveryCommands } from "./commands/delivery.js";
 import { registerDisputeCommands } from "./commands/dispute.js";
+import { registerIpfsCommands } from "./commands/ipfs.js";
 import { registerLicenseCommands } from "./commands/license.js";
 import { registerMarketCommands } from "./commands/market.js";
 import { registerPayoutCommands } from "./commands/payouts.js";
@@ -81,6 +82,7 @@ export async function runCli(argv: readonly string[], host: CliHost): Promise<nu
   registerReviewCommands(program, getContext);
   registerDisputeCommands(program, getContext);
   registerPayoutCommands(program, getContext);
+  registerIpfsCommands(program, getContext);
   for (const command of program.commands) command.exitOverride();
 
   try {

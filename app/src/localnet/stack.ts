@@ -2,7 +2,8 @@
 // authority), wallets in keypair files, a USDC-like mint and the marketplace, ready for the CLI and
 // the web dapp. Keypairs are kept between runs (the same addresses every time); the ledger starts
 // from genesis unless asked to keep it. On request the indexer runs next to the validator (see
-// indexer.ts); its URL goes into stack.json.
+// indexer.ts), and an IPFS node serves a trustless gateway and the Kubo RPC subset (see ipfs.ts);
+// their URLs go into stack.json.
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { createKeypairFile, loadKeypairFile, RpcConnection, type LoadedWallet } 
 import { DEFAULT_PROGRAM_SO } from "../client/svm.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
 import { INDEXER_BUILD_HINT, findIndexerBinary, startIndexer, type RunningIndexer } from "./indexer.js";
+import { startStackIpfs, type RunningStackIpfs } from "./ipfs.js";
 import { USDC, provisionMarket, type ProvisionedMarket } from "./provision.js";
 import { FULL_NODE_PUBSUB_QUEUE_ITEMS, startValidator, type RunningValidator } from "./validator.js";
 
@@ -35,7 +37,16 @@ export interface LocalStackOptions {
    * unless `required`, which makes that an error.
    */
   indexer?: { port?: number; required?: boolean; binary?: string; intervalSecs?: number };
+  /**
+   * Run an embedded IPFS node (repository `directory`, default `<dir>/ipfs`) served on
+   * 127.0.0.1:`port` (default: the RPC port + 82): a trustless gateway and the Kubo RPC subset.
+   * `allowedOrigins`: browser origins that may call its RPC (the dapp's).
+   */
+  ipfs?: { port?: number; directory?: string; allowedOrigins?: readonly string[] };
 }
+
+/** The IPFS gateway's port relative to the RPC port (the indexer's is + 81). */
+export const IPFS_PORT_OFFSET = 82;
 
 /** The local marketplace's minimum windows unless told otherwise. */
 export const LOCAL_MIN_WINDOW_SECS = 10;
@@ -50,6 +61,8 @@ export interface LocalStack {
   indexer: RunningIndexer | null;
   /** Why the indexer asked for is not running (how to build it). */
   indexerMissing: string | null;
+  /** The IPFS node and its gateway, when asked for. */
+  ipfs: RunningStackIpfs | null;
   stop(): Promise<void>;
 }
 
@@ -73,8 +86,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   let indexer: RunningIndexer | null = null;
   let indexerMissing: string | null = null;
+  let ipfs: RunningStackIpfs | null = null;
   const stop = async () => {
     await indexer?.stop();
+    await ipfs?.stop();
     await validator.stop();
   };
   try {
@@ -104,12 +119,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         indexerMissing = INDEXER_BUILD_HINT;
       }
     }
+    if (options.ipfs) {
+      ipfs = await startStackIpfs({
+        directory: options.ipfs.directory ?? join(options.dir, "ipfs"),
+        port: options.ipfs.port ?? (options.rpcPort ?? 8899) + IPFS_PORT_OFFSET,
+        allowedOrigins: options.ipfs.allowedOrigins,
+      });
+    }
     await writeFile(
       join(options.dir, "stack.json"),
       `${JSON.stringify(
         {
           url: validator.url,
           indexer: indexer?.url ?? null,
+          ipfsGateway: ipfs?.url ?? null,
+          ipfsApi: ipfs?.url ?? null,
           programId: DATA_MARKET_PROGRAM_ADDRESS,
           marketplace: market.marketplace,
           usdcMint: market.usdc.address,
@@ -125,7 +149,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         2,
       )}\n`,
     );
-    return { url: validator.url, validator, connection, market, wallets, indexer, indexerMissing, stop };
+    return { url: validator.url, validator, connection, market, wallets, indexer, indexerMissing, ipfs, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -12,6 +12,12 @@ export interface CatOptions {
   signal?: AbortSignal
   /** Give up (ContentNotFoundError) after this long when content has to be fetched from the network. */
   timeoutMs?: number
+  /** First byte of the file to read (default 0); past the end, nothing is read. */
+  offset?: number
+  /** Read at most this many bytes (default: to the end of the file). */
+  length?: number
+  /** Read only what the node holds: never ask the network, fail at once instead. */
+  offline?: boolean
 }
 
 export interface ContentStore {
@@ -56,6 +62,40 @@ export function parseCid(cid: string): CID {
 
 /** UnixFS import parameters shared by both backends. */
 export const UNIXFS_CHUNK_SIZE = 1024 * 1024
+
+/**
+ * How a file becomes a UnixFS DAG. Both backends add with DEFAULT_IMPORT_PARAMS (IPIP-499's
+ * `unixfs-v1-2025` profile: CIDv1, raw leaves, 1 MiB chunks, balanced DAG of 1024 links).
+ */
+export interface UnixFSImportParams {
+  cidVersion: 0 | 1
+  rawLeaves: boolean
+  /** Fixed-size chunks of this many bytes. */
+  chunkSize: number
+  /** Pin the DAG, so a garbage collection keeps it. */
+  pin: boolean
+}
+
+export const DEFAULT_IMPORT_PARAMS: Readonly<UnixFSImportParams> = Object.freeze({
+  cidVersion: 1,
+  rawLeaves: true,
+  chunkSize: UNIXFS_CHUNK_SIZE,
+  pin: true,
+})
+
+/** Bounds of the byte range a cat reads: [start, end) of a file of `size` bytes. */
+export function catRange(size: number, options: Pick<CatOptions, 'offset' | 'length'>): { start: number; end: number } {
+  const offset = options.offset ?? 0
+  const length = options.length
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`cat: offset must be a whole number of bytes >= 0, got ${offset}`)
+  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
+    throw new RangeError(`cat: length must be a whole number of bytes >= 0, got ${length}`)
+  }
+  const start = Math.min(offset, size)
+  const end = length === undefined ? size : Math.min(size, start + length)
+  return { start, end }
+}
+
 export const DEFAULT_CAT_TIMEOUT_MS = 60_000
 
 /** JSON with object keys sorted recursively, so equal values always get the same CID. */

@@ -15,6 +15,8 @@ import { setMaxListeners } from 'node:events'
 import { createReadStream } from 'node:fs'
 import { join } from 'node:path'
 import { unixfs, type CatOptions as HeliaCatOptions, type UnixFS } from '@helia/unixfs'
+import * as dagPb from '@ipld/dag-pb'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { FsBlockstore } from 'blockstore-fs'
 import { FsDatastore } from 'datastore-fs'
 import { withBitswap } from '@helia/bitswap'
@@ -28,14 +30,17 @@ import { createHelia, createHeliaLight, type Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import {
   canonicalJson,
+  catRange,
   ContentNotFoundError,
   DEFAULT_CAT_TIMEOUT_MS,
+  DEFAULT_IMPORT_PARAMS,
   parseCid,
   StorageError,
   UNIXFS_CHUNK_SIZE,
   type CatOptions,
   type ContentStore,
   type FileInput,
+  type UnixFSImportParams,
 } from './content-store.js'
 import { readAhead } from './read-ahead.js'
 
@@ -97,6 +102,16 @@ class WholeBlockFsBlockstore extends FsBlockstore {
 /** Errors Helia and its stores raise when a block is neither local nor retrievable. */
 const NOT_FOUND_ERRORS = new Set(['NotFoundError', 'BlockNotFoundWhileOfflineError', 'InvalidConfigurationError'])
 
+/** The largest chunk `importFile` accepts, as Kubo (boxo's chunker) does: 1 MiB. */
+export const MAX_CHUNK_SIZE = 1024 * 1024
+
+/** What `importFile` returns. */
+export interface ImportedFile {
+  cid: CID
+  /** The DAG's cumulative size: the root block plus its links' Tsize (Kubo's `Size` of an add). */
+  dagSize: number
+}
+
 export class HeliaContentStore implements ContentStore {
   private stopped = false
 
@@ -151,6 +166,13 @@ export class HeliaContentStore implements ContentStore {
     return libp2p ? libp2p.getMultiaddrs().map((a) => a.toString()) : []
   }
 
+  /** The node's libp2p identity (null without libp2p: a local-only node has none). */
+  peerInfo(): { id: string; addresses: string[]; protocols: string[] } | null {
+    const libp2p = (this.helia as Partial<HeliaWithLibp2p>).libp2p
+    if (!libp2p) return null
+    return { id: libp2p.peerId.toString(), addresses: this.listenAddresses(), protocols: libp2p.getProtocols() }
+  }
+
   /** Connects to a peer by multiaddr (it must include `/p2p/<peer id>`). */
   async connect(address: string): Promise<void> {
     const libp2p = (this.helia as Partial<HeliaWithLibp2p>).libp2p
@@ -171,24 +193,70 @@ export class HeliaContentStore implements ContentStore {
   async addFile(input: FileInput): Promise<string> {
     this.assertRunning()
     const source = typeof input === 'string' ? createReadStream(input, { highWaterMark: UNIXFS_CHUNK_SIZE }) : input
-    // @helia/unixfs defaults: CIDv1, raw leaves, 1 MiB fixed-size chunks, balanced DAG of 1024 links
-    const cid = await this.fs.addByteStream(source as AsyncIterable<Uint8Array>)
-    await this.pin(cid)
-    return cid.toString()
+    return (await this.importFile(source as AsyncIterable<Uint8Array>)).cid.toString()
   }
 
   async addJson(value: unknown): Promise<string> {
     this.assertRunning()
-    const cid = await this.fs.addBytes(canonicalJson(value))
-    await this.pin(cid)
-    return cid.toString()
+    return (await this.importFile([canonicalJson(value)])).cid.toString()
+  }
+
+  /**
+   * Adds a file as UnixFS with explicit parameters (the gateway's Kubo RPC `add` passes those of its
+   * request). The defaults are addFile's, and both take this one path, so the same bytes and
+   * parameters always give the same CID. The DAG is balanced, 1024 links wide.
+   */
+  async importFile(
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    params: Partial<UnixFSImportParams> = {},
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ImportedFile> {
+    this.assertRunning()
+    const { cidVersion, rawLeaves, chunkSize, pin } = { ...DEFAULT_IMPORT_PARAMS, ...params }
+    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+      throw new RangeError(`chunk size must be between 1 and ${MAX_CHUNK_SIZE} bytes, got ${chunkSize}`)
+    }
+    const cid = await this.fs.addByteStream(source, {
+      cidVersion,
+      rawLeaves,
+      chunker: fixedSize({ chunkSize }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    })
+    if (pin) await this.pin(cid)
+    return { cid, dagSize: dagSizeOf(cid, await this.getBlock(cid)) }
+  }
+
+  /** Whether this node holds the block (never asks the network). */
+  async hasBlock(cid: CID): Promise<boolean> {
+    this.assertRunning()
+    return this.helia.blockstore.has(cid)
+  }
+
+  /** A block this node holds, whole; ContentNotFoundError at once when it does not hold it. */
+  async getBlock(cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    this.assertRunning()
+    const pieces: Uint8Array[] = []
+    try {
+      const getOptions = options.signal === undefined ? { offline: true } : { offline: true, signal: options.signal }
+      for await (const piece of this.helia.blockstore.get(cid, getOptions)) pieces.push(piece)
+    } catch (err) {
+      if (err instanceof Error && NOT_FOUND_ERRORS.has(err.name)) {
+        throw new ContentNotFoundError(cid.toString(), 'the block is not in the local store', { cause: err })
+      }
+      throw err
+    }
+    return pieces.length === 1 ? pieces[0]! : new Uint8Array(Buffer.concat(pieces))
   }
 
   async *cat(cid: string, options: CatOptions = {}): AsyncGenerator<Uint8Array> {
     this.assertRunning()
     const parsed = parseCid(cid)
-    if (!this.online && !(await this.helia.blockstore.has(parsed))) {
-      throw new ContentNotFoundError(cid, 'not in the local store, and this node does not use the network')
+    const offline = !this.online || options.offline === true
+    if (offline && !(await this.helia.blockstore.has(parsed))) {
+      throw new ContentNotFoundError(
+        cid,
+        this.online ? 'not in the local store (read offline)' : 'not in the local store, and this node does not use the network',
+      )
     }
     // With networking, each step (finding the root, then each window of the file) must finish
     // within timeoutMs: a stalled transfer fails instead of hanging. Local reads have no deadline.
@@ -196,7 +264,7 @@ export class HeliaContentStore implements ContentStore {
     const deadlines: AbortSignal[] = []
     const stepSignal = (): AbortSignal | undefined => {
       const signals = options.signal === undefined ? [] : [options.signal]
-      if (this.online) {
+      if (!offline) {
         const deadline = AbortSignal.timeout(timeoutMs)
         deadlines.push(deadline)
         signals.push(deadline)
@@ -206,11 +274,11 @@ export class HeliaContentStore implements ContentStore {
       setMaxListeners(Infinity, signal) // every block fetch listens on it
       return signal
     }
-    const offline = !this.online
     try {
       const stats = await this.fs.stat(parsed, { signal: stepSignal(), offline })
       if (stats.type === 'directory') throw new StorageError('NOT_A_FILE', `${cid} is a directory, not a file`)
-      yield* readAhead(this.windows(parsed, Number(stats.size), stepSignal, offline), CAT_READ_AHEAD)
+      const { start, end } = catRange(Number(stats.size), options)
+      yield* readAhead(this.windows(parsed, start, end, stepSignal, offline), CAT_READ_AHEAD)
     } catch (err) {
       if (err instanceof StorageError || options.signal?.aborted === true) throw err
       if (deadlines.some((d) => d.aborted)) {
@@ -219,7 +287,7 @@ export class HeliaContentStore implements ContentStore {
       if (err instanceof Error && NOT_FOUND_ERRORS.has(err.name)) {
         throw new ContentNotFoundError(
           cid,
-          this.online ? 'a block could not be retrieved' : 'a block of it is missing from the local store',
+          offline ? 'a block of it is missing from the local store' : 'a block could not be retrieved',
           { cause: err },
         )
       }
@@ -233,12 +301,13 @@ export class HeliaContentStore implements ContentStore {
    */
   private async *windows(
     cid: CID,
-    size: number,
+    start: number,
+    end: number,
     stepSignal: () => AbortSignal | undefined,
     offline: boolean,
   ): AsyncGenerator<Uint8Array> {
-    for (let offset = 0; offset < size; offset += CAT_WINDOW) {
-      const length = Math.min(CAT_WINDOW, size - offset)
+    for (let offset = start; offset < end; offset += CAT_WINDOW) {
+      const length = Math.min(CAT_WINDOW, end - offset)
       const options: UnixFSCatOptions = { offline, offset, length, blockReadConcurrency: 1 }
       const signal = stepSignal()
       if (signal !== undefined) options.signal = signal
@@ -273,4 +342,10 @@ export class HeliaContentStore implements ContentStore {
   private assertRunning(): void {
     if (this.stopped) throw new StorageError('STORE_STOPPED', 'the IPFS node has been stopped')
   }
+}
+
+/** Kubo's `Size` of an added DAG: the root block's length plus the Tsize of each of its links. */
+function dagSizeOf(cid: CID, root: Uint8Array): number {
+  if (cid.code !== dagPb.code) return root.length
+  return dagPb.decode(root).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), root.length)
 }

@@ -5,7 +5,14 @@ import { HeliaContentStore, type HeliaP2POptions, type HeliaStoreOptions } from 
 import { KuboContentStore, type KuboStoreOptions } from './kubo-store.js'
 
 export * from './content-store.js'
-export { HeliaContentStore, type HeliaNetworkOptions, type HeliaP2POptions, type HeliaStoreOptions } from './helia-store.js'
+export {
+  HeliaContentStore,
+  MAX_CHUNK_SIZE,
+  type HeliaNetworkOptions,
+  type HeliaP2POptions,
+  type HeliaStoreOptions,
+  type ImportedFile,
+} from './helia-store.js'
 export { KuboContentStore, type KuboStoreOptions } from './kubo-store.js'
 
 export type ContentStoreOptions = ({ kind?: 'helia' } & HeliaStoreOptions) | ({ kind: 'kubo' } & KuboStoreOptions)
@@ -31,3 +38,4 @@ export async function openContentStoreFromUrl(location: string, options: { p2p?:
   const p2p = options.p2p?.listen?.length || options.p2p?.peers?.length ? options.p2p : undefined
   return HeliaContentStore.open({ directory, p2p })
 }
+export { startGateway, type GatewayOptions, type RunningGateway } from './gateway.js'

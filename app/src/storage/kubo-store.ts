@@ -67,9 +67,14 @@ export class KuboContentStore implements ContentStore {
     const timeout = AbortSignal.timeout(timeoutMs)
     const signals = [timeout, this.stopController.signal]
     if (options.signal !== undefined) signals.push(options.signal)
+    const range = {
+      ...(options.offset === undefined ? {} : { offset: options.offset }),
+      ...(options.length === undefined ? {} : { length: options.length }),
+      ...(options.offline === true ? { offline: true } : {}),
+    }
     try {
       // `timeout` is also sent to the daemon, which then stops its own lookup
-      yield* this.client.cat(parsed, { signal: AbortSignal.any(signals), timeout: timeoutMs })
+      yield* this.client.cat(parsed, { signal: AbortSignal.any(signals), timeout: timeoutMs, ...range })
     } catch (err) {
       if (options.signal?.aborted === true || this.stopController.signal.aborted) throw err
       if (timeout.aborted || isDeadline(err)) {

@@ -1,6 +1,8 @@
 // End to end over JSON-RPC: a real solana-test-validator (from PATH) with the compiled program
 // deployed as an upgradeable program, started and stopped here. The CLI runs as a user runs it,
-// with --url and keypair files; only the IPFS node is shared in-process between the parties.
+// with --url and keypair files. Every party stores through the stack's IPFS node over HTTP (its
+// Kubo RPC subset, as `--ipfs <url>` does), and the content is then read back through its
+// trustless gateway.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -17,7 +19,7 @@ import { runJourney } from "../../src/journey/journey.js";
 import { USDC, provisionMarket } from "../../src/localnet/provision.js";
 import { startLocalStack, type LocalStack } from "../../src/localnet/stack.js";
 import { LicenseState, fetchLicense, findLicenseAddress } from "../../src/sdk/index.js";
-import { HeliaContentStore, type ContentStore } from "../../src/storage/index.js";
+import { KuboContentStore, type ContentStore } from "../../src/storage/index.js";
 import { Capture, party, runCliAt, waitFor } from "./helpers.js";
 
 describe("over JSON-RPC against a local validator", () => {
@@ -47,14 +49,25 @@ describe("over JSON-RPC against a local validator", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "data-market-e2e-"));
     // Ports away from the default 8899/9900, so a developer's own local stack can keep running.
-    stack = await startLocalStack({ dir, rpcPort: 18_899, faucetPort: 19_900 });
-    store = await HeliaContentStore.open({ directory: join(dir, "ipfs") });
+    stack = await startLocalStack({ dir, rpcPort: 18_899, faucetPort: 19_900, ipfs: {} });
+    store = new KuboContentStore({ url: stack.ipfs!.url });
   });
 
   after(async () => {
     await store?.stop();
     await stack?.stop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  test("the stack's IPFS node: its URLs in stack.json, its RPC and gateway on the RPC port + 82", async () => {
+    assert.equal(stack.ipfs?.url, "http://127.0.0.1:18981");
+    const details = JSON.parse(await readFile(join(dir, "stack.json"), "utf8")) as { ipfsGateway: string; ipfsApi: string };
+    assert.equal(details.ipfsGateway, stack.ipfs!.url);
+    assert.equal(details.ipfsApi, stack.ipfs!.url);
+    const cid = await store.addJson({ stack: "ipfs" });
+    const block = await fetch(`${details.ipfsGateway}/ipfs/${cid}?format=raw`);
+    assert.equal(block.status, 200);
+    assert.deepEqual(await block.json(), { stack: "ipfs" });
   });
 
   test("the narrated journey runs to the end: it waits the local marketplace's short dispute window on the real clock", async () => {
