@@ -34,6 +34,8 @@ export interface IndexerOptions {
   port: number;
   /** Seconds between reconcile passes: what `min_slot` waits on (default 1). */
   intervalSecs?: number;
+  /** IPFS trustless gateways it fetches the datasets' metadata from (none: it stays pending). */
+  ipfsGateways?: readonly string[];
   startTimeoutMs?: number;
 }
 
@@ -51,6 +53,7 @@ export async function startIndexer(options: IndexerOptions): Promise<RunningInde
   const log = await open(logFile, "w");
   const listen = `127.0.0.1:${options.port}`;
   const args = ["run", "--rpc", options.rpcUrl, "--db", db, "--listen", listen, "--interval", String(options.intervalSecs ?? 1)];
+  for (const gateway of options.ipfsGateways ?? []) args.push("--ipfs-gateway", gateway);
   const child = spawn(options.binary, args, { stdio: ["ignore", log.fd, log.fd], detached: true });
   const url = `http://${listen}`;
   let exited = false;

@@ -103,6 +103,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       minDeliveryWindowSecs: options.minWindowSecs ?? LOCAL_MIN_WINDOW_SECS,
       minDisputeWindowSecs: options.minWindowSecs ?? LOCAL_MIN_WINDOW_SECS,
     });
+    // before the indexer, which reads the datasets' metadata through its gateway
+    if (options.ipfs) {
+      ipfs = await startStackIpfs({
+        directory: options.ipfs.directory ?? join(options.dir, "ipfs"),
+        port: options.ipfs.port ?? (options.rpcPort ?? 8899) + IPFS_PORT_OFFSET,
+        allowedOrigins: options.ipfs.allowedOrigins,
+      });
+    }
     if (options.indexer) {
       const binary = options.indexer.binary ?? findIndexerBinary();
       if (binary) {
@@ -112,19 +120,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           dir: options.dir,
           port: options.indexer.port ?? (options.rpcPort ?? 8899) + 81,
           intervalSecs: options.indexer.intervalSecs,
+          ipfsGateways: ipfs ? [ipfs.url] : [],
         });
       } else if (options.indexer.required) {
         throw new Error(INDEXER_BUILD_HINT);
       } else {
         indexerMissing = INDEXER_BUILD_HINT;
       }
-    }
-    if (options.ipfs) {
-      ipfs = await startStackIpfs({
-        directory: options.ipfs.directory ?? join(options.dir, "ipfs"),
-        port: options.ipfs.port ?? (options.rpcPort ?? 8899) + IPFS_PORT_OFFSET,
-        allowedOrigins: options.ipfs.allowedOrigins,
-      });
     }
     await writeFile(
       join(options.dir, "stack.json"),

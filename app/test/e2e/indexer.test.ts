@@ -30,13 +30,14 @@ import {
   searchAllDatasets,
   type DatasetQuery,
 } from "../../src/sdk/index.js";
-import { ContentNotFoundError, canonicalJson, type ContentStore } from "../../src/storage/index.js";
+import { ContentNotFoundError, KuboContentStore, canonicalJson, type ContentStore } from "../../src/storage/index.js";
 import { party, runCliAt, waitFor } from "./helpers.js";
 
 // Ports of their own (the other suites use 18899, 28899 and 38899, each with the 60 ports above it).
 const RPC_PORT = 48_899;
 const FAUCET_PORT = 49_900;
 const INDEXER_PORT = 48_980;
+const IPFS_PORT = 48_981;
 
 /** IPFS as a map, content-addressed by sha256: the daemon reads the owner's copy of the key from it. */
 class MemoryStore implements ContentStore {
@@ -109,6 +110,7 @@ describe("discovery through the indexer on a local validator", () => {
       rpcPort: RPC_PORT,
       faucetPort: FAUCET_PORT,
       indexer: { port: INDEXER_PORT, required: true, intervalSecs: 1 },
+      ipfs: { port: IPFS_PORT },
     });
     assert.ok(stack.indexer, "the stack runs the indexer");
     client = new IndexerClient(stack.indexer.url, { minSlotTimeoutMs: 60_000 });
@@ -221,6 +223,34 @@ describe("discovery through the indexer on a local validator", () => {
     const nonEmpty = counts.filter((c) => !c.endsWith(": 0")).length;
     assert.ok(nonEmpty >= queries.length - 2, `most queries find something: ${counts.join("; ")}`);
     assert.equal((await searchAllDatasets(chain, {}, {})).datasets.length, 19, "20 published, one of them unlisted");
+  });
+
+  test("the indexer fetches a dataset's metadata through the stack's IPFS gateway and finds its description", async () => {
+    assert.ok(stack.ipfs, "the stack serves its IPFS node");
+    const file = join(dir, "harbour.csv");
+    await writeFile(file, "gauge,level\n".repeat(200));
+    const published = await publishDataset(stack.connection, new KuboContentStore({ url: stack.ipfs.url }), owners[0]!.wallet, {
+      file,
+      title: "Harbour sensor logs",
+      description: "Tide gauges and quaywall strain readings from a North Sea harbour",
+      category: DatasetCategory.Tabular,
+      tags: ["sensors"],
+      price: 1_000_000n,
+      paymentMint: stack.market.usdc.address,
+      terms: licenseTerms(),
+      deliveryWindowSecs: 3_600,
+      disputeWindowSecs: 3_600,
+    });
+    const started = Date.now();
+    await waitFor(async () => (await client.dataset(published.dataset))?.metadata?.status === "ok", 30_000);
+    process.stderr.write(`# metadata fetched and verified ${((Date.now() - started) / 1000).toFixed(1)} s after the dataset was indexed\n`);
+    const indexed = await client.dataset(published.dataset);
+    assert.match(indexed!.metadata!.description!, /quaywall strain/);
+    // a word only the description has
+    const found = await client.searchDatasets({ q: "quaywall" });
+    assert.deepEqual(found.items.map((d) => d.address), [published.dataset]);
+    const health = await client.health();
+    assert.equal(health.metadata?.gateways, 1);
   });
 
   test("a dataset's raw bytes from the indexer are the chain's account bytes", async () => {
