@@ -96,6 +96,7 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
         wsUrl: null,
         programId: DATA_MARKET_PROGRAM_ADDRESS,
         indexerUrl: null,
+        tokens: { [stack.market.usdc.address]: "USDC" },
       });
       browser = await launchChromium();
       context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
@@ -151,8 +152,7 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     await page.goto(site.url);
     await page.getByRole("link", { name: TITLE }).click();
     await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
-    const usdc = stack.market.usdc.address.slice(-4);
-    assert.match(await page.getByTestId("price").innerText(), new RegExp(`^4\\.5 \\S+${usdc}$`));
+    assert.equal(await page.getByTestId("price").innerText(), "4.5 USDC", "the build's symbol for the mint");
     // 2.5 % of 4.5 is 0.1125; 4.3875 goes to the owner
     assert.match(await page.locator(".breakdown").innerText(), /Marketplace fee \(2\.50 %\)\s+0\.1125 .*\s+To the owner and contributors\s+4\.3875/);
     await page.getByText("The licence never expires.").waitFor();
@@ -244,6 +244,7 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
 
     const licenseAddress = await findLicenseAddress(dataset, buyer.signer.address);
     assert.match(await done.innerText(), new RegExp(licenseAddress));
+    assert.equal(await page.getByRole("button", { name: /^Buy for/ }).count(), 0, "no second purchase offered once bought");
     const license = await fetchLicense(stack.connection, licenseAddress);
     assert.equal(license.data.state, LicenseState.AwaitingKey);
     assert.equal(license.data.pricePaid, PRICE);

@@ -12,7 +12,7 @@ export function Settings({ config, buildConfig, onSave, onReset }: {
 }) {
   const [draft, setDraft] = useState(config);
   const ids = useId();
-  const set = (name: keyof DappConfig) => ({
+  const set = (name: Exclude<keyof DappConfig, "tokens">) => ({
     id: `${ids}-${name}`,
     value: draft[name] ?? "",
     onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [name]: e.target.value === "" && name !== "rpcUrl" && name !== "programId" ? null : e.target.value }),

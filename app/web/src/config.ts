@@ -1,5 +1,7 @@
 // Where the dapp points: the static build's config.json, overridden by the settings panel
 // (localStorage). Only endpoints and addresses are kept there, never a key or a signature.
+import { isAddress } from "@solana/kit";
+
 export interface DappConfig {
   cluster: string;
   rpcUrl: string;
@@ -8,11 +10,16 @@ export interface DappConfig {
   indexerUrl: string | null;
   ipfsGateway: string | null;
   ipfsApi: string | null;
+  /**
+   * What people call the payment tokens the build knows (mint address -> symbol, e.g. USDC): from
+   * config.json only, never from the settings; an unknown mint is shown by its address.
+   */
+  tokens: Record<string, string>;
 }
 
 export const SETTINGS_KEY = "data-market:settings";
 
-export const PRESETS: Record<"localnet" | "devnet", Omit<DappConfig, "programId">> = {
+export const PRESETS: Record<"localnet" | "devnet", Omit<DappConfig, "programId" | "tokens">> = {
   localnet: {
     cluster: "localnet",
     rpcUrl: "http://127.0.0.1:8899",
@@ -35,6 +42,16 @@ function text(value: unknown): string | null {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : null;
 }
 
+/** config.json's `tokens`: symbols (1 to 12 letters or digits) by mint address. */
+function tokenSymbols(value: unknown): Record<string, string> | null {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return null;
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry): entry is [string, string] => isAddress(entry[0]) && typeof entry[1] === "string" && /^[A-Za-z0-9]{1,12}$/.test(entry[1]),
+    ),
+  );
+}
+
 /** Keeps the known fields of a parsed object, with `base` for the rest. */
 export function normalizeConfig(value: unknown, base: DappConfig): DappConfig {
   const v = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
@@ -46,10 +63,11 @@ export function normalizeConfig(value: unknown, base: DappConfig): DappConfig {
     indexerUrl: "indexerUrl" in v ? text(v.indexerUrl) : base.indexerUrl,
     ipfsGateway: "ipfsGateway" in v ? text(v.ipfsGateway) : base.ipfsGateway,
     ipfsApi: "ipfsApi" in v ? text(v.ipfsApi) : base.ipfsApi,
+    tokens: tokenSymbols(v.tokens) ?? base.tokens,
   };
 }
 
-const FALLBACK: DappConfig = { ...PRESETS.devnet, programId: "" };
+const FALLBACK: DappConfig = { ...PRESETS.devnet, programId: "", tokens: {} };
 
 /** The build's config.json (next to index.html). */
 export async function loadBuildConfig(): Promise<DappConfig> {
@@ -68,8 +86,10 @@ export function loadSavedSettings(base: DappConfig): DappConfig | null {
   }
 }
 
+/** Keeps the endpoints (the token symbols stay the build's). */
 export function saveSettings(config: DappConfig): void {
-  localStorage.setItem(SETTINGS_KEY, JSON.stringify(config));
+  const { tokens: _buildsOwn, ...endpoints } = config;
+  localStorage.setItem(SETTINGS_KEY, JSON.stringify(endpoints));
 }
 
 export function clearSettings(): void {

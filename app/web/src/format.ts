@@ -8,9 +8,12 @@ export function shortAddress(address: string): string {
   return `${address.slice(0, 4)}…${address.slice(-4)}`;
 }
 
-export function tokenAmount(amount: bigint, mint: MintInfo | null, mintAddress: Address): string {
-  if (!mint) return `${amount} base units of ${shortAddress(mintAddress)}`;
-  return `${formatAmount(amount, mint.decimals)} ${shortAddress(mintAddress)}`;
+/** "4.5 USDC" when the build names the mint, else "4.5 tokens of mint 7VJA…u3FF". */
+export function tokenAmount(amount: bigint, mint: MintInfo | null, mintAddress: Address, symbols: Record<string, string>): string {
+  const symbol = symbols[mintAddress];
+  const unit = symbol ?? `tokens of mint ${shortAddress(mintAddress)}`;
+  if (!mint) return `${amount} base units of ${symbol ?? `mint ${shortAddress(mintAddress)}`}`;
+  return `${formatAmount(amount, mint.decimals)} ${unit}`;
 }
 
 /** floor(amount × bps / 10,000), as the program computes fees. */

@@ -1,8 +1,10 @@
-// Small reads shared by the pages: one mint's decimals, and a clock following the cluster's.
+// Small reads shared by the pages: one mint's decimals, its amounts for people, and a clock
+// following the cluster's.
 import { useEffect, useState } from "react";
 import type { Address } from "@solana/kit";
 
 import { fetchMintInfo, type MintInfo } from "../../src/client/universal.js";
+import { tokenAmount } from "./format.js";
 import { useMarket } from "./market.js";
 
 const mints = new Map<string, Promise<MintInfo>>();
@@ -21,6 +23,13 @@ export function useMint(address: Address | null): MintInfo | null {
     };
   }, [connection, address]);
   return mint;
+}
+
+/** How amounts of this payment mint read for people (see `tokenAmount`); null while unknown. */
+export function useTokenAmount(address: Address | null): ((amount: bigint) => string) | null {
+  const { config } = useMarket();
+  const mint = useMint(address);
+  return address ? (amount: bigint) => tokenAmount(amount, mint, address, config.tokens) : null;
 }
 
 /** The cluster's unix time, read once and then advanced by the local clock every second. */

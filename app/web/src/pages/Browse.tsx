@@ -6,8 +6,8 @@ import { isAddress, type Account, type Address } from "@solana/kit";
 import { parseAmount } from "../../../src/client/universal.js";
 import { DatasetCategory, DatasetState, datasetAverageRating, type Dataset, type DatasetQuery, type DatasetSort } from "../../../src/sdk/index.js";
 import { explainForPeople } from "../errors.js";
-import { CATEGORY_NAMES, STATE_NAMES, tokenAmount } from "../format.js";
-import { useMint } from "../hooks.js";
+import { CATEGORY_NAMES, STATE_NAMES } from "../format.js";
+import { useMint, useTokenAmount } from "../hooks.js";
 import { useMarket } from "../market.js";
 
 interface Filters {
@@ -152,14 +152,14 @@ export function Browse() {
 }
 
 function DatasetRow({ dataset }: { dataset: Account<Dataset> }) {
-  const mint = useMint(dataset.data.paymentMint);
+  const price = useTokenAmount(dataset.data.paymentMint)!;
   const rating = datasetAverageRating(dataset.data);
   return (
     <li className="result">
       <a href={`#/dataset/${dataset.address}`}>{dataset.data.title || "(untitled)"}</a>
       <span>{CATEGORY_NAMES[dataset.data.category]}</span>
       <span>{STATE_NAMES[dataset.data.state]}</span>
-      <span>{dataset.data.price === 0n ? "Free" : tokenAmount(dataset.data.price, mint, dataset.data.paymentMint)}{dataset.data.terms.metered ? " per use" : ""}</span>
+      <span>{dataset.data.price === 0n ? "Free" : price(dataset.data.price)}{dataset.data.terms.metered ? " per use" : ""}</span>
       <span>{rating === null ? "No ratings yet" : `Rated ${rating.toFixed(1)} / 5 (${dataset.data.ratings.paid.count})`}</span>
       <span>{dataset.data.licensesSold.toString()} sold</span>
     </li>

@@ -84,7 +84,8 @@ export function BuyPanel({
   if (!onSale) body = <p>This dataset is not on sale ({d.state === DatasetState.OrderingPaused ? "sales are paused" : "it is no longer offered"}).</p>;
   else if (!connected) body = <p>Connect a wallet (top of the page) to buy.</p>;
   else if (!canSignMessage) body = <p role="note">{CANNOT_SIGN_MESSAGES}</p>;
-  else if (existing && step.kind !== "done") {
+  else if (step.kind === "done") body = null; // the confirmation below says what happened and what comes next
+  else if (existing) {
     body = <p>You already hold a licence for this dataset. See <a href="#/licences">My licences</a>.</p>;
   } else {
     const busy = step.kind === "key" || step.kind === "purchase";

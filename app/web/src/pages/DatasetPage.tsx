@@ -16,8 +16,8 @@ import {
   type Review,
 } from "../../../src/sdk/index.js";
 import { explainForPeople } from "../errors.js";
-import { CATEGORY_NAMES, STATE_NAMES, bpsOf, termsInWords, tokenAmount } from "../format.js";
-import { useMint } from "../hooks.js";
+import { CATEGORY_NAMES, STATE_NAMES, bpsOf, termsInWords } from "../format.js";
+import { useTokenAmount } from "../hooks.js";
 import { useMarket } from "../market.js";
 import { BuyPanel } from "./BuyPanel.js";
 
@@ -27,7 +27,7 @@ export function DatasetPage({ address }: { address: Address }) {
   const [reviews, setReviews] = useState<Account<Review>[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
-  const mint = useMint(dataset && dataset !== "missing" ? dataset.data.paymentMint : null);
+  const formatAmount = useTokenAmount(dataset && dataset !== "missing" ? dataset.data.paymentMint : null);
 
   useEffect(() => {
     let current = true;
@@ -57,7 +57,7 @@ export function DatasetPage({ address }: { address: Address }) {
     );
   }
   const d = dataset.data;
-  const price = (amount: bigint) => tokenAmount(amount, mint, d.paymentMint);
+  const price = formatAmount!;
   const protocolFeeBps = health.status === "ready" ? health.marketplace.protocolFeeBps : null;
   const protocolFee = protocolFeeBps === null ? null : bpsOf(d.price, protocolFeeBps);
   const paidRating = datasetAverageRating(d);

@@ -4,8 +4,8 @@ import type { Account, Address } from "@solana/kit";
 
 import { fetchMaybeDataset, findLicenses, isKeyDelivered, LicenseState, queries, type Dataset, type License } from "../../../src/sdk/index.js";
 import { explainForPeople } from "../errors.js";
-import { LICENSE_STATE_NAMES, countdown, tokenAmount } from "../format.js";
-import { useClusterNow, useMint } from "../hooks.js";
+import { LICENSE_STATE_NAMES, countdown } from "../format.js";
+import { useClusterNow, useTokenAmount } from "../hooks.js";
 import { useMarket } from "../market.js";
 import { useMarketWallet } from "../wallet.js";
 
@@ -70,12 +70,12 @@ export function Licences() {
 function LicenceRow({ row, now }: { row: Row; now: number | null }) {
   const { license, dataset } = row;
   const l = license.data;
-  const mint = useMint(dataset?.data.paymentMint ?? null);
+  const price = useTokenAmount(dataset?.data.paymentMint ?? null);
   return (
     <tr data-licence={license.address}>
       <td>{dataset ? <a href={`#/dataset/${dataset.address}`}>{dataset.data.title || "(untitled)"}</a> : <code>{l.dataset}</code>}</td>
       <td>{LICENSE_STATE_NAMES[l.state]}</td>
-      <td>{dataset ? tokenAmount(l.pricePaid, mint, dataset.data.paymentMint) : l.pricePaid.toString()}{l.credits > 1n ? ` (${l.credits} credits)` : ""}</td>
+      <td>{price ? price(l.pricePaid) : l.pricePaid.toString()}{l.credits > 1n ? ` (${l.credits} credits)` : ""}</td>
       <td>{nextStep(l, dataset?.data ?? null, now)}</td>
     </tr>
   );
