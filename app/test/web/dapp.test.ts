@@ -327,6 +327,8 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     const banner = page.getByRole("alert").filter({ hasText: "This build of the dapp speaks to the data market program" });
     await banner.waitFor();
     assert.match(await banner.innerText(), new RegExp(`${DATA_MARKET_PROGRAM_ADDRESS}; the settings name ${other}`));
+    assert.equal(await page.getByRole("button", { name: /^Buy for/ }).count(), 0, "no purchase offered against the wrong program");
+    await page.getByText("Buying is off until the settings point at a cluster where this program runs").waitFor();
     await screenshot(page, "13-wrong-program");
     await page.getByRole("button", { name: /^Settings/ }).click();
     await page.getByRole("button", { name: "Back to this site's defaults" }).click();

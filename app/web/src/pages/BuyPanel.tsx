@@ -28,7 +28,7 @@ export function BuyPanel({
   formatPrice(amount: bigint): string;
   onPriceChanged(): void;
 }) {
-  const { connection, refresh, revision } = useMarket();
+  const { connection, health, refresh, revision } = useMarket();
   const { connected, marketWallet, canSignMessage, sendsItself } = useMarketWallet();
   const [step, setStep] = useState<Step>({ kind: "idle" });
   const [existing, setExisting] = useState<Account<License> | null>(null);
@@ -82,6 +82,7 @@ export function BuyPanel({
 
   let body;
   if (!onSale) body = <p>This dataset is not on sale ({d.state === DatasetState.OrderingPaused ? "sales are paused" : "it is no longer offered"}).</p>;
+  else if (health.status === "problem") body = <p>Buying is off until the settings point at a cluster where this program runs (see the message at the top).</p>;
   else if (!connected) body = <p>Connect a wallet (top of the page) to buy.</p>;
   else if (!canSignMessage) body = <p role="note">{CANNOT_SIGN_MESSAGES}</p>;
   else if (step.kind === "done") body = null; // the confirmation below says what happened and what comes next
