@@ -28,7 +28,7 @@ export function isAllZero(bytes: Uint8Array): boolean {
   return acc === 0
 }
 
-export function toHex(bytes: Uint8Array): string {
+export function toHex(bytes: Iterable<number>): string {
   let out = ''
   for (const b of bytes) out += b.toString(16).padStart(2, '0')
   return out

@@ -11,6 +11,7 @@
 // Universal code: no Node-only imports.
 import type { Account, Address, ReadonlyUint8Array } from "@solana/kit";
 
+import { toHex } from "../crypto/bytes.js";
 import { decodeProgramAccount, type AccountKindName, type AccountReader, type DecodedOf } from "./accounts.js";
 import { findProgramAccounts, matchesFilters, queries, type ProgramAccountQuery, type ProgramAccountSource } from "./discovery.js";
 import { allPages, type IndexedItem, type IndexedPage, type IndexerClient, type PageRequest } from "./indexer.js";
@@ -36,8 +37,6 @@ function list<K extends AccountKindName>(
   return { kind, label, query, fromIndexer };
 }
 
-const hex = (bytes: ReadonlyUint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
 export const accountLists = {
   licensesByBuyer: (buyer: Address) =>
     list("License", `licences of ${buyer}`, queries.licensesByBuyer(buyer), (c, p) => c.licenseeLicenses(buyer, p)),
@@ -52,8 +51,8 @@ export const accountLists = {
       c.licenseReceipts(license, p),
     ),
   receiptsByModelHash: (modelHash: ReadonlyUint8Array) =>
-    list("UsageReceipt", `usage receipts of model ${hex(modelHash)}`, queries.receiptsByModelHash(modelHash), (c, p) =>
-      c.modelReceipts(hex(modelHash), p),
+    list("UsageReceipt", `usage receipts of model ${toHex(modelHash)}`, queries.receiptsByModelHash(modelHash), (c, p) =>
+      c.modelReceipts(toHex(modelHash), p),
     ),
   reviewsByDataset: (dataset: Address) =>
     list("Review", `reviews of dataset ${dataset}`, queries.reviewsByDataset(dataset), (c, p) => c.datasetReviews(dataset, p)),

@@ -3,25 +3,20 @@
 // executing; the discriminators and payload codecs come from the IDL (src/generated/events.ts).
 import { getBase64Encoder, type Address, type ReadonlyUint8Array } from "@solana/kit";
 
+import { toHex } from "../crypto/bytes.js";
 import { DATA_MARKET_EVENTS, type DataMarketEvent, type DataMarketEventName } from "../generated/events.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "./constants.js";
 
 export type { DataMarketEvent, DataMarketEventName };
 export { DATA_MARKET_EVENTS };
 
-const byDiscriminator = new Map(DATA_MARKET_EVENTS.map((e) => [hex(e.discriminator), e]));
+const byDiscriminator = new Map(DATA_MARKET_EVENTS.map((e) => [toHex(e.discriminator), e]));
 const base64 = getBase64Encoder();
-
-function hex(bytes: ReadonlyUint8Array): string {
-  let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
-  return out;
-}
 
 /** Decodes one event's bytes (discriminator + payload); null when it is not an event of the program. */
 export function decodeEvent(data: ReadonlyUint8Array): DataMarketEvent | null {
   if (data.length < 8) return null;
-  const definition = byDiscriminator.get(hex(data.subarray(0, 8)));
+  const definition = byDiscriminator.get(toHex(data.subarray(0, 8)));
   if (!definition) return null;
   const payload = definition.decoder.decode(data.subarray(8));
   return { name: definition.name, data: payload } as DataMarketEvent;
