@@ -3,8 +3,7 @@
 // whose keys stay in Node. Every page is checked with axe-core and photographed into
 // target/web/screenshots/. Run with `npm run test:web` (it builds the site first).
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
@@ -14,7 +13,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { mintTo, tokenBalance, walletTokenBalance, type LoadedWallet } from "../../src/client/index.js";
 import { deriveEncryptionKeyPairFromSolanaSecretKey, toHex } from "../../src/crypto/index.js";
 import { SOL, USDC } from "../../src/localnet/provision.js";
-import { startLocalStack, type LocalStack } from "../../src/localnet/stack.js";
+import type { LocalStack } from "../../src/localnet/stack.js";
 import {
   DATA_MARKET_PROGRAM_ADDRESS,
   LicenseState,
@@ -23,23 +22,20 @@ import {
   fetchMaybeLicense,
   findLicenseAddress,
 } from "../../src/sdk/index.js";
-import { HeliaContentStore, type ContentStore } from "../../src/storage/index.js";
-import { party, runCliAt } from "../e2e/helpers.js";
+import { party } from "../e2e/helpers.js";
 import { installTestWallets, type Decision, type TestWallet, type WalletOperation } from "./test-wallets.js";
-import { DIST_DIR, launchChromium, pageStorage, screenshot, seriousAccessibilityViolations, serveSite, type StaticSite } from "./web-harness.js";
+import { startDappFixture, type DappFixture } from "./fixture.js";
+import { pageStorage, screenshot, seriousAccessibilityViolations, type StaticSite } from "./web-harness.js";
 
 // Ports of this suite's own (the e2e suites and the benchmarks use others).
 const RPC_PORT = 38_999;
-const FAUCET_PORT = 39_070;
 const TITLE = "Hourly weather stations";
 const PRICE = 4_500_000n; // 4.5 USDC
 
 describe("web dapp in a real browser", { timeout: 600_000 }, () => {
-  let dir: string;
+  let fixture: DappFixture;
   let stack: LocalStack;
-  let store: ContentStore;
   let site: StaticSite;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let dataset: Address;
@@ -47,7 +43,7 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
   let signerOnlyKeys: LoadedWallet;
   let shortKeys: LoadedWallet;
   const decisions = new Map<string, (operation: WalletOperation) => Decision | Promise<Decision>>();
-  const cli = (keypair: string, argv: string[]) => runCliAt(stack.url, keypair, argv, { store });
+  const cli = (keypair: string, argv: string[]) => fixture.cli(keypair, argv);
 
   async function checkAccessible(name: string) {
     await screenshot(page, name);
@@ -69,9 +65,9 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "web-dapp-"));
-    stack = await startLocalStack({ dir, rpcPort: RPC_PORT, faucetPort: FAUCET_PORT });
-    store = await HeliaContentStore.open({ directory: join(dir, "ipfs") });
+    fixture = await startDappFixture({ name: "dapp", rpcPort: RPC_PORT });
+    ({ stack, site } = fixture);
+    const dir = fixture.dir;
     const file = join(dir, "weather.csv");
     await writeFile(file, "station,hour,temperature\nA,0,11.5\nB,0,9.25\n");
     const published = await cli(stack.wallets.owner.keypairPath, [
@@ -89,40 +85,25 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     await stack.connection.airdrop(shortKeys.signer.address, 2n * SOL);
     await mintTo(stack.connection, stack.wallets.operator.wallet.signer, stack.market.usdc, stack.wallets.operator.wallet.signer, shortKeys.signer.address, 1n * USDC);
     const decide = (name: string) => (operation: WalletOperation) => decisions.get(name)?.(operation) ?? "approve";
-    const installed = await (async () => {
-      site = await serveSite(DIST_DIR, {
-        cluster: "localnet",
-        rpcUrl: stack.url,
-        wsUrl: null,
-        programId: DATA_MARKET_PROGRAM_ADDRESS,
-        indexerUrl: null,
-        tokens: { [stack.market.usdc.address]: "USDC" },
-      });
-      browser = await launchChromium();
-      context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-      return installTestWallets(context, stack.connection.rpc, [
-        { name: "Phantom-like", wallet: stack.wallets.buyer.wallet, operations: ["signTransaction", "signAndSendTransaction", "signMessage"], decide: decide("phantom") },
-        { name: "Embedded-like", wallet: await party(dir, "embedded"), operations: ["signAndSendTransaction"] },
-        {
-          name: "Ledger-like",
-          wallet: await party(dir, "ledger"),
-          operations: ["signTransaction", "signAndSendTransaction", "signMessage"],
-          decide: (operation) => (operation === "signMessage" ? { refuse: "Ledger: signing off-chain messages is not supported by this device" } : "approve"),
-        },
-        { name: "Signer-only", wallet: signerOnlyKeys, operations: ["signTransaction", "signMessage"] },
-        { name: "Short-of-tokens", wallet: shortKeys, operations: ["signTransaction", "signMessage"] },
-      ]);
-    })();
+    context = await fixture.browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const installed = await installTestWallets(context, stack.connection.rpc, [
+      { name: "Phantom-like", wallet: stack.wallets.buyer.wallet, operations: ["signTransaction", "signAndSendTransaction", "signMessage"], decide: decide("phantom") },
+      { name: "Embedded-like", wallet: await party(dir, "embedded"), operations: ["signAndSendTransaction"] },
+      {
+        name: "Ledger-like",
+        wallet: await party(dir, "ledger"),
+        operations: ["signTransaction", "signAndSendTransaction", "signMessage"],
+        decide: (operation) => (operation === "signMessage" ? { refuse: "Ledger: signing off-chain messages is not supported by this device" } : "approve"),
+      },
+      { name: "Signer-only", wallet: signerOnlyKeys, operations: ["signTransaction", "signMessage"] },
+      { name: "Short-of-tokens", wallet: shortKeys, operations: ["signTransaction", "signMessage"] },
+    ]);
     wallets = { phantom: installed[0]!, embedded: installed[1]!, ledger: installed[2]!, signer: installed[3]!, short: installed[4]! };
     page = await context.newPage();
   });
 
   after(async () => {
-    await browser?.close();
-    await site?.close();
-    await store?.stop();
-    await stack?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
   test("browse: the search finds the owner's dataset, and only what matches", async () => {

@@ -28,13 +28,13 @@ export interface StaticSite {
   close(): Promise<void>;
 }
 
-/** Serves `dir` on 127.0.0.1 (a free port), with `/config.json` answered from `config`. */
-export async function serveSite(dir: string, config: object): Promise<StaticSite> {
+/** Serves `dir` on 127.0.0.1 (a free port), with `/config.json` answered from `config` (read per request). */
+export async function serveSite(dir: string, config: object | (() => object)): Promise<StaticSite> {
   if (!existsSync(join(dir, "index.html"))) throw new Error(`${dir} has no index.html: run npm run web:build first`);
   const server: Server = createServer(async (request, response) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     if (path === "/config.json") {
-      response.writeHead(200, { "content-type": TYPES[".json"]! }).end(JSON.stringify(config));
+      response.writeHead(200, { "content-type": TYPES[".json"]! }).end(JSON.stringify(typeof config === "function" ? config() : config));
       return;
     }
     const file = normalize(join(dir, path === "/" ? "index.html" : path));
