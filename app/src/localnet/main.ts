@@ -1,12 +1,17 @@
 // `npm run localnet`: starts the local stack in the foreground and prints how to use it; Ctrl-C
 // stops the validator.
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
 import { formatDuration, parseDuration } from "../client/index.js";
+import { serveSite, WEB_DIST_DIR, type StaticSite } from "./site.js";
 import { LOCAL_MIN_WINDOW_SECS, startLocalStack } from "./stack.js";
+
+/** The dapp's port relative to the RPC port (the indexer's is + 81, the IPFS node's + 82). */
+const WEB_PORT_OFFSET = 84;
 
 const { values } = parseArgs({
   options: {
@@ -19,15 +24,22 @@ const { values } = parseArgs({
     "ipfs-port": { type: "string" },
     "ipfs-allow-origin": { type: "string", multiple: true, default: [] },
     "no-ipfs": { type: "boolean", default: false },
+    "web-port": { type: "string" },
+    "no-web": { type: "boolean", default: false },
   },
 });
 const dir = resolve(values.dir!);
+const rpcPort = Number(values["rpc-port"]);
+const webPort = values["web-port"] === undefined ? rpcPort + WEB_PORT_OFFSET : Number(values["web-port"]);
+const webBuilt = existsSync(join(WEB_DIST_DIR, "index.html"));
+const serveWeb = !values["no-web"] && webBuilt;
+const webOrigin = `http://127.0.0.1:${webPort}`;
 
 try {
   process.stderr.write("starting solana-test-validator with the data market program...\n");
   const stack = await startLocalStack({
     dir,
-    rpcPort: Number(values["rpc-port"]),
+    rpcPort,
     keepLedger: values["keep-ledger"],
     minWindowSecs: parseDuration(values["min-window"]!),
     indexer: values["no-indexer"] ? undefined : { port: values["indexer-port"] === undefined ? undefined : Number(values["indexer-port"]) },
@@ -35,14 +47,40 @@ try {
       ? undefined
       : {
           port: values["ipfs-port"] === undefined ? undefined : Number(values["ipfs-port"]),
-          allowedOrigins: values["ipfs-allow-origin"],
+          // the dapp served here publishes through the node's RPC
+          allowedOrigins: [...values["ipfs-allow-origin"]!, ...(serveWeb ? [webOrigin] : [])],
         },
   });
   if (stack.indexerMissing) process.stderr.write(`continuing without an indexer: ${stack.indexerMissing}\n`);
+  let site: StaticSite | null = null;
+  if (serveWeb) {
+    try {
+      site = await serveSite(
+        WEB_DIST_DIR,
+        {
+          cluster: "localnet",
+          rpcUrl: stack.url,
+          wsUrl: null,
+          programId: DATA_MARKET_PROGRAM_ADDRESS,
+          indexerUrl: stack.indexer?.url ?? null,
+          ipfsGateway: stack.ipfs?.url ?? null,
+          ipfsApi: stack.ipfs?.url ?? null,
+          tokens: { [stack.market.usdc.address]: "USDC" },
+          allowedEndpoints: [],
+        },
+        webPort,
+      );
+    } catch (error) {
+      await stack.stop();
+      throw (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+        ? new Error(`port ${webPort} on 127.0.0.1 is in use: the dapp cannot be served (choose another with --web-port, or --no-web)`)
+        : error;
+    }
+  }
   const windows = `delivery ${formatDuration(stack.market.minDeliveryWindowSecs)}, dispute ${formatDuration(stack.market.minDisputeWindowSecs)}`;
   const { owner, buyer, operator } = stack.wallets;
   const ipfsFlag = stack.ipfs ? ` --ipfs ${stack.ipfs.url}` : "";
-  const parts = ["the validator", ...(stack.indexer ? ["the indexer"] : []), ...(stack.ipfs ? ["the IPFS node"] : [])];
+  const parts = ["the validator", ...(stack.indexer ? ["the indexer"] : []), ...(stack.ipfs ? ["the IPFS node"] : []), ...(site ? ["the dapp"] : [])];
   const stopped = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0]!;
   process.stdout.write(
     [
@@ -54,6 +92,11 @@ try {
         ? `  ipfs         ${stack.ipfs.url}: trustless gateway ${stack.ipfs.url}/ipfs/<cid>, Kubo RPC ${stack.ipfs.url}/api/v0 ` +
           `(node in ${stack.ipfs.directory}); the CLI uses it with --ipfs ${stack.ipfs.url}`
         : "  ipfs         not running (the CLI uses its own embedded node)",
+      site
+        ? `  web dapp     ${site.url} (open it in a browser with Phantom pointed at the local validator; see README)`
+        : values["no-web"]
+          ? "  web dapp     not served"
+          : "  web dapp     not built (`npm run web:build`, or start with `npm run dapp`)",
       `  program      ${DATA_MARKET_PROGRAM_ADDRESS}, marketplace ${stack.market.marketplace}`,
       `  test USDC    ${stack.market.usdc.address} (6 decimals; the operator mints it)`,
       `  min windows  ${windows} (datasets may set windows this short; --min-window changes it)`,
@@ -76,6 +119,7 @@ try {
     process.once("SIGINT", resolveStop);
     process.once("SIGTERM", resolveStop);
   });
+  await site?.close();
   await stack.stop();
   process.stderr.write(`${stopped} stopped\n`);
 } catch (error) {

@@ -30,6 +30,7 @@ import { pageStorage, screenshot, seriousAccessibilityViolations, type StaticSit
 // Ports of this suite's own (the e2e suites and the benchmarks use others).
 const RPC_PORT = 38_999;
 const TITLE = "Hourly weather stations";
+const UNREACHABLE_RPC = "http://127.0.0.1:9/";
 const PRICE = 4_500_000n; // 4.5 USDC
 
 describe("web dapp in a real browser", { timeout: 600_000 }, () => {
@@ -42,6 +43,7 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
   let wallets: Record<"phantom" | "embedded" | "ledger" | "signer" | "short", TestWallet>;
   let signerOnlyKeys: LoadedWallet;
   let shortKeys: LoadedWallet;
+  const policyViolations: string[] = [];
   const decisions = new Map<string, (operation: WalletOperation) => Decision | Promise<Decision>>();
   const cli = (keypair: string, argv: string[]) => fixture.cli(keypair, argv);
 
@@ -67,6 +69,8 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
   before(async () => {
     fixture = await startDappFixture({ name: "dapp", rpcPort: RPC_PORT });
     ({ stack, site } = fixture);
+    // An endpoint nothing listens on, which the site's policy allows, for the unreachable-RPC test.
+    fixture.config.allowedEndpoints = [UNREACHABLE_RPC];
     const dir = fixture.dir;
     const file = join(dir, "weather.csv");
     await writeFile(file, "station,hour,temperature\nA,0,11.5\nB,0,9.25\n");
@@ -100,6 +104,9 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     ]);
     wallets = { phantom: installed[0]!, embedded: installed[1]!, ledger: installed[2]!, signer: installed[3]!, short: installed[4]! };
     page = await context.newPage();
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
+    });
   });
 
   after(async () => {
@@ -289,7 +296,7 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
 
   test("an unreachable RPC node is reported as such, on every page", async () => {
     await page.getByRole("button", { name: /^Settings/ }).click();
-    await page.getByLabel("RPC URL").fill("http://127.0.0.1:9/");
+    await page.getByLabel("RPC URL").fill(UNREACHABLE_RPC);
     await page.getByRole("button", { name: "Save settings" }).click();
     await page.getByRole("alert").filter({ hasText: "cannot be reached" }).first().waitFor({ timeout: 30_000 });
     assert.match(await page.evaluate(() => localStorage.getItem("data-market:settings") ?? ""), /127\.0\.0\.1:9\//);
@@ -315,5 +322,26 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     await page.getByRole("button", { name: "Back to this site's defaults" }).click();
     await banner.waitFor({ state: "detached" });
     await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
+  });
+
+  test("the site's Content Security Policy names only its endpoints, refuses others in the settings, and nothing the dapp does breaks it", async () => {
+    const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
+    assert.ok(policy, "index.html carries a policy");
+    const connect = policy.split(";").map((d) => d.trim()).find((d) => d.startsWith("connect-src"));
+    const origins = [stack.url, stack.ipfs!.url, UNREACHABLE_RPC].map((u) => new URL(u).origin);
+    assert.equal(connect, `connect-src 'self' ${[...new Set(origins)].join(" ")}`);
+    assert.match(policy, /script-src 'self';/);
+    assert.match(policy, /default-src 'none'/);
+
+    const elsewhere = "http://127.0.0.1:19999/";
+    await page.getByRole("button", { name: /^Settings/ }).click();
+    await page.getByLabel("RPC URL").fill(elsewhere);
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("alert").filter({ hasText: "security policy lets the page connect only to the endpoints" }).waitFor();
+    assert.match(await page.getByRole("alert").filter({ hasText: "security policy" }).innerText(), /not to http:\/\/127\.0\.0\.1:19999\//);
+    assert.equal(await page.evaluate(() => localStorage.getItem("data-market:settings")), null, "nothing saved");
+    await checkAccessible("14-endpoint-outside-policy");
+    await page.getByRole("button", { name: /^Settings/ }).click();
+    assert.deepEqual(policyViolations, [], "no request of the dapp was blocked by its own policy");
   });
 });

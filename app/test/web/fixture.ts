@@ -7,6 +7,7 @@ import { join } from "node:path";
 
 import type { Browser } from "playwright-core";
 
+import type { ServedConfig } from "../../src/localnet/site.js";
 import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../src/localnet/stack.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../../src/sdk/index.js";
 import type { ContentStore } from "../../src/storage/index.js";
@@ -30,8 +31,11 @@ export interface DappFixture {
   stack: LocalStack;
   site: StaticSite;
   browser: Browser;
-  /** The config.json the site serves (change it and reload to point the dapp elsewhere). */
-  config: Record<string, unknown>;
+  /**
+   * The config.json the site serves, and so its Content Security Policy (change it and reload to
+   * point the dapp elsewhere).
+   */
+  config: ServedConfig;
   /** The stack's IPFS node (what the CLI publishes to), or null without one. */
   store: ContentStore | null;
   /** The CLI against the stack, as the holder of `keypair`. */
@@ -41,7 +45,7 @@ export interface DappFixture {
 
 export async function startDappFixture(options: DappFixtureOptions): Promise<DappFixture> {
   const dir = await mkdtemp(join(tmpdir(), `web-${options.name}-`));
-  const config: Record<string, unknown> = {};
+  const config: DappFixture["config"] = { rpcUrl: "" };
   // The site first: the IPFS node's RPC needs the site's origin before it starts.
   const site = await serveSite(DIST_DIR, () => config);
   let stack: LocalStack | null = null;
@@ -70,6 +74,7 @@ export async function startDappFixture(options: DappFixtureOptions): Promise<Dap
       ipfsGateway: stack.ipfs?.url ?? null,
       ipfsApi: stack.ipfs?.url ?? null,
       tokens: { [stack.market.usdc.address]: "USDC" },
+      allowedEndpoints: [],
     });
     browser = await launchChromium();
     const store = stack.ipfs?.store ?? null;

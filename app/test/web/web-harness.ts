@@ -1,56 +1,16 @@
-// The browser tests' surroundings: the built site served as static files (its config.json replaced
-// by the test's), Debian's chromium driven by playwright-core, axe-core, screenshots.
+// The browser tests' surroundings: the built site served as the local stack serves it (its
+// config.json and Content Security Policy the test's), Debian's chromium driven by playwright-core, axe-core, screenshots.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
-import { dirname, extname, join, normalize, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { chromium, type Browser, type Page } from "playwright-core";
 
 const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const DIST_DIR = join(APP_DIR, "web", "dist");
+export { WEB_DIST_DIR as DIST_DIR, serveSite, type StaticSite } from "../../src/localnet/site.js";
 export const SCREENSHOT_DIR = join(APP_DIR, "..", "target", "web", "screenshots");
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript",
-  ".css": "text/css",
-  ".json": "application/json",
-  ".svg": "image/svg+xml",
-};
-
-export interface StaticSite {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Serves `dir` on 127.0.0.1 (a free port), with `/config.json` answered from `config` (read per request). */
-export async function serveSite(dir: string, config: object | (() => object)): Promise<StaticSite> {
-  if (!existsSync(join(dir, "index.html"))) throw new Error(`${dir} has no index.html: run npm run web:build first`);
-  const server: Server = createServer(async (request, response) => {
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
-    if (path === "/config.json") {
-      response.writeHead(200, { "content-type": TYPES[".json"]! }).end(JSON.stringify(typeof config === "function" ? config() : config));
-      return;
-    }
-    const file = normalize(join(dir, path === "/" ? "index.html" : path));
-    if (!file.startsWith(dir) || !existsSync(file)) {
-      response.writeHead(404).end("not found");
-      return;
-    }
-    response.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(await readFile(file));
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
-  };
-}
 
 /** Debian's chromium (scripts/install-browser.sh installs it), headless. */
 export async function launchChromium(): Promise<Browser> {
@@ -74,7 +34,8 @@ export interface AxeViolation {
 
 /** axe-core's serious and critical violations on the page as it is now. */
 export async function seriousAccessibilityViolations(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ content: await AXE_SOURCE });
+  // Evaluated, not added as a <script>: the site's Content Security Policy refuses inline scripts.
+  await page.evaluate(await AXE_SOURCE);
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: unknown[] }[] }> } }).axe;
     const result = await axe.run();

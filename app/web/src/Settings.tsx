@@ -2,7 +2,7 @@
 // and program id. Kept in localStorage (endpoints only).
 import { useId, useState, type FormEvent } from "react";
 
-import { PRESETS, type DappConfig } from "./config.js";
+import { PRESETS, blockedEndpoints, type DappConfig } from "./config.js";
 
 export function Settings({ config, buildConfig, onSave, onReset }: {
   config: DappConfig;
@@ -11,6 +11,7 @@ export function Settings({ config, buildConfig, onSave, onReset }: {
   onReset(): void;
 }) {
   const [draft, setDraft] = useState(config);
+  const [blocked, setBlocked] = useState<string[]>([]);
   const ids = useId();
   const set = (name: Exclude<keyof DappConfig, "tokens">) => ({
     id: `${ids}-${name}`,
@@ -19,7 +20,9 @@ export function Settings({ config, buildConfig, onSave, onReset }: {
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    onSave(draft);
+    const refused = blockedEndpoints(draft);
+    setBlocked(refused);
+    if (refused.length === 0) onSave(draft);
   };
   return (
     <form className="settings" onSubmit={submit} aria-label="Cluster settings">
@@ -45,6 +48,13 @@ export function Settings({ config, buildConfig, onSave, onReset }: {
         <label htmlFor={`${ids}-ipfsApi`}>IPFS API (optional)</label>
         <input {...set("ipfsApi")} />
       </fieldset>
+      {blocked.length > 0 ? (
+        <p role="alert" className="error">
+          This site's security policy lets the page connect only to the endpoints its config.json names, and not to{" "}
+          {blocked.join(", ")}. Choose one it allows, or run your own copy of the dapp with that endpoint in its config.json
+          (<code>rpcUrl</code>, <code>indexerUrl</code>, <code>ipfsGateway</code>, <code>ipfsApi</code> or <code>allowedEndpoints</code>).
+        </p>
+      ) : null}
       <button type="submit">Save settings</button>
       <button type="button" onClick={onReset}>Back to this site's defaults</button>
     </form>

@@ -2,6 +2,8 @@
 // (localStorage). Only endpoints and addresses are kept there, never a key or a signature.
 import { isAddress } from "@solana/kit";
 
+import { policyAllowsEndpoint } from "../../src/client/universal.js";
+
 export interface DappConfig {
   cluster: string;
   rpcUrl: string;
@@ -15,11 +17,16 @@ export interface DappConfig {
    * config.json only, never from the settings; an unknown mint is shown by its address.
    */
   tokens: Record<string, string>;
+  /**
+   * Endpoints besides the ones above that the site's Content Security Policy lets the settings
+   * point at (config.json only).
+   */
+  allowedEndpoints: string[];
 }
 
 export const SETTINGS_KEY = "data-market:settings";
 
-export const PRESETS: Record<"localnet" | "devnet", Omit<DappConfig, "programId" | "tokens">> = {
+export const PRESETS: Record<"localnet" | "devnet", Omit<DappConfig, "programId" | "tokens" | "allowedEndpoints">> = {
   localnet: {
     cluster: "localnet",
     rpcUrl: "http://127.0.0.1:8899",
@@ -64,10 +71,11 @@ export function normalizeConfig(value: unknown, base: DappConfig): DappConfig {
     ipfsGateway: "ipfsGateway" in v ? text(v.ipfsGateway) : base.ipfsGateway,
     ipfsApi: "ipfsApi" in v ? text(v.ipfsApi) : base.ipfsApi,
     tokens: tokenSymbols(v.tokens) ?? base.tokens,
+    allowedEndpoints: Array.isArray(v.allowedEndpoints) ? v.allowedEndpoints.filter((e): e is string => typeof e === "string") : base.allowedEndpoints,
   };
 }
 
-const FALLBACK: DappConfig = { ...PRESETS.devnet, programId: "", tokens: {} };
+const FALLBACK: DappConfig = { ...PRESETS.devnet, programId: "", tokens: {}, allowedEndpoints: [] };
 
 /** The build's config.json (next to index.html). */
 export async function loadBuildConfig(): Promise<DappConfig> {
@@ -76,19 +84,34 @@ export async function loadBuildConfig(): Promise<DappConfig> {
   return normalizeConfig(await response.json(), FALLBACK);
 }
 
+/** The Content Security Policy the page runs under (none on the development server). */
+function pagePolicy(): string | null {
+  return document.querySelector<HTMLMetaElement>('meta[http-equiv="Content-Security-Policy"]')?.content ?? null;
+}
+
+/** The endpoints of `config` the page's policy would not let it reach. */
+export function blockedEndpoints(config: DappConfig): string[] {
+  const policy = pagePolicy();
+  return [config.rpcUrl, config.wsUrl, config.indexerUrl, config.ipfsGateway, config.ipfsApi].filter(
+    (url): url is string => url !== null && !policyAllowsEndpoint(policy, url, window.location.origin),
+  );
+}
+
+/** Saved settings, unless the site's policy no longer allows them (then the build's apply). */
 export function loadSavedSettings(base: DappConfig): DappConfig | null {
   const saved = localStorage.getItem(SETTINGS_KEY);
   if (!saved) return null;
   try {
-    return normalizeConfig(JSON.parse(saved), base);
+    const config = normalizeConfig(JSON.parse(saved), base);
+    return blockedEndpoints(config).length === 0 ? config : null;
   } catch {
     return null;
   }
 }
 
-/** Keeps the endpoints (the token symbols stay the build's). */
+/** Keeps the endpoints (the token symbols and the allowed endpoints stay the build's). */
 export function saveSettings(config: DappConfig): void {
-  const { tokens: _buildsOwn, ...endpoints } = config;
+  const { tokens: _buildsTokens, allowedEndpoints: _buildsPolicy, ...endpoints } = config;
   localStorage.setItem(SETTINGS_KEY, JSON.stringify(endpoints));
 }
 
