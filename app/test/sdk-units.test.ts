@@ -11,6 +11,8 @@ import {
   AccountRole,
   SOLANA_ERROR__INSTRUCTION_ERROR__CUSTOM,
   SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE,
+  SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND,
+  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT,
   SolanaError,
   address,
   generateKeyPairSigner,
@@ -181,6 +183,14 @@ describe("error mapping", () => {
       programAddress: PROGRAM,
       account: "recipient_account",
     });
+  });
+
+  test("a fee payer without SOL is named in the runtime's words, whatever kit's build says in its message", () => {
+    // kit's production build (the dapp's bundle) puts only "Solana error #7050003" in `message`
+    const noSol = new SolanaError(SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND);
+    assert.match(explainError(noSol).message, /no record of a prior credit/);
+    const rent = new SolanaError(SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT, { accountIndex: 0 });
+    assert.match(explainError(rent).message, /Insufficient funds for rent/);
   });
 
   test("bare codes by range, RPC JSON errors, runtime failures", () => {

@@ -6,7 +6,12 @@
 import {
   isSolanaError,
   SOLANA_ERROR__INSTRUCTION_ERROR__CUSTOM,
+  SOLANA_ERROR__INSTRUCTION_ERROR__INSUFFICIENT_FUNDS,
   SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE,
+  SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND,
+  SOLANA_ERROR__TRANSACTION_ERROR__BLOCKHASH_NOT_FOUND,
+  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE,
+  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT,
   type Address,
 } from "@solana/kit";
 
@@ -363,6 +368,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Looks through the shapes a failure comes in: kit's SolanaError (and its causes), the RPC's JSON
  * transaction error, and objects with `err()` / `meta().logs()` accessors (local validators). */
+/**
+ * The runtime's own words for the transaction errors people meet most: kit's production builds
+ * (the web dapp's bundle) carry only "Solana error #<code>" in `message`.
+ */
+const RUNTIME_MESSAGES: Record<number, string> = {
+  [SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND]: "Attempt to debit an account but found no record of a prior credit (the fee payer holds no SOL)",
+  [SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE]: "Insufficient funds for fee",
+  [SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT]: "Insufficient funds for rent",
+  [SOLANA_ERROR__INSTRUCTION_ERROR__INSUFFICIENT_FUNDS]: "Insufficient lamports for the instruction",
+  [SOLANA_ERROR__TRANSACTION_ERROR__BLOCKHASH_NOT_FOUND]: "Blockhash not found (the transaction's blockhash expired or is unknown to this node)",
+};
+
 function inspect(error: unknown, found: Found, depth = 0): void {
   if (depth > 8 || error === null || error === undefined) return;
   if (isSolanaError(error)) {
@@ -373,7 +390,7 @@ function inspect(error: unknown, found: Found, depth = 0): void {
     if (isSolanaError(error, SOLANA_ERROR__INSTRUCTION_ERROR__CUSTOM)) {
       found.custom ??= { code: Number(error.context.code), index: Number(error.context.index) };
     }
-    found.text ??= error.message;
+    found.text ??= RUNTIME_MESSAGES[error.context.__code] ?? error.message;
     inspect(error.cause, found, depth + 1);
     return;
   }

@@ -40,9 +40,10 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
   let context: BrowserContext;
   let page: Page;
   let dataset: Address;
-  let wallets: Record<"phantom" | "embedded" | "ledger" | "signer" | "short", TestWallet>;
+  let wallets: Record<"phantom" | "embedded" | "ledger" | "signer" | "short" | "noSol", TestWallet>;
   let signerOnlyKeys: LoadedWallet;
   let shortKeys: LoadedWallet;
+  let noSolKeys: LoadedWallet;
   const policyViolations: string[] = [];
   const decisions = new Map<string, (operation: WalletOperation) => Decision | Promise<Decision>>();
   const cli = (keypair: string, argv: string[]) => fixture.cli(keypair, argv);
@@ -88,6 +89,9 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     shortKeys = await party(dir, "short");
     await stack.connection.airdrop(shortKeys.signer.address, 2n * SOL);
     await mintTo(stack.connection, stack.wallets.operator.wallet.signer, stack.market.usdc, stack.wallets.operator.wallet.signer, shortKeys.signer.address, 1n * USDC);
+    // 100 USDC and not a lamport.
+    noSolKeys = await party(dir, "no-sol");
+    await mintTo(stack.connection, stack.wallets.operator.wallet.signer, stack.market.usdc, stack.wallets.operator.wallet.signer, noSolKeys.signer.address, 100n * USDC);
     const decide = (name: string) => (operation: WalletOperation) => decisions.get(name)?.(operation) ?? "approve";
     context = await fixture.browser.newContext({ viewport: { width: 1100, height: 900 } });
     const installed = await installTestWallets(context, stack.connection.rpc, [
@@ -101,8 +105,9 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
       },
       { name: "Signer-only", wallet: signerOnlyKeys, operations: ["signTransaction", "signMessage"] },
       { name: "Short-of-tokens", wallet: shortKeys, operations: ["signTransaction", "signMessage"] },
+      { name: "No-SOL", wallet: noSolKeys, operations: ["signTransaction", "signAndSendTransaction", "signMessage"] },
     ]);
-    wallets = { phantom: installed[0]!, embedded: installed[1]!, ledger: installed[2]!, signer: installed[3]!, short: installed[4]! };
+    wallets = { phantom: installed[0]!, embedded: installed[1]!, ledger: installed[2]!, signer: installed[3]!, short: installed[4]!, noSol: installed[5]! };
     page = await context.newPage();
     page.on("console", (message) => {
       if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
@@ -270,11 +275,22 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     await openDataset();
     await connect("Short-of-tokens");
     await page.getByRole("button", { name: /^Buy for 4\.5/ }).click();
-    await page.getByRole("alert").filter({ hasText: "Your wallet does not hold enough" }).waitFor({ timeout: 60_000 });
+    await page.getByRole("alert").filter({ hasText: "Your wallet does not hold enough of the dataset's payment token" }).waitFor({ timeout: 60_000 });
     // The simulation refused it: the wallet signed the key message and was never shown a transaction.
     assert.deepEqual(wallets.short.requests, ["signMessage"]);
     assert.equal(await walletTokenBalance(stack.connection, stack.market.usdc, shortKeys.signer.address), 1n * USDC);
     await checkAccessible("11-not-enough-tokens");
+  });
+
+  test("a buyer with the tokens but no SOL is told the fee and rent need SOL, before the wallet is asked for the purchase", async () => {
+    await openDataset();
+    await connect("No-SOL");
+    await page.getByRole("button", { name: /^Buy for 4\.5/ }).click();
+    await page.getByRole("alert").filter({ hasText: "does not hold enough SOL for the network fee and the rent" }).waitFor({ timeout: 60_000 });
+    assert.deepEqual(wallets.noSol.requests, ["signMessage"]);
+    assert.equal(await walletTokenBalance(stack.connection, stack.market.usdc, noSolKeys.signer.address), 100n * USDC);
+    assert.equal(await fetchMaybeLicense(stack.connection, await findLicenseAddress(dataset, noSolKeys.signer.address)), null);
+    await checkAccessible("11b-not-enough-sol");
   });
 
   test("no secret is kept by the page: no signature or derived key in storage, cookies or the URL", async () => {

@@ -55,13 +55,17 @@ export function explainForPeople(error: unknown, context: { rpcUrl?: string; for
     };
   }
   const text = messagesOf(error);
-  if (
-    (error instanceof TransactionFailedError && /InsufficientFunds|insufficient funds|insufficient lamports/i.test(text)) ||
-    /no record of a prior credit|insufficient funds for fee|InsufficientFundsForFee|insufficient lamports/i.test(text)
-  ) {
+  // SOL first: a fee payer without lamports fails before any token instruction runs.
+  if (/no record of a prior credit|insufficient funds for fee|InsufficientFundsForFee|insufficient funds for rent|insufficient lamports/i.test(text)) {
     return {
       kind: "insufficient-funds",
-      message: "Your wallet does not hold enough: the purchase needs the price in the dataset's payment token plus a little SOL for the network fee and the licence account's rent.",
+      message: "Your wallet does not hold enough SOL for the network fee and the rent of the accounts this creates (buying a licence takes about 0.0054 SOL: the rent of the licence and of its token account, which closing the licence later returns). Add SOL to this account and try again; nothing was charged.",
+    };
+  }
+  if (error instanceof TransactionFailedError && /InsufficientFunds|insufficient funds/i.test(text)) {
+    return {
+      kind: "insufficient-funds",
+      message: "Your wallet does not hold enough of the dataset's payment token for this price. Nothing was charged.",
     };
   }
   if (error instanceof RpcUnavailableError || (error instanceof TypeError && /fetch|network/i.test(error.message))) {
