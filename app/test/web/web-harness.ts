@@ -1,27 +1,17 @@
 // The browser tests' surroundings: the built site served as the local stack serves it (its
 // config.json and Content Security Policy the test's), Debian's chromium driven by playwright-core, axe-core, screenshots.
-import { execFileSync } from "node:child_process";
 import { mkdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+
+export { launchChromium } from "../../src/localnet/browser.js";
 
 const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export { WEB_DIST_DIR as DIST_DIR, serveSite, type StaticSite } from "../../src/localnet/site.js";
 export const SCREENSHOT_DIR = join(APP_DIR, "..", "target", "web", "screenshots");
-
-/** Debian's chromium (scripts/install-browser.sh installs it), headless. */
-export async function launchChromium(): Promise<Browser> {
-  let executablePath: string;
-  try {
-    executablePath = execFileSync("which", ["chromium"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error("chromium is not installed: run scripts/install-browser.sh");
-  }
-  return chromium.launch({ executablePath, headless: true, args: ["--no-sandbox"] });
-}
 
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
