@@ -17,7 +17,7 @@ import {
   type Review,
   type UsagePurpose,
 } from "../../../src/sdk/index.js";
-import { ActionStatus, useAction } from "../actions.js";
+import { ActionStatus, useAction, type Action } from "../actions.js";
 import { PURPOSE_NAMES, REASON_NAMES, countdown } from "../format.js";
 import { useMarket } from "../market.js";
 import { ModelHashInput } from "../ModelHash.js";
@@ -49,6 +49,9 @@ export function licenceAllows(l: License, d: Dataset, now: number) {
 
 export function LicenceActions({ facts, now, formatPrice }: { facts: LicenceFacts; now: number | null; formatPrice(amount: bigint): string }) {
   const { connected, marketWallet } = useMarketWallet();
+  // One transaction at a time; its outcome stays shown even when the form that sent it goes away
+  // (a refunded licence has no refund form).
+  const action = useAction(formatPrice);
   const { license, dataset } = facts;
   const l = license.data;
   const d = dataset.data;
@@ -70,27 +73,27 @@ export function LicenceActions({ facts, now, formatPrice }: { facts: LicenceFact
   return (
     <section aria-labelledby="actions-title" className="licence-actions">
       <h2 id="actions-title">What you can do</h2>
+      <ActionStatus action={action} />
       {notes.map((n) => <p key={n} className="note">{n}</p>)}
       {!connected ? <p>Connect a wallet (top of the page) to act on this licence.</p> : null}
       {connected && !holder ? <p className="muted">The connected wallet is not this licence's holder: only the refund (open to anyone) is offered.</p> : null}
-      {connected && marketWallet && allows.refund ? <RefundForm facts={facts} formatPrice={formatPrice} /> : null}
+      {connected && marketWallet && allows.refund ? <RefundForm facts={facts} formatPrice={formatPrice} action={action} /> : null}
       {holder && marketWallet ? (
         <>
-          {allows.use ? <UsageForm facts={facts} /> : null}
-          {allows.review ? <ReviewForm facts={facts} /> : null}
-          {allows.dispute ? <DisputeForm facts={facts} now={now} /> : null}
-          {allows.renew ? <RenewForm facts={facts} formatPrice={formatPrice} /> : null}
-          {allows.credits ? <CreditsForm facts={facts} formatPrice={formatPrice} /> : null}
+          {allows.use ? <UsageForm facts={facts} action={action} /> : null}
+          {allows.review ? <ReviewForm facts={facts} action={action} /> : null}
+          {allows.dispute ? <DisputeForm facts={facts} now={now} action={action} /> : null}
+          {allows.renew ? <RenewForm facts={facts} formatPrice={formatPrice} action={action} /> : null}
+          {allows.credits ? <CreditsForm facts={facts} formatPrice={formatPrice} action={action} /> : null}
         </>
       ) : null}
     </section>
   );
 }
 
-function RefundForm({ facts, formatPrice }: { facts: LicenceFacts; formatPrice(amount: bigint): string }) {
+function RefundForm({ facts, formatPrice, action }: { facts: LicenceFacts; formatPrice(amount: bigint): string; action: Action }) {
   const { connection } = useMarket();
   const { marketWallet } = useMarketWallet();
-  const action = useAction(formatPrice);
   const l = facts.license.data;
   return (
     <section aria-labelledby="refund-title">
@@ -108,15 +111,13 @@ function RefundForm({ facts, formatPrice }: { facts: LicenceFacts; formatPrice(a
       >
         Refund {formatPrice(l.pricePaid)}
       </button>
-      <ActionStatus action={action} />
     </section>
   );
 }
 
-function UsageForm({ facts }: { facts: LicenceFacts }) {
+function UsageForm({ facts, action }: { facts: LicenceFacts; action: Action }) {
   const { connection } = useMarket();
   const { marketWallet } = useMarketWallet();
-  const action = useAction();
   const [modelHash, setModelHash] = useState<Uint8Array | null>(null);
   const [purpose, setPurpose] = useState<UsagePurpose>(USAGE_PURPOSES.training);
   const [runId, setRunId] = useState("");
@@ -152,15 +153,13 @@ function UsageForm({ facts }: { facts: LicenceFacts }) {
       <p>
         <button type="submit" disabled={action.busy || !modelHash || runIdTooLong}>Record the use</button>
       </p>
-      <ActionStatus action={action} />
     </form>
   );
 }
 
-function ReviewForm({ facts }: { facts: LicenceFacts }) {
+function ReviewForm({ facts, action }: { facts: LicenceFacts; action: Action }) {
   const { connection, config } = useMarket();
   const { marketWallet } = useMarketWallet();
-  const action = useAction();
   const existing = facts.review?.data ?? null;
   const [rating, setRating] = useState(existing?.rating ?? 5);
   const [text, setText] = useState("");
@@ -194,15 +193,13 @@ function ReviewForm({ facts }: { facts: LicenceFacts }) {
       <p>
         <button type="submit" disabled={action.busy || text.trim() === ""}>{existing ? "Update the review" : "Submit the review"}</button>
       </p>
-      <ActionStatus action={action} />
     </form>
   );
 }
 
-function DisputeForm({ facts, now }: { facts: LicenceFacts; now: number }) {
+function DisputeForm({ facts, now, action }: { facts: LicenceFacts; now: number; action: Action }) {
   const { connection } = useMarket();
   const { marketWallet } = useMarketWallet();
-  const action = useAction();
   const [reason, setReason] = useState<DisputeReason>(DISPUTE_REASONS["not-as-described"]);
   const [evidence, setEvidence] = useState("");
   const l = facts.license.data;
@@ -232,15 +229,13 @@ function DisputeForm({ facts, now }: { facts: LicenceFacts; now: number }) {
       <p>
         <button type="submit" disabled={action.busy || evidence.trim() === ""}>Open the dispute</button>
       </p>
-      <ActionStatus action={action} />
     </form>
   );
 }
 
-function RenewForm({ facts, formatPrice }: { facts: LicenceFacts; formatPrice(amount: bigint): string }) {
+function RenewForm({ facts, formatPrice, action }: { facts: LicenceFacts; formatPrice(amount: bigint): string; action: Action }) {
   const { connection } = useMarket();
   const { marketWallet } = useMarketWallet();
-  const action = useAction(formatPrice);
   const price = facts.dataset.data.price;
   return (
     <section aria-labelledby="renew-title">
@@ -258,15 +253,13 @@ function RenewForm({ facts, formatPrice }: { facts: LicenceFacts; formatPrice(am
       >
         Renew for {formatPrice(price)}
       </button>
-      <ActionStatus action={action} />
     </section>
   );
 }
 
-function CreditsForm({ facts, formatPrice }: { facts: LicenceFacts; formatPrice(amount: bigint): string }) {
+function CreditsForm({ facts, formatPrice, action }: { facts: LicenceFacts; formatPrice(amount: bigint): string; action: Action }) {
   const { connection } = useMarket();
   const { marketWallet } = useMarketWallet();
-  const action = useAction(formatPrice);
   const [count, setCount] = useState("1");
   const credits = Math.max(1, Math.floor(Number(count) || 1));
   const total = purchaseTotal(facts.dataset.data.price, true, credits);
@@ -287,7 +280,6 @@ function CreditsForm({ facts, formatPrice }: { facts: LicenceFacts; formatPrice(
       <p>
         <button type="submit" disabled={action.busy}>Buy {credits} for {formatPrice(total)}</button>
       </p>
-      <ActionStatus action={action} />
     </form>
   );
 }

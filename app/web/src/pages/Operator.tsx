@@ -24,7 +24,7 @@ import {
   type Marketplace,
   type RulingArgs,
 } from "../../../src/sdk/index.js";
-import { ActionStatus, useAction } from "../actions.js";
+import { ActionStatus, useAction, type Action } from "../actions.js";
 import { explainForPeople } from "../errors.js";
 import { REASON_NAMES, dateTime, shortAddress } from "../format.js";
 import { useTokenAmount } from "../hooks.js";
@@ -48,6 +48,8 @@ export function Operator() {
   const { connected } = useMarketWallet();
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // One transaction at a time, its outcome shown at the top (a ruled dispute's form goes away).
+  const action = useAction();
 
   useEffect(() => {
     let current = true;
@@ -96,6 +98,7 @@ export function Operator() {
                 ? "The connected wallet is the marketplace's arbiter."
                 : "The connected wallet is neither the marketplace authority nor its arbiter: only the sweep is open to it."}
       </p>
+      <ActionStatus action={action} />
       <section aria-labelledby="settings-title">
         <h2 id="settings-title">Marketplace</h2>
         <dl className="facts" data-testid="marketplace">
@@ -112,13 +115,13 @@ export function Operator() {
           <dt>Shortest windows for new datasets</dt>
           <dd>delivery {formatDuration(m.minDeliveryWindowSecs)}, dispute {formatDuration(m.minDisputeWindowSecs)}</dd>
         </dl>
-        <PauseButton paused={m.purchasesPaused} enabled={isAuthority} />
-        <SettingsForm marketplace={m} enabled={isAuthority} />
+        <PauseButton paused={m.purchasesPaused} enabled={isAuthority} action={action} />
+        <SettingsForm marketplace={m} enabled={isAuthority} action={action} />
       </section>
       <section aria-labelledby="disputes-title">
         <h2 id="disputes-title">Open disputes</h2>
         {!isArbiter ? <p className="muted">Only the arbiter ({shortAddress(m.arbiter)}) may rule.</p> : null}
-        {loaded.disputes.length === 0 ? <p>No dispute is waiting for a ruling.</p> : loaded.disputes.map((d) => <DisputeRuling key={d.dispute.address} item={d} enabled={isArbiter} />)}
+        {loaded.disputes.length === 0 ? <p>No dispute is waiting for a ruling.</p> : loaded.disputes.map((d) => <DisputeRuling key={d.dispute.address} item={d} enabled={isArbiter} action={action} />)}
       </section>
       <section aria-labelledby="sweep-title">
         <h2 id="sweep-title">Protocol fees</h2>
@@ -126,11 +129,11 @@ export function Operator() {
           <p>No dataset owes protocol fees.</p>
         ) : (
           <ul className="plain">
-            {loaded.owing.map((d) => <SweepItem key={d.address} dataset={d} enabled={me !== null} />)}
+            {loaded.owing.map((d) => <SweepItem key={d.address} dataset={d} enabled={me !== null} action={action} />)}
           </ul>
         )}
       </section>
-      <RevokeForm enabled={isAuthority} />
+      <RevokeForm enabled={isAuthority} action={action} />
     </article>
   );
 }
@@ -140,10 +143,9 @@ function useOperatorWallet() {
   return marketWallet;
 }
 
-function PauseButton({ paused, enabled }: { paused: boolean; enabled: boolean }) {
+function PauseButton({ paused, enabled, action }: { paused: boolean; enabled: boolean; action: Action }) {
   const { connection } = useMarket();
   const wallet = useOperatorWallet();
-  const action = useAction();
   return (
     <div>
       <button
@@ -158,15 +160,13 @@ function PauseButton({ paused, enabled }: { paused: boolean; enabled: boolean })
       >
         {paused ? "Resume purchases" : "Pause purchases"}
       </button>
-      <ActionStatus action={action} />
     </div>
   );
 }
 
-function SettingsForm({ marketplace, enabled }: { marketplace: Marketplace; enabled: boolean }) {
+function SettingsForm({ marketplace, enabled, action }: { marketplace: Marketplace; enabled: boolean; action: Action }) {
   const { connection } = useMarket();
   const wallet = useOperatorWallet();
-  const action = useAction();
   const [fee, setFee] = useState(String(marketplace.protocolFeeBps));
   const [referral, setReferral] = useState(String(marketplace.maxReferralFeeBps));
   const [treasury, setTreasury] = useState<string>(marketplace.treasury);
@@ -218,16 +218,14 @@ function SettingsForm({ marketplace, enabled }: { marketplace: Marketplace; enab
       <p>
         <button type="submit" disabled={off || !valid}>Save the settings</button>
       </p>
-      <ActionStatus action={action} />
     </form>
   );
 }
 
-function DisputeRuling({ item, enabled }: { item: OpenDispute; enabled: boolean }) {
+function DisputeRuling({ item, enabled, action }: { item: OpenDispute; enabled: boolean; action: Action }) {
   const { connection } = useMarket();
   const wallet = useOperatorWallet();
   const price = useTokenAmount(item.dataset?.data.paymentMint ?? null);
-  const action = useAction(price ?? undefined);
   const [kind, setKind] = useState<"Refund" | "Release" | "Split">("Split");
   const [share, setShare] = useState("50");
   const { dispute, license, dataset } = item;
@@ -276,16 +274,14 @@ function DisputeRuling({ item, enabled }: { item: OpenDispute; enabled: boolean 
         <p>The buyer gets {price ? price(toBuyer) : toBuyer.toString()} back; the rest settles to the owner (fees apply to it).</p>
         <button type="submit" disabled={kind === "Split" && !shareValid}>Rule</button>
       </fieldset>
-      <ActionStatus action={action} />
     </form>
   );
 }
 
-function SweepItem({ dataset, enabled }: { dataset: Account<Dataset>; enabled: boolean }) {
+function SweepItem({ dataset, enabled, action }: { dataset: Account<Dataset>; enabled: boolean; action: Action }) {
   const { connection } = useMarket();
   const wallet = useOperatorWallet();
   const price = useTokenAmount(dataset.data.paymentMint);
-  const action = useAction(price ?? undefined);
   const owed = dataset.data.ledger.protocolFeesOwed;
   const amount = price ? price(owed) : owed.toString();
   return (
@@ -304,15 +300,13 @@ function SweepItem({ dataset, enabled }: { dataset: Account<Dataset>; enabled: b
       >
         Sweep to the treasury
       </button>
-      <ActionStatus action={action} />
     </li>
   );
 }
 
-function RevokeForm({ enabled }: { enabled: boolean }) {
+function RevokeForm({ enabled, action }: { enabled: boolean; action: Action }) {
   const { connection } = useMarket();
   const wallet = useOperatorWallet();
-  const action = useAction();
   const [dataset, setDataset] = useState("");
   const [reason, setReason] = useState("1");
   const reasonValid = /^\d+$/.test(reason) && Number(reason) >= 1 && Number(reason) <= 255;
@@ -338,7 +332,6 @@ function RevokeForm({ enabled }: { enabled: boolean }) {
       <p>
         <button type="submit" disabled={off || !isAddress(dataset) || !reasonValid}>Revoke</button>
       </p>
-      <ActionStatus action={action} />
     </form>
   );
 }
