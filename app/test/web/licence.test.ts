@@ -28,7 +28,7 @@ import {
 } from "../../src/sdk/index.js";
 import { waitFor } from "../e2e/helpers.js";
 import { startDappFixture, type DappFixture } from "./fixture.js";
-import { installTestWallets } from "./test-wallets.js";
+import { installTestWallets, type Decision, type WalletOperation } from "./test-wallets.js";
 import { screenshot, seriousAccessibilityViolations, type StaticSite } from "./web-harness.js";
 
 const RPC_PORT = 33_899;
@@ -51,6 +51,7 @@ describe("licence actions, provenance and the operator in a real browser", { tim
   let page: Page;
   let modelFile: string;
   let modelHash: string;
+  let decide: ((operation: WalletOperation) => Decision) | null = null;
   const datasets = {} as Record<Key, Address>;
   const licences = {} as Record<Key, Address>;
   const cli = (keypair: string, argv: string[]) => fixture.cli(keypair, argv);
@@ -100,7 +101,7 @@ describe("licence actions, provenance and the operator in a real browser", { tim
   before(async () => {
     fixture = await startDappFixture({ name: "licence", rpcPort: RPC_PORT, minWindowSecs: 10 });
     ({ stack, site } = fixture);
-    await publish("refund", "2", ["--delivery-window", "10s", "--dispute-window", "1h"]);
+    await publish("refund", "2", ["--delivery-window", "20s", "--dispute-window", "1h"]);
     await publish("used", "3", ["--delivery-window", "1h", "--dispute-window", "1h"]);
     await publish("renew", "1", ["--delivery-window", "1h", "--dispute-window", "10s", "--duration", "20s"]);
     await publish("metered", "0.5", ["--delivery-window", "1h", "--dispute-window", "10s", "--metered"]);
@@ -119,7 +120,7 @@ describe("licence actions, provenance and the operator in a real browser", { tim
 
     context = await fixture.browser.newContext({ viewport: { width: 1100, height: 900 } });
     await installTestWallets(context, stack.connection.rpc, [
-      { name: "Phantom-like", wallet: stack.wallets.buyer.wallet, operations: ["signTransaction", "signAndSendTransaction", "signMessage"] },
+      { name: "Phantom-like", wallet: stack.wallets.buyer.wallet, operations: ["signTransaction", "signAndSendTransaction", "signMessage"], decide: (operation) => decide?.(operation) ?? "approve" },
       { name: "Operator", wallet: stack.wallets.operator.wallet, operations: ["signTransaction", "signAndSendTransaction", "signMessage"] },
     ]);
     page = await context.newPage();
@@ -129,28 +130,16 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     await fixture?.close();
   });
 
-  test("My licences opens each licence; one still waiting for its key offers no action yet", async () => {
-    await page.goto(`${site.url}#/licences`);
-    await connect("Phantom-like");
-    await page.getByRole("link", { name: `Open the licence of ${TITLES.used}` }).click();
-    await page.getByRole("heading", { level: 1, name: `Licence of ${TITLES.used}` }).waitFor();
-    assert.match(await page.getByTestId("licence-facts").innerText(), /Key delivered\s+\d{4}-/);
-    await page.getByRole("heading", { name: "Record a use" }).waitFor();
-    await page.getByRole("heading", { name: "Review the dataset" }).waitFor();
-    await page.getByRole("heading", { name: "Dispute the delivery" }).waitFor();
-    assert.equal(await page.getByRole("heading", { name: "Refund" }).count(), 0);
-    await checkAccessible("01-delivered");
-  });
-
   test("a missed delivery is refunded from the page: the buyer gets the price back exactly", async () => {
     const licence = await fetchLicense(stack.connection, licences.refund);
     const { data: dataset } = await fetchDataset(stack.connection, datasets.refund);
-    await openLicence("refund");
-    if ((await stack.connection.now()) <= licence.data.boughtAt + BigInt(dataset.deliveryWindowSecs)) {
-      await page.getByText(/The owner has .* left to deliver the key/).waitFor();
-      assert.equal(await page.getByRole("button", { name: /^Refund/ }).count(), 0, "no refund while the owner may still deliver");
-      await checkAccessible("02-awaiting-key");
-    }
+    await page.goto(`${site.url}#/licence/${licences.refund}`);
+    await connect("Phantom-like");
+    await page.getByRole("heading", { level: 1, name: `Licence of ${TITLES.refund}` }).waitFor();
+    assert.ok((await stack.connection.now()) <= licence.data.boughtAt + BigInt(dataset.deliveryWindowSecs), "checked inside the delivery window");
+    await page.getByText(/The owner has .* left to deliver the key/).waitFor();
+    assert.equal(await page.getByRole("button", { name: /^Refund/ }).count(), 0, "no refund while the owner may still deliver");
+    await checkAccessible("01-awaiting-key");
     await clusterPast(licence.data.boughtAt + BigInt(dataset.deliveryWindowSecs));
     const buyerBefore = await usdc(buyer());
     const escrowBefore = await tokenBalance(stack.connection, dataset.escrowVault);
@@ -161,7 +150,19 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     assert.equal((await fetchLicense(stack.connection, licences.refund)).data.state, LicenseState.Refunded);
     await page.getByText("This licence was refunded: nothing more can be done with it.").waitFor();
     assert.equal(await page.getByRole("button", { name: /^Refund/ }).count(), 0);
-    await checkAccessible("03-refunded");
+    await checkAccessible("02-refunded");
+  });
+
+  test("My licences opens each licence; a delivered one offers use, review and dispute, no refund", async () => {
+    await page.goto(`${site.url}#/licences`);
+    await page.getByRole("link", { name: `Open the licence of ${TITLES.used}` }).click();
+    await page.getByRole("heading", { level: 1, name: `Licence of ${TITLES.used}` }).waitFor();
+    assert.match(await page.getByTestId("licence-facts").innerText(), /Key delivered\s+\d{4}-/);
+    await page.getByRole("heading", { name: "Record a use" }).waitFor();
+    await page.getByRole("heading", { name: "Review the dataset" }).waitFor();
+    await page.getByRole("heading", { name: "Dispute the delivery" }).waitFor();
+    assert.equal(await page.getByRole("heading", { name: "Refund" }).count(), 0);
+    await checkAccessible("03-delivered");
   });
 
   test("a use is recorded with a model file hashed in the page: the receipt carries the file's sha256", async () => {
@@ -193,6 +194,12 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     await openLicence("used");
     await page.getByLabel("Rating").selectOption("4");
     await page.getByLabel(/^Your review/).fill(REVIEW);
+    decide = () => "reject";
+    await page.getByRole("button", { name: "Submit the review" }).click();
+    await page.getByRole("alert").filter({ hasText: "You declined the request in your wallet. Nothing was sent and nothing was charged." }).waitFor({ timeout: 60_000 });
+    decide = null;
+    assert.equal(await fetchReviewOfLicense(stack.connection, licences.used), null);
+    await checkAccessible("05-review-declined");
     await page.getByRole("button", { name: "Submit the review" }).click();
     await page.getByRole("status").filter({ hasText: "Reviewed: 4 / 5." }).waitFor({ timeout: 90_000 });
     const review = await fetchReviewOfLicense(stack.connection, licences.used);
@@ -207,7 +214,7 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     await page.getByText("Paying buyers: 4.0 / 5 from 1 reviews.").waitFor();
     await page.locator("blockquote").filter({ hasText: REVIEW }).waitFor({ timeout: 30_000 });
     assert.equal(await page.getByRole("list", { name: "Uses by purpose" }).innerText(), "Fine-tuning: 1");
-    await checkAccessible("05-dataset-review-and-uses");
+    await checkAccessible("06-dataset-review-and-uses");
   });
 
   test("the buyer disputes the delivery: the licence is frozen", async () => {
@@ -221,7 +228,7 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     await page.getByText(`Evidence: ${EVIDENCE}.`).waitFor();
     assert.equal(await page.getByRole("heading", { name: "Record a use" }).count(), 0, "no use while disputed");
     assert.equal(await page.getByRole("heading", { name: "Dispute the delivery" }).count(), 0);
-    await checkAccessible("06-disputed");
+    await checkAccessible("07-disputed");
   });
 
   test("the operator's page: read by everyone, its actions only for the authority and arbiter", async () => {
@@ -232,7 +239,7 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     await card.waitFor();
     assert.equal(await card.getByRole("button", { name: "Rule" }).isDisabled(), true);
     assert.equal(await page.getByRole("button", { name: "Pause purchases" }).isDisabled(), true);
-    await checkAccessible("07-operator-as-buyer");
+    await checkAccessible("08-operator-as-buyer");
   });
 
   test("the arbiter rules the dispute from the operator's page: a 25 % split, balances exact", async () => {
@@ -247,7 +254,7 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     await card.getByLabel("Split").check();
     await card.getByLabel("Share back to the buyer (%)").fill("25");
     await card.getByText("The buyer gets 0.75 USDC back").waitFor();
-    await checkAccessible("08-operator-ruling");
+    await checkAccessible("09-operator-ruling");
     await card.getByRole("button", { name: "Rule" }).click();
     await page.getByRole("status").filter({ hasText: "Ruled: 0.75 USDC back to the buyer." }).waitFor({ timeout: 90_000 });
     assert.equal(await usdc(buyer()), buyerBefore + 750_000n);
@@ -256,6 +263,24 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     assert.equal(licence.data.state, LicenseState.Settled);
     assert.equal(licence.data.refundedAmount, 750_000n);
     await page.getByText("No dispute is waiting for a ruling.").waitFor();
+  });
+
+  test("the authority changes the fee and the shortest dispute window from the page", async () => {
+    await page.getByLabel("Protocol fee (basis points, at most 1000)").fill("300");
+    await page.getByLabel("Shortest dispute window for new datasets (5s to 7d)").fill("15s");
+    await page.getByRole("button", { name: "Save the settings" }).click();
+    await page.getByRole("status").filter({ hasText: "The marketplace settings are updated." }).waitFor({ timeout: 90_000 });
+    let market = (await fetchMarketplace(stack.connection)).data;
+    assert.equal(market.protocolFeeBps, 300);
+    assert.equal(market.minDisputeWindowSecs, 15);
+    assert.equal(market.minDeliveryWindowSecs, 10, "an unchanged field is left as it was");
+    await page.getByTestId("marketplace").getByText("3.00 %").waitFor();
+    await page.getByLabel("Protocol fee (basis points, at most 1000)").fill("250");
+    await page.getByLabel("Shortest dispute window for new datasets (5s to 7d)").fill("10s");
+    await page.getByRole("button", { name: "Save the settings" }).click();
+    await waitFor(async () => (await fetchMarketplace(stack.connection)).data.protocolFeeBps === 250, 90_000);
+    market = (await fetchMarketplace(stack.connection)).data;
+    assert.equal(market.minDisputeWindowSecs, 10);
   });
 
   test("the authority pauses and resumes purchases, and sweeps a dataset's protocol fees to the treasury", async () => {
@@ -278,20 +303,24 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     assert.equal(await usdc(treasury), treasuryBefore + owed);
     assert.equal(await tokenBalance(stack.connection, dataset.escrowVault), escrowBefore - owed);
     assert.equal((await fetchDataset(stack.connection, datasets.used)).data.ledger.protocolFeesOwed, 0n);
-    await checkAccessible("09-operator-swept");
+    await checkAccessible("10-operator-swept");
   });
 
   test("an expired licence offers renewal instead of use; renewing pays the price and extends it", async () => {
+    await connect("Phantom-like");
+    await openLicence("renew");
+    await page.getByText("The dispute window has closed.").waitFor();
+    assert.equal(await page.getByRole("heading", { name: "Dispute the delivery" }).count(), 0, "no dispute once its window has closed");
+    await checkAccessible("11-dispute-window-closed");
     const settled = await cli(stack.wallets.buyer.keypairPath, ["settle", licences.renew]);
     assert.equal(settled.code, 0, settled.stderr);
     const before = await fetchLicense(stack.connection, licences.renew);
     await clusterPast(before.data.expiresAt);
     const { data: dataset } = await fetchDataset(stack.connection, datasets.renew);
-    await connect("Phantom-like");
     await openLicence("renew");
     await page.getByText("This licence has expired: renew it to record uses again.").waitFor();
     assert.equal(await page.getByRole("heading", { name: "Record a use" }).count(), 0, "no use of an expired licence");
-    await checkAccessible("10-expired");
+    await checkAccessible("12-expired");
     const buyerBefore = await usdc(buyer());
     const escrowBefore = await tokenBalance(stack.connection, dataset.escrowVault);
     await page.getByRole("button", { name: "Renew for 1 USDC" }).click();
@@ -301,7 +330,7 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     const after = await fetchLicense(stack.connection, licences.renew);
     assert.ok(after.data.expiresAt - 20n >= before.data.expiresAt, "a lapsed licence is renewed from the renewal");
     await page.getByRole("heading", { name: "Record a use" }).waitFor();
-    await checkAccessible("11-renewed");
+    await checkAccessible("13-renewed");
   });
 
   test("a metered licence buys credits and spends one per use (model hash pasted)", async () => {
@@ -327,13 +356,13 @@ describe("licence actions, provenance and the operator in a real browser", { tim
     const licence = await fetchLicense(stack.connection, licences.metered);
     assert.equal(licence.data.usageCount, 1n);
     await page.getByText("It spends one credit (2 left).").waitFor();
-    await checkAccessible("12-credits-and-use");
+    await checkAccessible("14-credits-and-use");
   });
 
   test("the provenance page lists every licensed dataset behind the model, with licence, purpose, slot and attestor", async () => {
     await page.getByRole("link", { name: "Provenance" }).click();
     await page.getByRole("heading", { level: 1, name: "Model provenance" }).waitFor();
-    await checkAccessible("13-provenance-empty");
+    await checkAccessible("15-provenance-empty");
     await page.getByLabel(/^Model file/).setInputFiles(modelFile);
     await page.waitForFunction((expected) => (document.querySelector("input.hex") as HTMLInputElement | null)?.value === expected, modelHash, { timeout: 60_000 });
     await page.getByRole("button", { name: "Find the datasets" }).click();
@@ -352,7 +381,7 @@ describe("licence actions, provenance and the operator in a real browser", { tim
       assert.equal(cells[4], signature!.slot.toString());
       assert.equal(cells[5], "none");
     }
-    await checkAccessible("14-provenance");
+    await checkAccessible("16-provenance");
 
     await page.getByLabel("Model sha256 (64 hex characters)").fill("ab".repeat(32));
     await page.getByRole("button", { name: "Find the datasets" }).click();

@@ -5,12 +5,14 @@
 import { useEffect, useState } from "react";
 import { isAddress, type Account, type Address } from "@solana/kit";
 
-import { formatDuration } from "../../../src/client/universal.js";
+import { formatDuration, parseDuration } from "../../../src/client/universal.js";
 import {
   buildRevokeDataset,
   buildRuleDispute,
   buildSweepProtocolFees,
   buildUpdateMarketplace,
+  MIN_WINDOW_CAP_SECS,
+  MIN_WINDOW_FLOOR_SECS,
   decodeProgramAccount,
   fetchAllOfKind,
   fetchMarketplace,
@@ -171,9 +173,19 @@ function SettingsForm({ marketplace, enabled, action }: { marketplace: Marketpla
   const [referral, setReferral] = useState(String(marketplace.maxReferralFeeBps));
   const [treasury, setTreasury] = useState<string>(marketplace.treasury);
   const [arbiter, setArbiter] = useState<string>(marketplace.arbiter);
+  const [delivery, setDelivery] = useState(formatDuration(marketplace.minDeliveryWindowSecs));
+  const [disputeWindow, setDisputeWindow] = useState(formatDuration(marketplace.minDisputeWindowSecs));
   const off = !enabled || !wallet || action.busy;
   const bps = (text: string) => (/^\d+$/.test(text) && Number(text) <= 10_000 ? Number(text) : null);
-  const valid = bps(fee) !== null && bps(referral) !== null && isAddress(treasury) && isAddress(arbiter);
+  const windowSecs = (text: string) => {
+    try {
+      const secs = parseDuration(text);
+      return secs >= MIN_WINDOW_FLOOR_SECS && secs <= MIN_WINDOW_CAP_SECS ? secs : null;
+    } catch {
+      return null;
+    }
+  };
+  const valid = bps(fee) !== null && bps(referral) !== null && isAddress(treasury) && isAddress(arbiter) && windowSecs(delivery) !== null && windowSecs(disputeWindow) !== null;
   return (
     <form
       aria-labelledby="settings-form-title"
@@ -190,6 +202,8 @@ function SettingsForm({ marketplace, enabled, action }: { marketplace: Marketpla
               maxReferralFeeBps: changed(bps(referral)!, marketplace.maxReferralFeeBps),
               treasury: changed(treasury as Address, marketplace.treasury),
               arbiter: changed(arbiter as Address, marketplace.arbiter),
+              minDeliveryWindowSecs: changed(windowSecs(delivery)!, marketplace.minDeliveryWindowSecs),
+              minDisputeWindowSecs: changed(windowSecs(disputeWindow)!, marketplace.minDisputeWindowSecs),
             }),
           );
           return "The marketplace settings are updated.";
@@ -213,6 +227,14 @@ function SettingsForm({ marketplace, enabled, action }: { marketplace: Marketpla
         <div>
           <label htmlFor="op-arbiter">Arbiter wallet</label>
           <input id="op-arbiter" className="hex" value={arbiter} disabled={off} onChange={(e) => setArbiter(e.target.value.trim())} />
+        </div>
+        <div>
+          <label htmlFor="op-delivery">Shortest delivery window for new datasets (5s to 7d)</label>
+          <input id="op-delivery" value={delivery} disabled={off} aria-invalid={windowSecs(delivery) === null} onChange={(e) => setDelivery(e.target.value)} />
+        </div>
+        <div>
+          <label htmlFor="op-dispute">Shortest dispute window for new datasets (5s to 7d)</label>
+          <input id="op-dispute" value={disputeWindow} disabled={off} aria-invalid={windowSecs(disputeWindow) === null} onChange={(e) => setDisputeWindow(e.target.value)} />
         </div>
       </div>
       <p>
