@@ -1,6 +1,6 @@
 // A model's sha256: pasted as hex, or computed here from a chosen file, read piece by piece
 // (File.stream()), so memory stays small whatever the model's size. The file never leaves the page.
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 
 import { modelHashFromHex } from "../../src/client/universal.js";
 import { iterateReadable, sha256Stream, toHex } from "../../src/crypto/web.js";
@@ -14,11 +14,14 @@ export function ModelHashInput({ onChange, disabled }: { onChange(hash: Uint8Arr
   const [hashing, setHashing] = useState<{ name: string; done: number; total: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const hash = modelHashFromHex(hex);
-
-  useEffect(() => onChange(hash), [hex]); // eslint-disable-line react-hooks/exhaustive-deps
+  const update = (value: string) => {
+    setHex(value);
+    onChange(modelHashFromHex(value));
+  };
 
   async function hashFile(file: File) {
     setError(null);
+    update("");
     setHashing({ name: file.name, done: 0, total: file.size });
     let shown = 0;
     try {
@@ -28,7 +31,7 @@ export function ModelHashInput({ onChange, disabled }: { onChange(hash: Uint8Arr
           setHashing({ name: file.name, done, total: file.size });
         }
       });
-      setHex(toHex(digest));
+      update(toHex(digest));
     } catch (e) {
       setError(`The file could not be read: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -66,7 +69,7 @@ export function ModelHashInput({ onChange, disabled }: { onChange(hash: Uint8Arr
         autoComplete="off"
         aria-invalid={hex !== "" && hash === null}
         aria-describedby={`${id}-hint`}
-        onChange={(e) => setHex(e.target.value.trim())}
+        onChange={(e) => update(e.target.value.trim())}
       />
       <span id={`${id}-hint`} className={hex !== "" && hash === null ? "error" : "muted"}>
         {hex !== "" && hash === null ? " Not a sha256: it takes 64 hex characters." : " Choose the file above, or paste its hash."}
