@@ -103,7 +103,7 @@ const LICENCE_REFUSALS: Record<string, string> = {
   LicenseIsPerpetual: "This licence never expires: there is nothing to renew.",
   MeteredNotRenewable: "A metered licence is not renewed: buy more credits instead.",
   DeliveryWindowOpen: "The owner still has time to deliver the key: a refund is possible only once the delivery window has closed.",
-  LicenseNotPending: "This licence is no longer waiting for its key, so it cannot be refunded.",
+  LicenseNotPending: "This licence is no longer waiting for its key (it was delivered or refunded already).",
   DisputeWindowClosed: "The dispute window has closed: the payment has gone, or is about to go, to the owner.",
   AlreadyDisputed: "This licence is already disputed.",
   NoCreditsLeft: "No credits are left on this licence: buy more credits first.",
