@@ -1,10 +1,9 @@
 // Command-line values to program values, with one clear line when a value is wrong.
 import { createReadStream } from "node:fs";
-import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 
-import { ClientError } from "../client/index.js";
-import { fromHex } from "../crypto/index.js";
+import { ClientError, DISPUTE_REASONS, USAGE_PURPOSES, runIdBytes, sha256Utf8 } from "../client/index.js";
+import { fromHex, sha256Stream } from "../crypto/index.js";
 import { DatasetCategory, DatasetState, DisputeReason, UsagePurpose } from "../sdk/index.js";
 
 function enumParser<E extends Record<string, string | number>>(what: string, values: Record<string, E[keyof E]>) {
@@ -35,20 +34,8 @@ export const STATES = {
   retired: DatasetState.Retired,
   revoked: DatasetState.Revoked,
 };
-export const PURPOSES = {
-  training: UsagePurpose.Training,
-  "fine-tuning": UsagePurpose.FineTuning,
-  evaluation: UsagePurpose.Evaluation,
-  rag: UsagePurpose.InferenceRag,
-  other: UsagePurpose.Other,
-};
-export const REASONS = {
-  "hash-mismatch": DisputeReason.HashMismatch,
-  "key-invalid": DisputeReason.KeyInvalid,
-  unavailable: DisputeReason.DataUnavailable,
-  "not-as-described": DisputeReason.NotAsDescribed,
-  other: DisputeReason.Other,
-};
+export const PURPOSES = USAGE_PURPOSES;
+export const REASONS = DISPUTE_REASONS;
 
 export const parseCategory = enumParser<typeof DatasetCategory>("category", CATEGORIES);
 export const parseState = enumParser<typeof DatasetState>("state", STATES);
@@ -87,22 +74,12 @@ export async function parseModelHash(text: string): Promise<Uint8Array> {
   if (!info?.isFile()) {
     throw new ClientError("usage", `--model "${text}" is neither a 64-character hex sha256 nor a model file`);
   }
-  const hash = createHash("sha256");
-  for await (const piece of createReadStream(text)) hash.update(piece as Buffer);
-  return new Uint8Array(hash.digest());
+  return sha256Stream(createReadStream(text));
 }
 
 /** A run id: up to 32 bytes of text, zero-padded (or a 64-char hex value). */
 export function parseRunId(text: string | undefined): Uint8Array {
-  if (text === undefined) return new Uint8Array(32);
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return fromHex(text);
-  const bytes = new TextEncoder().encode(text);
-  if (bytes.length > 32) throw new ClientError("usage", "--run-id is at most 32 bytes (or 64 hex characters)");
-  const out = new Uint8Array(32);
-  out.set(bytes);
-  return out;
+  return runIdBytes(text, "--run-id");
 }
 
-export function sha256Text(text: string): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(text, "utf8").digest());
-}
+export const sha256Text = sha256Utf8;

@@ -12,3 +12,4 @@ export * from "./metadata.js";
 export * from "./progress.js";
 export * from "./purchase.js";
 export * from "./site-policy.js";
+export * from "./usage.js";

@@ -19,6 +19,7 @@ export {
   encryptFile,
   encryptStream,
   generateContentKey,
+  sha256Stream,
   writeFileAtomically,
   type FileOutputOptions,
 } from './stream-node.js'

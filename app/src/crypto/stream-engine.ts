@@ -260,3 +260,22 @@ async function classifyFailure(
       'or bytes were added or removed near the end',
   )
 }
+
+/**
+ * The sha256 of a byte stream (a model file, read piece by piece: memory stays at one piece).
+ * `onBytes` hears the running byte count after each piece.
+ */
+export async function hashWith(
+  backend: Pick<StreamBackend, 'sha256'>,
+  source: AsyncIterable<Uint8Array>,
+  onBytes?: (done: number) => void,
+): Promise<Uint8Array> {
+  const hash = backend.sha256()
+  let done = 0
+  for await (const piece of source) {
+    hash.update(piece)
+    done += piece.length
+    onBytes?.(done)
+  }
+  return hash.digest()
+}

@@ -10,6 +10,7 @@ import { CHUNK_KEY_INFO, COMMITMENT_INFO, CONTENT_KEY_LEN, DEFAULT_CHUNK_SIZE, T
 import type { ByteSource } from './framing.js'
 import {
   decryptWith,
+  hashWith,
   encryptWith,
   type ChunkAead,
   type DecryptOptions,
@@ -68,6 +69,11 @@ export const nodeBackend: StreamBackend = {
 /** A fresh random 32-byte content key. */
 export function generateContentKey(): Uint8Array {
   return new Uint8Array(randomBytes(CONTENT_KEY_LEN))
+}
+
+/** The sha256 of a byte stream (e.g. a file read with createReadStream), with node:crypto. */
+export function sha256Stream(source: AsyncIterable<Uint8Array>, onBytes?: (done: number) => void): Promise<Uint8Array> {
+  return hashWith(nodeBackend, source, onBytes)
 }
 
 /** Encrypts a byte stream to DMC1; `summary` gives the plaintext sha256 once it is consumed. */

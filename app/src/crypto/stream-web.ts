@@ -10,6 +10,7 @@ import type { ByteSource } from './framing.js'
 import { subtle, type WebCryptoKey } from './webcrypto.js'
 import {
   decryptWith,
+  hashWith,
   encryptWith,
   type ChunkAead,
   type DecryptOptions,
@@ -77,6 +78,11 @@ export const webBackend: StreamBackend = {
 /** A fresh random 32-byte content key. */
 export function generateContentKey(): Uint8Array {
   return webBackend.randomBytes(CONTENT_KEY_LEN)
+}
+
+/** The sha256 of a byte stream (e.g. a File's stream), incrementally with @noble/hashes. */
+export function sha256Stream(source: AsyncIterable<Uint8Array>, onBytes?: (done: number) => void): Promise<Uint8Array> {
+  return hashWith(webBackend, source, onBytes)
 }
 
 export function encryptStream(

@@ -164,6 +164,8 @@ export const queries = {
   },
   reviewsByDataset: (dataset: Address): ProgramAccountQuery =>
     query("Review", memcmpFilter(LAYOUT.review.dataset, addressEncoder.encode(dataset))),
+  /** Every dispute record, ruled or not (the arbiter's list). */
+  allDisputes: (): ProgramAccountQuery => query("Dispute"),
 } as const;
 
 export async function findDatasets(source: ProgramAccountSource, q: ProgramAccountQuery): Promise<Account<Dataset>[]> {

@@ -11,6 +11,9 @@ import { MarketProvider, useMarket } from "./market.js";
 import { Browse } from "./pages/Browse.js";
 import { DatasetPage } from "./pages/DatasetPage.js";
 import { Licences } from "./pages/Licences.js";
+import { LicencePage } from "./pages/LicencePage.js";
+import { Operator } from "./pages/Operator.js";
+import { Provenance } from "./pages/Provenance.js";
 import { Settings } from "./Settings.js";
 import { ConnectButton, MarketWalletProvider, useMarketWallet } from "./wallet.js";
 
@@ -50,10 +53,14 @@ function Shell({ buildConfig, onSave, onReset }: { buildConfig: DappConfig; onSa
   const { config, health } = useMarket();
   const [showSettings, setShowSettings] = useState(false);
   let page;
+  const licenceMatch = /^\/licence\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(route);
   const datasetMatch = /^\/dataset\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(route);
   if (route === "/licences") page = <Licences />;
   else if (datasetMatch && isAddress(datasetMatch[1]!)) page = <DatasetPage address={datasetMatch[1] as Address} />;
   else if (route === "/") page = <Browse />;
+  else if (licenceMatch && isAddress(licenceMatch[1]!)) page = <LicencePage address={licenceMatch[1] as Address} />;
+  else if (route === "/provenance") page = <Provenance />;
+  else if (route === "/operator") page = <Operator />;
   else page = <section><h1>Page not found</h1><p><a href="#/">Back to the datasets</a></p></section>;
   return (
     <>
@@ -62,6 +69,8 @@ function Shell({ buildConfig, onSave, onReset }: { buildConfig: DappConfig; onSa
         <nav aria-label="Main">
           <a href="#/" aria-current={route === "/" ? "page" : undefined}>Datasets</a>
           <a href="#/licences" aria-current={route === "/licences" ? "page" : undefined}>My licences</a>
+          <a href="#/provenance" aria-current={route === "/provenance" ? "page" : undefined}>Provenance</a>
+          <a href="#/operator" aria-current={route === "/operator" ? "page" : undefined}>Operator</a>
         </nav>
         <WalletPanel />
         <button type="button" aria-expanded={showSettings} aria-controls="settings-panel" onClick={() => setShowSettings(!showSettings)}>

@@ -85,6 +85,8 @@ export function explainForPeople(error: unknown, context: { rpcUrl?: string; for
         : "The transaction expired without landing (the cluster may be busy). Nothing was charged; try again.",
     };
   }
+  const licence = explainLicenceRefusal(error);
+  if (licence) return licence;
   if (error instanceof TransactionFailedError) return { kind: "refused", message: `The program refused: ${error.explanation.message}` };
   if (error instanceof ClientError) return { kind: "refused", message: sentence(error.message) };
   return { kind: "unknown", message: `Something went wrong: ${error instanceof Error ? error.message : String(error)}` };
@@ -94,3 +96,36 @@ function sentence(text: string): string {
   const trimmed = text.trim();
   return trimmed.charAt(0).toUpperCase() + trimmed.slice(1) + (/[.!?]$/.test(trimmed) ? "" : ".");
 }
+
+/** What the program's refusals of a licence holder's (or the operator's) actions mean to people. */
+const LICENCE_REFUSALS: Record<string, string> = {
+  LicenseExpired: "This licence has expired: renew it before recording another use.",
+  LicenseVoid: "This licence was refunded: it no longer grants anything.",
+  LicenseDisputed: "This licence is under dispute: its use and payouts are frozen until the arbiter rules.",
+  LicenseNotDelivered: "The key has not been delivered yet: this is possible once it is.",
+  LicenseNotSettled: "This is possible once the licence is settled (after its dispute window).",
+  LicenseIsPerpetual: "This licence never expires: there is nothing to renew.",
+  MeteredNotRenewable: "A metered licence is not renewed: buy more credits instead.",
+  DeliveryWindowOpen: "The owner still has time to deliver the key: a refund is possible only once the delivery window has closed.",
+  LicenseNotPending: "This licence is no longer waiting for its key (it was delivered or refunded already).",
+  DisputeWindowClosed: "The dispute window has closed: the payment has gone, or is about to go, to the owner.",
+  AlreadyDisputed: "This licence is already disputed.",
+  NoCreditsLeft: "No credits are left on this licence: buy more credits first.",
+  LicenseTokenNotHeld: "This wallet no longer holds the licence token.",
+  ReviewAlreadyExists: "You have already reviewed this dataset.",
+  DatasetRevoked: "The operator revoked this dataset: it can no longer be used.",
+  DatasetNotActive: "This dataset is not on sale any more.",
+  PurchasesPaused: "The operator has paused purchases and renewals on the marketplace.",
+  NotArbiter: "Only the marketplace's arbiter may rule disputes, and this wallet is not it.",
+  NotMarketplaceAuthority: "Only the marketplace authority may do this, and this wallet is not it.",
+  DisputeAlreadyRuled: "This dispute has already been ruled.",
+  NothingToSweep: "This dataset owes no protocol fees to sweep.",
+};
+
+function explainLicenceRefusal(error: unknown): Failure | null {
+  if (!(error instanceof TransactionFailedError)) return null;
+  const name = error.errorName;
+  const message = name === undefined ? undefined : LICENCE_REFUSALS[name];
+  return message ? { kind: "refused", message } : null;
+}
+

@@ -2,7 +2,7 @@
 import type { Address } from "@solana/kit";
 
 import { formatAmount, formatDuration, type MintInfo } from "../../src/client/universal.js";
-import { DatasetCategory, DatasetState, LicenseState, type LicenseTerms } from "../../src/sdk/index.js";
+import { DatasetCategory, DatasetState, DisputeReason, LicenseState, UsagePurpose, type LicenseTerms } from "../../src/sdk/index.js";
 
 export function shortAddress(address: string): string {
   return `${address.slice(0, 4)}…${address.slice(-4)}`;
@@ -68,4 +68,25 @@ export function termsInWords(terms: LicenseTerms): string[] {
 export function countdown(target: bigint, nowSecs: number): string | null {
   const left = Number(target) - Math.floor(nowSecs);
   return left > 0 ? formatDuration(left) : null;
+}
+
+export const PURPOSE_NAMES: Record<UsagePurpose, string> = {
+  [UsagePurpose.Training]: "Training",
+  [UsagePurpose.FineTuning]: "Fine-tuning",
+  [UsagePurpose.Evaluation]: "Evaluation",
+  [UsagePurpose.InferenceRag]: "Retrieval (RAG)",
+  [UsagePurpose.Other]: "Other",
+};
+
+export const REASON_NAMES: Record<DisputeReason, string> = {
+  [DisputeReason.HashMismatch]: "The data does not match its registered hash",
+  [DisputeReason.KeyInvalid]: "The delivered key does not open the data",
+  [DisputeReason.DataUnavailable]: "The data cannot be fetched",
+  [DisputeReason.NotAsDescribed]: "The data is not what was described",
+  [DisputeReason.Other]: "Other",
+};
+
+/** A unix time as "2026-12-03 17:05:09 UTC"; "never" for 0. */
+export function dateTime(unixSeconds: bigint): string {
+  return unixSeconds === 0n ? "never" : new Date(Number(unixSeconds) * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }

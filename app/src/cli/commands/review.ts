@@ -3,16 +3,14 @@ import type { Command } from "commander";
 
 import {
   buildCloseReview,
-  buildSubmitReview,
-  buildUpdateReview,
   fetchReviewOfLicense,
   findLicenseAddress,
   accountLists,
 } from "../../sdk/index.js";
-import { ClientError, metadataUri } from "../../client/index.js";
+import { ClientError, metadataUri, submitReview } from "../../client/index.js";
 import { toHex } from "../../crypto/index.js";
 import { parseAddress, type CliContext } from "../context.js";
-import { MIN_SLOT_HELP, parseInteger, parseMinSlot, sha256Text } from "../parse.js";
+import { MIN_SLOT_HELP, parseInteger, parseMinSlot } from "../parse.js";
 import { isoTime, sendWithWallet } from "./common.js";
 
 export function registerReviewCommands(program: Command, context: () => CliContext): void {
@@ -34,20 +32,10 @@ export function registerReviewCommands(program: Command, context: () => CliConte
         throw new ClientError("usage", "give the review as --text, or as --uri where you published it");
       }
       const uri = options.uri ?? metadataUri(await (await ctx.store()).addFile([new TextEncoder().encode(options.text)]));
-      const input = {
-        reviewer: wallet.signer,
-        dataset,
-        rating,
-        textHash: sha256Text(options.text ?? options.uri!),
-        uri,
-      };
-      const license = await findLicenseAddress(dataset, wallet.signer.address);
-      const existing = await fetchReviewOfLicense(ctx.connection, license);
-      const build = existing ? buildUpdateReview : buildSubmitReview;
-      const signature = await sendWithWallet(ctx, await build(input));
+      const { updated, signature } = await submitReview(ctx.connection, wallet, { dataset, rating, text: options.text ?? options.uri!, uri });
       ctx.output.result(
-        { dataset, rating, updated: existing !== null, signature },
-        `${existing ? "updated your review" : "reviewed"} ${dataset}: ${"★".repeat(rating)}${"☆".repeat(5 - rating)}`,
+        { dataset, rating, updated, signature },
+        `${updated ? "updated your review" : "reviewed"} ${dataset}: ${"★".repeat(rating)}${"☆".repeat(5 - rating)}`,
       );
     });
 

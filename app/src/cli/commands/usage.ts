@@ -4,16 +4,12 @@ import type { Command } from "commander";
 import { toHex } from "../../crypto/index.js";
 import {
   buildCloseUsageReceipts,
-  buildRecordUsage,
-  fetchLicense,
-  findLicenseAddress,
-  findUsageReceiptAddress,
   findUsageReceipts,
   queries,
   accountLists,
   type AccountList,
 } from "../../sdk/index.js";
-import { ClientError } from "../../client/index.js";
+import { ClientError, recordUsage } from "../../client/index.js";
 import { parseAddress, type CliContext } from "../context.js";
 import { MIN_SLOT_HELP, PURPOSES, nameOf, parseMinSlot, parseModelHash, parsePurpose, parseRunId } from "../parse.js";
 import { isoTime, sendWithWallet } from "./common.js";
@@ -35,22 +31,10 @@ export function registerUsageCommands(program: Command, context: () => CliContex
       const ctx = context();
       const wallet = await ctx.wallet();
       const dataset = parseAddress(text, "dataset");
-      const license = await findLicenseAddress(dataset, wallet.signer.address);
-      const before = await fetchLicense(ctx.connection, license).catch(() => {
-        throw new ClientError("refused", `you hold no licence for dataset ${dataset}`);
-      });
+      const purpose = parsePurpose(options.purpose);
+      const runId = parseRunId(options.runId);
       const modelHash = await parseModelHash(options.model);
-      const signature = await sendWithWallet(
-        ctx,
-        await buildRecordUsage(ctx.connection, {
-          holder: wallet.signer,
-          license,
-          purpose: parsePurpose(options.purpose),
-          modelHash,
-          runId: parseRunId(options.runId),
-        }),
-      );
-      const receipt = await findUsageReceiptAddress(license, before.data.serial, before.data.usageCount);
+      const { receipt, license, signature } = await recordUsage(ctx.connection, wallet, { dataset, modelHash, purpose, runId });
       ctx.output.result(
         { receipt, license, dataset, modelHash: toHex(modelHash), purpose: options.purpose, signature },
         `recorded ${options.purpose} use of ${dataset} by model ${toHex(modelHash)} (receipt ${receipt})`,

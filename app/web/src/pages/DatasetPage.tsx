@@ -20,6 +20,7 @@ import { CATEGORY_NAMES, STATE_NAMES, bpsOf, termsInWords } from "../format.js";
 import { useTokenAmount } from "../hooks.js";
 import { useMarket } from "../market.js";
 import { BuyPanel } from "./BuyPanel.js";
+import { ReviewText, UsageByPurpose } from "./DatasetExtras.js";
 
 export function DatasetPage({ address }: { address: Address }) {
   const { connection, health, revision } = useMarket();
@@ -108,11 +109,14 @@ export function DatasetPage({ address }: { address: Address }) {
               <li key={r.address}>
                 {r.data.rating} / 5 by <code>{r.data.reviewer}</code>{r.data.paid ? "" : " (free licence)"}
                 {r.data.uri ? <> · text at <code>{r.data.uri}</code></> : null}
+                <ReviewText review={r.data} />
               </li>
             ))}
           </ul>
         ) : null}
       </section>
+
+      <UsageByPurpose dataset={d} />
 
       <section aria-labelledby="people-title">
         <h2 id="people-title">Owner and contributors</h2>

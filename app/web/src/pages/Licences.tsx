@@ -76,7 +76,7 @@ function LicenceRow({ row, now }: { row: Row; now: number | null }) {
       <td>{dataset ? <a href={`#/dataset/${dataset.address}`}>{dataset.data.title || "(untitled)"}</a> : <code>{l.dataset}</code>}</td>
       <td>{LICENSE_STATE_NAMES[l.state]}</td>
       <td>{price ? price(l.pricePaid) : l.pricePaid.toString()}{l.credits > 1n ? ` (${l.credits} credits)` : ""}</td>
-      <td>{nextStep(l, dataset?.data ?? null, now)}</td>
+      <td>{nextStep(l, dataset?.data ?? null, now)} <a href={`#/licence/${license.address}`} aria-label={`Open the licence of ${dataset?.data.title || l.dataset}`}>Open</a></td>
     </tr>
   );
 }
