@@ -12,3 +12,5 @@ export * from "./metadata.js";
 export * from "./progress.js";
 export * from "./purchase.js";
 export * from "./site-policy.js";
+export * from "./delegation.js";
+export * from "./delivery.js";
