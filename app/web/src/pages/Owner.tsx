@@ -90,14 +90,20 @@ function useAction() {
     if (!marketWallet) return false;
     setPart(where);
     setStatus({ kind: "busy", message: `${action}: waiting for your wallet to approve${sendsItself ? "" : " (this page then sends it)"}, then for the cluster to confirm…` });
+    let landed = 0;
     try {
       const batches = await build();
-      for (const instructions of batches) await connection.send(marketWallet.signer, instructions);
+      for (const instructions of batches) {
+        await connection.send(marketWallet.signer, instructions);
+        landed += 1;
+      }
       setStatus({ kind: "done", message: done });
       refresh();
       return true;
     } catch (error) {
       setStatus({ kind: "failed", message: explainOwnerAction(error, { rpcUrl: connection.url, action }).message });
+      // Earlier transactions of a batched action did land: show them.
+      if (landed > 0) refresh();
       return false;
     }
   }
