@@ -12,8 +12,11 @@ import { after, before, describe, test } from "node:test";
 import { address, getBase58Decoder, getBase64Decoder, type Address } from "@solana/kit";
 import type { BrowserContext, Page } from "playwright-core";
 
-import { tokenBalance, walletTokenBalance } from "../../src/client/index.js";
+import { getTransferSolInstruction } from "@solana-program/system";
+
+import { tokenBalance, walletTokenBalance, type LoadedWallet } from "../../src/client/index.js";
 import { deriveEncryptionKeyPairFromSolanaSecretKey, toHex } from "../../src/crypto/index.js";
+import { SOL } from "../../src/localnet/provision.js";
 import type { LocalStack } from "../../src/localnet/stack.js";
 import {
   DatasetState,
@@ -27,6 +30,7 @@ import {
   findLicenseAddress,
   isKeyDelivered,
 } from "../../src/sdk/index.js";
+import { party } from "../e2e/helpers.js";
 import { installTestWallets, type Decision, type TestWallet, type WalletOperation } from "./test-wallets.js";
 import { startDappFixture, type DappFixture } from "./fixture.js";
 import { pageStorage, screenshot, seriousAccessibilityViolations, type StaticSite } from "./web-harness.js";
@@ -50,6 +54,7 @@ describe("owner dashboard in a real browser", { timeout: 600_000 }, () => {
   let dataset: Address;
   let license: Address;
   let wallets: Record<"phantom" | "ledger", TestWallet>;
+  let poorKeys: LoadedWallet;
   const decisions = new Map<string, (operation: WalletOperation) => Decision | Promise<Decision>>();
   const cli = (keypair: string, argv: string[]) => fixture.cli(keypair, argv);
 
@@ -89,6 +94,7 @@ describe("owner dashboard in a real browser", { timeout: 600_000 }, () => {
     license = await findLicenseAddress(dataset, stack.wallets.buyer.wallet.signer.address);
     assert.equal((await fetchLicense(stack.connection, license)).data.state, LicenseState.AwaitingKey);
 
+    poorKeys = await party(fixture.dir, "poor-owner");
     context = await fixture.browser.newContext({ viewport: { width: 1100, height: 900 } });
     const decide = (name: string) => (operation: WalletOperation) => decisions.get(name)?.(operation) ?? "approve";
     const installed = await installTestWallets(context, stack.connection.rpc, [
@@ -99,6 +105,7 @@ describe("owner dashboard in a real browser", { timeout: 600_000 }, () => {
         operations: ["signTransaction", "signAndSendTransaction", "signMessage"],
         decide: (operation) => (operation === "signMessage" ? { refuse: "Ledger: signing off-chain messages is not supported by this device" } : "approve"),
       },
+      { name: "Poor-like", wallet: poorKeys, operations: ["signTransaction", "signMessage"] },
     ]);
     wallets = { phantom: installed[0]!, ledger: installed[1]! };
     page = await context.newPage();
@@ -277,6 +284,36 @@ describe("owner dashboard in a real browser", { timeout: 600_000 }, () => {
     assert.equal(await fetchMaybeDataset(stack.connection, dataset), null);
     await page.getByText("This wallet owns no dataset yet").waitFor();
     await checkAccessible("owner-12-closed");
+  });
+
+  test("an owner without SOL for the fee is told so, and nothing changes", async () => {
+    await stack.connection.airdrop(poorKeys.signer.address, 1n * SOL);
+    const file = join(fixture.dir, "poor.csv");
+    await writeFile(file, "a,b\n1,2\n");
+    const published = await cli(join(fixture.dir, "poor-owner.json"), [
+      "--json", "dataset", "publish", file, "--title", "Small table", "--price", "1", "--mint", stack.market.usdc.address,
+    ]);
+    assert.equal(published.code, 0, published.stderr);
+    const poorDataset = address((JSON.parse(published.stdout) as { dataset: string }).dataset);
+    // Every lamport goes back to the operator, who pays that transaction's fee.
+    const { value: lamports } = await stack.connection.rpc.getBalance(poorKeys.signer.address).send();
+    await stack.connection.send(stack.wallets.operator.wallet.signer, [
+      getTransferSolInstruction({ source: poorKeys.signer, destination: stack.wallets.operator.wallet.signer.address, amount: lamports }),
+    ]);
+    assert.equal((await stack.connection.rpc.getBalance(poorKeys.signer.address).send()).value, 0n);
+
+    await page.goto(`${site.url}#/owner`);
+    await connect("Poor-like");
+    const poorCard = page.locator(`article[data-dataset="${poorDataset}"]`);
+    await poorCard.getByRole("button", { name: "Claim 0 USDC" }).waitFor();
+    await poorCard.getByText("Manage Small table").click();
+    await poorCard.getByLabel("New price").fill("2");
+    await poorCard.getByRole("button", { name: "Update the price" }).click();
+    const alert = poorCard.getByRole("alert").filter({ hasText: "does not hold enough SOL" });
+    await alert.waitFor({ timeout: 60_000 });
+    assert.equal(await alert.innerText(), "The price update was not sent: your wallet does not hold enough SOL for the network fee. Add a little SOL and try again.");
+    assert.equal((await fetchDataset(stack.connection, poorDataset)).data.price, 1_000_000n);
+    await checkAccessible("owner-13-no-sol");
   });
 
   test("no secret is kept by the page: no signature or derived key in storage, cookies or the URL", async () => {
