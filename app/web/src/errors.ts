@@ -2,12 +2,6 @@
 // typed errors carry what is needed (PriceAboveMaxError has the new price, TransactionFailedError
 // the program's error name, RpcUnavailableError the node).
 import {
-  SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND,
-  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE,
-  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT,
-  isSolanaError,
-} from "@solana/kit";
-import {
   ClientError,
   PriceAboveMaxError,
   RpcUnavailableError,
@@ -117,27 +111,10 @@ const STATE_REFUSALS: Record<string, string> = {
   AlreadyAllowListed: "that wallet is already on the allow-list",
 };
 
-/**
- * The cluster's own codes for a fee payer short of SOL (a wallet holding none has no account at
- * all): the production build of kit carries the code, not the sentence.
- */
-function lacksSol(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
-    if (
-      isSolanaError(e, SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND) ||
-      isSolanaError(e, SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE) ||
-      isSolanaError(e, SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT)
-    ) {
-      return true;
-    }
-  }
-  return false;
-}
-
 /** explainForPeople for an owner's action (`action`: "The price update"), which pays only SOL fees. */
 export function explainOwnerAction(error: unknown, context: { rpcUrl?: string; action: string }): Failure {
   const failure = explainForPeople(error, { rpcUrl: context.rpcUrl });
-  if (failure.kind === "insufficient-funds" || lacksSol(error)) {
+  if (failure.kind === "insufficient-funds") {
     return { kind: "insufficient-funds", message: `${context.action} was not sent: your wallet does not hold enough SOL for the network fee. Add a little SOL and try again.` };
   }
   if (error instanceof TransactionFailedError && error.errorName && error.errorName in STATE_REFUSALS) {
