@@ -21,7 +21,7 @@ import {
   parseDelegateCard,
   sealContentKey,
   toHex,
-} from "../crypto/index.js";
+} from "../crypto/web.js";
 import {
   ACCOUNT_KINDS,
   DEFAULT_ADDRESS,
@@ -36,7 +36,7 @@ import {
   type Dataset,
   type ProgramAccountQuery,
 } from "../sdk/index.js";
-import { ContentNotFoundError, type ContentStore } from "../storage/index.js";
+import { ContentNotFoundError, type ContentStore } from "../storage/content-store.js";
 import type { MarketConnection } from "./connection.js";
 import { ClientError } from "./errors.js";
 import {

@@ -12,7 +12,7 @@
 // cannot be reached falls back to the chain.
 import type { Account, Address } from "@solana/kit";
 
-import { sealContentKey } from "../crypto/index.js";
+import { sealContentKey } from "../crypto/web.js";
 import {
   LicenseState,
   buildDeliverKey,
@@ -25,7 +25,7 @@ import {
   type Discovery,
   type License,
 } from "../sdk/index.js";
-import type { ContentStore } from "../storage/index.js";
+import type { ContentStore } from "../storage/content-store.js";
 import { TransactionFailedError, type MarketConnection } from "./connection.js";
 import { NoKeyCopyError, datasetsByDelegate, datasetsToDeliver, openDeliveryKey, type SuppliedGrant } from "./delegation.js";
 import type { MarketWallet } from "./wallet.js";

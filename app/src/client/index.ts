@@ -1,9 +1,7 @@
 // The client layer shared by the CLI and the narrated journey: the universal part (connections,
-// wallets, token set-up, purchases) plus the Node-only flows that read and write files (keypair
-// files, publishing, delivery, delegation, download). The web dapp imports ./universal.js instead.
+// wallets, token set-up, purchases, delivery, delegation) plus the Node-only flows that read and
+// write files (keypair files, publishing, download). The web dapp imports ./universal.js instead.
 export * from "./universal.js";
 export * from "./keypair.js";
 export * from "./publish.js";
-export * from "./delivery.js";
-export * from "./delegation.js";
 export * from "./download.js";

@@ -13,3 +13,5 @@ export * from "./progress.js";
 export * from "./purchase.js";
 export * from "./site-policy.js";
 export * from "./usage.js";
+export * from "./delegation.js";
+export * from "./delivery.js";

@@ -14,6 +14,7 @@ import { Licences } from "./pages/Licences.js";
 import { LicencePage } from "./pages/LicencePage.js";
 import { Operator } from "./pages/Operator.js";
 import { Provenance } from "./pages/Provenance.js";
+import { Owner } from "./pages/Owner.js";
 import { Settings } from "./Settings.js";
 import { ConnectButton, MarketWalletProvider, useMarketWallet } from "./wallet.js";
 
@@ -56,6 +57,7 @@ function Shell({ buildConfig, onSave, onReset }: { buildConfig: DappConfig; onSa
   const licenceMatch = /^\/licence\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(route);
   const datasetMatch = /^\/dataset\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(route);
   if (route === "/licences") page = <Licences />;
+  else if (route === "/owner") page = <Owner />;
   else if (datasetMatch && isAddress(datasetMatch[1]!)) page = <DatasetPage address={datasetMatch[1] as Address} />;
   else if (route === "/") page = <Browse />;
   else if (licenceMatch && isAddress(licenceMatch[1]!)) page = <LicencePage address={licenceMatch[1] as Address} />;
@@ -71,6 +73,7 @@ function Shell({ buildConfig, onSave, onReset }: { buildConfig: DappConfig; onSa
           <a href="#/licences" aria-current={route === "/licences" ? "page" : undefined}>My licences</a>
           <a href="#/provenance" aria-current={route === "/provenance" ? "page" : undefined}>Provenance</a>
           <a href="#/operator" aria-current={route === "/operator" ? "page" : undefined}>Operator</a>
+          <a href="#/owner" aria-current={route === "/owner" ? "page" : undefined}>My datasets</a>
         </nav>
         <WalletPanel />
         <button type="button" aria-expanded={showSettings} aria-controls="settings-panel" onClick={() => setShowSettings(!showSettings)}>

@@ -18,7 +18,8 @@ export type FailureKind =
   | "not-deployed"
   | "not-landed"
   | "refused"
-  | "unknown";
+  | "unknown"
+  | "not-allowed";
 
 export interface Failure {
   kind: FailureKind;
@@ -129,3 +130,30 @@ function explainLicenceRefusal(error: unknown): Failure | null {
   return message ? { kind: "refused", message } : null;
 }
 
+
+/** Program refusals that mean the dataset or licence is not in a state that allows the action. */
+const STATE_REFUSALS: Record<string, string> = {
+  InvalidStateTransition: "the dataset cannot move to that state from the one it is in",
+  DatasetRetired: "the dataset is retired, which is final",
+  DatasetRevoked: "the marketplace operator revoked the dataset",
+  DatasetStillInUse: "the dataset still has licences waiting for a key, a settlement or a refund, allow-list entries, or money in escrow",
+  NothingToClaim: "there is nothing to claim yet",
+  DisputeWindowOpen: "the licence's dispute window has not passed yet",
+  LicenseNotDelivered: "the licence's key has not been delivered",
+  LicenseNotPending: "the licence is no longer waiting for its key",
+  DeliveryWindowElapsed: "the delivery window has closed; the buyer can claim a refund",
+  LicenseDisputed: "the buyer opened a dispute; the arbiter rules on it",
+  AlreadyAllowListed: "that wallet is already on the allow-list",
+};
+
+/** explainForPeople for an owner's action (`action`: "The price update"), which pays only SOL fees. */
+export function explainOwnerAction(error: unknown, context: { rpcUrl?: string; action: string }): Failure {
+  const failure = explainForPeople(error, { rpcUrl: context.rpcUrl });
+  if (failure.kind === "insufficient-funds") {
+    return { kind: "insufficient-funds", message: `${context.action} was not sent: your wallet does not hold enough SOL for the network fee. Add a little SOL and try again.` };
+  }
+  if (error instanceof TransactionFailedError && error.errorName && error.errorName in STATE_REFUSALS) {
+    return { kind: "not-allowed", message: `${context.action} is not allowed now: ${STATE_REFUSALS[error.errorName]}. Nothing was changed.` };
+  }
+  return failure;
+}
