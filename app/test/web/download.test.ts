@@ -18,8 +18,11 @@ import { address, type Address } from "@solana/kit";
 import type { BrowserContext, Page } from "playwright-core";
 import { CID } from "multiformats/cid";
 
+import { buyLicense, mintTo, type LoadedWallet } from "../../src/client/index.js";
+import { deriveEncryptionKeyPairFromSolanaSecretKey } from "../../src/crypto/index.js";
+import { SOL, USDC } from "../../src/localnet/provision.js";
 import { fetchDataset, fetchLicense, findLicenseAddress, isLicenseExpired } from "../../src/sdk/index.js";
-import { waitFor } from "../e2e/helpers.js";
+import { party, waitFor } from "../e2e/helpers.js";
 import { startDappFixture, type DappFixture } from "./fixture.js";
 import { installTestWallets, type TestWallet } from "./test-wallets.js";
 import { screenshot, seriousAccessibilityViolations } from "./web-harness.js";
@@ -83,6 +86,7 @@ describe("downloading a licensed dataset in the web dapp", { timeout: 600_000 },
   let context: BrowserContext;
   let page: Page;
   let phantom: TestWallet;
+  let mismatched: LoadedWallet;
   let original: Uint8Array;
   let dataset: Address;
   let expiring: Address;
@@ -102,11 +106,11 @@ describe("downloading a licensed dataset in the web dapp", { timeout: 600_000 },
   }
 
   /** My licences, as the Phantom-like wallet (the buyer's keys), with the dapp pointed at `ipfsGateway`. */
-  async function openLicences(ipfsGateway: string | null) {
+  async function openLicences(ipfsGateway: string | null, walletName = "Phantom-like") {
     fixture.config.ipfsGateway = ipfsGateway;
     await page.goto(`${fixture.site.url}#/licences`);
     await page.reload();
-    await page.getByRole("button", { name: "Connect Phantom-like" }).click();
+    await page.getByRole("button", { name: `Connect ${walletName}` }).click();
     await page.getByRole("button", { name: "Disconnect" }).waitFor();
     await page.getByRole("row").filter({ hasText: TITLE }).waitFor();
   }
@@ -150,12 +154,22 @@ describe("downloading a licensed dataset in the web dapp", { timeout: 600_000 },
     expiring = await publish(EXPIRING_TITLE, small, ["--duration", "5s"]);
     await cli("buyer", ["license", "buy", expiring, "--max-price", "2"]);
 
+    // A licence sealed to another key than the one its wallet derives (as when a wallet app derives
+    // differently from the one that bought): bought through the client layer with that other key.
+    const { connection, market, wallets } = fixture.stack;
+    mismatched = await party(fixture.dir, "mismatched");
+    await connection.airdrop(mismatched.signer.address, 2n * SOL);
+    await mintTo(connection, wallets.operator.wallet.signer, market.usdc, wallets.operator.wallet.signer, mismatched.signer.address, 10n * USDC);
+    const elsewhere = deriveEncryptionKeyPairFromSolanaSecretKey((await party(fixture.dir, "elsewhere")).secretKey);
+    await buyLicense(connection, { signer: mismatched.signer, encryptionKeyPair: async () => elsewhere, delegateCard: async () => "" }, { dataset, maxPrice: 2n * USDC });
+
     context = await fixture.browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
     // The save-file picker needs a person at a dialog: the page falls back to a link, which a
     // test can follow.
     await context.addInitScript({ content: "delete window.showSaveFilePicker; delete Window.prototype.showSaveFilePicker;" });
     const installed = await installTestWallets(context, fixture.stack.connection.rpc, [
       { name: "Phantom-like", wallet: fixture.stack.wallets.buyer.wallet, operations: ["signTransaction", "signAndSendTransaction", "signMessage"] },
+      { name: "Other-wallet", wallet: mismatched, operations: ["signTransaction", "signAndSendTransaction", "signMessage"] },
     ]);
     phantom = installed[0]!;
     page = await context.newPage();
@@ -251,6 +265,21 @@ describe("downloading a licensed dataset in the web dapp", { timeout: 600_000 },
     await screenshot(page, "download-06-no-gateway");
   });
 
+  test("a wallet deriving another key than the licence was sealed to: told so before anything is fetched", async () => {
+    const watching = await gatewayProxy(gateway);
+    proxies.push(watching);
+    await openLicences(watching.url, "Other-wallet");
+    await row(TITLE).getByRole("button", { name: `Download ${TITLE}` }).click();
+    const alert = row(TITLE).getByRole("alert");
+    await alert.waitFor();
+    assert.equal(
+      await alert.innerText(),
+      "The encryption key this wallet derives is not the one the licence was sealed to, so the delivered key cannot be opened here. Connect the wallet the licence was bought with (the same wallet app and account). Nothing was downloaded.",
+    );
+    assert.deepEqual(watching.blocks, [], "nothing was fetched from IPFS");
+    await checkAccessible("download-07-key-mismatch");
+  });
+
   test("an expired licence: the download is refused with the reason, before anything is fetched", async () => {
     const licenseAddress = await findLicenseAddress(expiring, fixture.stack.wallets.buyer.wallet.signer.address);
     const license = await fetchLicense(fixture.stack.connection, licenseAddress);
@@ -261,6 +290,6 @@ describe("downloading a licensed dataset in the web dapp", { timeout: 600_000 },
     await row(EXPIRING_TITLE).getByRole("button", { name: `Download ${EXPIRING_TITLE}` }).click();
     await row(EXPIRING_TITLE).getByRole("alert").filter({ hasText: "This licence has expired. Renew it to download the dataset again." }).waitFor();
     assert.deepEqual(watching.blocks, [], "nothing was fetched from IPFS");
-    await checkAccessible("download-07-expired");
+    await checkAccessible("download-08-expired");
   });
 });
