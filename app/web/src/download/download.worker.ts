@@ -38,7 +38,7 @@ function classify(error: unknown): { kind: DownloadFailureKind; message: string 
 async function download(request: DownloadRequest): Promise<void> {
   const directory = await (await navigator.storage.getDirectory()).getDirectoryHandle(DOWNLOADS_DIR, { create: true });
   const handle = await directory.getFileHandle(request.opfsName, { create: true });
-  const file = (await (handle as unknown as { createSyncAccessHandle(): Promise<SyncAccessHandle> }).createSyncAccessHandle());
+  const file = await (handle as unknown as { createSyncAccessHandle(): Promise<SyncAccessHandle> }).createSyncAccessHandle();
   let kept = false;
   try {
     file.truncate(0);
