@@ -96,10 +96,10 @@ export async function fetchVerifiedBlock(gateway: string, cid: CID, options: Tru
   const doFetch = options.fetch ?? globalThis.fetch
   let bytes: Uint8Array
   try {
-    const response = await doFetch(`${base}/ipfs/${cid.toString()}?format=raw`, {
-      headers: { Accept: 'application/vnd.ipld.raw' },
-      signal,
-    })
+    // Blocks are immutable and the gateway says so: without no-store a browser would keep a second
+    // copy of a whole dataset's ciphertext in its HTTP cache. (Node's RequestInit type lacks `cache`.)
+    const init: RequestInit & { cache: 'no-store' } = { headers: { Accept: 'application/vnd.ipld.raw' }, cache: 'no-store', signal }
+    const response = await doFetch(`${base}/ipfs/${cid.toString()}?format=raw`, init)
     if (response.status === 404 || response.status === 410) {
       await response.body?.cancel().catch(() => {})
       throw new BlockNotFoundError(base, cid.toString(), response.status)
