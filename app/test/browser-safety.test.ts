@@ -1,7 +1,8 @@
 /**
- * Browser code must not reach Node-only code. Two entries are walked through their relative import
- * graphs: the crypto layer's browser entry (src/crypto/web.ts) and the web dapp (web/src/main.tsx,
- * which reaches the SDK, the crypto layer and the client layer's universal part). No module may
+ * Browser code must not reach Node-only code. Three entries are walked through their relative import
+ * graphs: the crypto layer's browser entry (src/crypto/web.ts), the web dapp (web/src/main.tsx,
+ * which reaches the SDK, the crypto layer and the client layer's universal part) and its download
+ * worker (web/src/download/download.worker.ts, loaded by URL, not imported). No module may
  * import `node:*` or use a Node global, and bare imports come only from an allowed list.
  */
 import assert from 'node:assert/strict'
@@ -56,15 +57,26 @@ test('src/crypto/web.ts and everything it imports are free of Node-only APIs', a
   assert.ok(!seen.has(join(CRYPTO_DIR, 'stream-node.ts')))
 })
 
+const DAPP_ALLOWED =
+  /^(@noble\/|@solana\/(kit|kit\/program-client-core|react)$|@solana-program\/(compute-budget|system|token)$|@wallet-standard\/(react|app|base|features)$|react$|react\/jsx-runtime$|react-dom\/client$|@ipld\/dag-pb$|ipfs-unixfs$|multiformats\/(cid|codecs\/raw)$)/
+
 test('the web dapp (web/src/main.tsx) and everything it imports are free of Node-only code', async () => {
-  const allowed = /^(@noble\/|@solana\/(kit|kit\/program-client-core|react)$|@solana-program\/(compute-budget|system|token)$|@wallet-standard\/(react|app|base|features)$|multiformats\/cid$|react$|react\/jsx-runtime$|react-dom\/client$)/
-  const seen = await walk(join(APP_DIR, 'web', 'src', 'main.tsx'), allowed)
+  const seen = await walk(join(APP_DIR, 'web', 'src', 'main.tsx'), DAPP_ALLOWED)
   const reached = (path: string) => seen.has(join(APP_DIR, path))
   // It does reach the shared layers (the dapp writes none of them again)...
-  assert.ok(reached('src/client/universal.ts') && reached('src/client/purchase.ts') && reached('src/client/rpc.ts'))
+  assert.ok(reached('src/client/universal.ts') && reached('src/client/purchase.ts') && reached('src/client/rpc.ts') && reached('src/client/download-core.ts'))
   assert.ok(reached('src/sdk/index.ts') && reached('src/sdk/search.ts') && reached('src/crypto/buyer-key.ts'))
   // ...and none of the Node-only modules.
   for (const nodeOnly of ['src/client/index.ts', 'src/client/keypair.ts', 'src/client/publish.ts', 'src/client/svm.ts', 'src/crypto/stream-node.ts', 'src/storage/index.ts']) {
     assert.ok(!reached(nodeOnly), `the web dapp reaches ${nodeOnly}`)
+  }
+})
+
+test('the download worker (web/src/download/download.worker.ts) and everything it imports are free of Node-only code', async () => {
+  const seen = await walk(join(APP_DIR, 'web', 'src', 'download', 'download.worker.ts'), DAPP_ALLOWED)
+  const reached = (path: string) => seen.has(join(APP_DIR, path))
+  assert.ok(reached('src/storage/trustless-reader.ts') && reached('src/crypto/web.ts') && reached('src/crypto/stream-web.ts'))
+  for (const nodeOnly of ['src/storage/index.ts', 'src/storage/helia-store.ts', 'src/crypto/stream-node.ts', 'src/client/index.ts']) {
+    assert.ok(!reached(nodeOnly), `the download worker reaches ${nodeOnly}`)
   }
 })

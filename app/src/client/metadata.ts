@@ -135,7 +135,7 @@ export function cidOfUri(uri: string): string {
 }
 
 export async function readMetadata(
-  store: ContentStore,
+  store: Pick<ContentStore, "cat">,
   uri: string,
   options: { timeoutMs?: number } = {},
 ): Promise<DatasetMetadata> {

@@ -15,3 +15,4 @@ export * from "./site-policy.js";
 export * from "./usage.js";
 export * from "./delegation.js";
 export * from "./delivery.js";
+export * from "./download-core.js";

@@ -39,3 +39,4 @@ export async function openContentStoreFromUrl(location: string, options: { p2p?:
   return HeliaContentStore.open({ directory, p2p })
 }
 export { startGateway, type GatewayOptions, type RunningGateway } from './gateway.js'
+export * from './trustless-reader.js'

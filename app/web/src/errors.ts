@@ -9,6 +9,8 @@ import {
   TransactionNotLandedError,
 } from "../../src/client/universal.js";
 import { IndexerUnavailableError, isIndexerError } from "../../src/sdk/index.js";
+import { DownloadRefusedError } from "../../src/client/universal.js";
+import { DownloadFailedError, NoGatewayError } from "./download/run.js";
 
 export type FailureKind =
   | "rejected"
@@ -19,7 +21,17 @@ export type FailureKind =
   | "not-landed"
   | "refused"
   | "unknown"
-  | "not-allowed";
+  | "not-allowed"
+  | "no-licence"
+  | "key-not-delivered"
+  | "expired"
+  | "refunded"
+  | "key-mismatch"
+  | "no-gateway"
+  | "gateway-unreachable"
+  | "content-missing"
+  | "tampered"
+  | "storage";
 
 export interface Failure {
   kind: FailureKind;
@@ -49,6 +61,8 @@ function messagesOf(error: unknown): string {
 export function explainForPeople(error: unknown, context: { rpcUrl?: string; formatPrice?: (amount: bigint) => string } = {}): Failure {
   const price = context.formatPrice ?? ((amount: bigint) => `${amount} base units`);
   if (isWalletRejection(error)) return { kind: "rejected", message: "You declined the request in your wallet. Nothing was sent and nothing was charged." };
+  const download = explainDownload(error);
+  if (download) return download;
   if (error instanceof PriceAboveMaxError) {
     return {
       kind: "price-changed",
@@ -156,4 +170,46 @@ export function explainOwnerAction(error: unknown, context: { rpcUrl?: string; a
     return { kind: "not-allowed", message: `${context.action} is not allowed now: ${STATE_REFUSALS[error.errorName]}. Nothing was changed.` };
   }
   return failure;
+}
+
+/** A download's refusals and failures (download/run.ts, the worker, client/download-core.ts). */
+function explainDownload(error: unknown): Failure | null {
+  if (error instanceof DownloadRefusedError) {
+    switch (error.reason) {
+      case "no-licence":
+        return { kind: "no-licence", message: "This wallet holds no licence for this dataset." };
+      case "refunded":
+        return { kind: "refunded", message: "This licence was refunded, so it no longer gives access to the dataset. Buy a new licence to download it." };
+      case "key-not-delivered":
+        return { kind: "key-not-delivered", message: "The owner has not delivered the key for this licence yet. You can download the dataset once they have." };
+      case "expired":
+        return { kind: "expired", message: "This licence has expired. Renew it to download the dataset again." };
+      case "key-mismatch":
+        return {
+          kind: "key-mismatch",
+          message: "The encryption key this wallet derives is not the one the licence was sealed to, so the delivered key cannot be opened here. Connect the wallet the licence was bought with (the same wallet app and account). Nothing was downloaded.",
+        };
+    }
+  }
+  if (error instanceof NoGatewayError) {
+    return { kind: "no-gateway", message: "No IPFS gateway is configured. Set one in the settings (IPFS gateway) to download datasets." };
+  }
+  if (error instanceof DownloadFailedError) {
+    switch (error.kind) {
+      case "tampered":
+        return {
+          kind: "tampered",
+          message: `The content from the IPFS gateway ${error.gateway} was tampered with: it does not match the dataset's hash on chain. Nothing was saved. Try another gateway.`,
+        };
+      case "gateway-unreachable":
+        return { kind: "gateway-unreachable", message: `The IPFS gateway ${error.gateway} cannot be reached. Check your connection, or the IPFS gateway in the settings.` };
+      case "content-missing":
+        return { kind: "content-missing", message: `The IPFS gateway ${error.gateway} does not have this dataset's content. Try another gateway, or ask the owner to keep it online.` };
+      case "storage":
+        return { kind: "storage", message: `The browser could not store the download (${error.message}). Free some disk space and try again.` };
+      case "unknown":
+        return { kind: "unknown", message: `The download failed: ${error.message}` };
+    }
+  }
+  return null;
 }

@@ -8,6 +8,7 @@ import { LICENSE_STATE_NAMES, countdown } from "../format.js";
 import { useClusterNow, useTokenAmount } from "../hooks.js";
 import { useMarket } from "../market.js";
 import { useMarketWallet } from "../wallet.js";
+import { LicenceDownload } from "./LicenceDownload.js";
 
 interface Row {
   license: Account<License>;
@@ -62,7 +63,6 @@ export function Licences() {
           </tbody>
         </table>
       ) : null}
-      <p className="muted">Downloading a delivered dataset is not in the web dapp yet: use the command line (<code>data-market download</code>).</p>
     </section>
   );
 }
@@ -76,7 +76,11 @@ function LicenceRow({ row, now }: { row: Row; now: number | null }) {
       <td>{dataset ? <a href={`#/dataset/${dataset.address}`}>{dataset.data.title || "(untitled)"}</a> : <code>{l.dataset}</code>}</td>
       <td>{LICENSE_STATE_NAMES[l.state]}</td>
       <td>{price ? price(l.pricePaid) : l.pricePaid.toString()}{l.credits > 1n ? ` (${l.credits} credits)` : ""}</td>
-      <td>{nextStep(l, dataset?.data ?? null, now)} <a href={`#/licence/${license.address}`} aria-label={`Open the licence of ${dataset?.data.title || l.dataset}`}>Open</a></td>
+      <td>
+        {nextStep(l, dataset?.data ?? null, now)}{" "}
+        <a href={`#/licence/${license.address}`} aria-label={`Open the licence of ${dataset?.data.title || l.dataset}`}>Open</a>
+        <LicenceDownload license={license} dataset={dataset} />
+      </td>
     </tr>
   );
 }
