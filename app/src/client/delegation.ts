@@ -254,7 +254,7 @@ export class NoKeyCopyError extends ClientError {
 
 /** Reads the grants given by CID; each one that cannot be read is one clear error. */
 export async function loadDeliveryGrants(
-  store: ContentStore,
+  store: Pick<ContentStore, "cat">,
   cids: readonly string[],
   options: { timeoutMs?: number } = {},
 ): Promise<SuppliedGrant[]> {
@@ -272,7 +272,7 @@ export async function loadDeliveryGrants(
 }
 
 /** The first bytes of the dataset's ciphertext: its DMC1 header. */
-async function ciphertextHeader(store: ContentStore, cid: string): Promise<Uint8Array> {
+async function ciphertextHeader(store: Pick<ContentStore, "cat">, cid: string): Promise<Uint8Array> {
   const header = new Uint8Array(HEADER_LEN);
   let filled = 0;
   for await (const piece of store.cat(cid)) {
@@ -305,7 +305,7 @@ async function openGrant(grant: DeliveryGrant, wallet: MarketWallet, where: stri
  * The caller zeroes the returned key.
  */
 export async function openDeliveryKey(
-  store: ContentStore,
+  store: Pick<ContentStore, "cat">,
   wallet: MarketWallet,
   dataset: Account<Dataset>,
   grants: readonly SuppliedGrant[] = [],
@@ -374,7 +374,7 @@ export interface DeliveryCoverage {
  */
 export async function checkDeliveryCoverage(
   connection: MarketConnection,
-  store: ContentStore,
+  store: Pick<ContentStore, "cat">,
   wallet: MarketWallet,
   grants: readonly SuppliedGrant[] = [],
 ): Promise<DeliveryCoverage> {

@@ -115,7 +115,7 @@ export function findDelegatedDatasets(connection: MarketConnection, wallet: Mark
  */
 export async function deliverPendingKeys(
   connection: MarketConnection,
-  store: ContentStore,
+  store: Pick<ContentStore, "cat">,
   wallet: MarketWallet,
   onEvent?: (event: DeliveryEvent) => void,
   options: DeliveryOptions = {},
@@ -194,7 +194,7 @@ export async function deliverPendingKeys(
  */
 export async function watchDeliveries(
   connection: MarketConnection,
-  store: ContentStore,
+  store: Pick<ContentStore, "cat">,
   wallet: MarketWallet,
   options: {
     intervalMs: number;

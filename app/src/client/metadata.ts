@@ -108,7 +108,7 @@ export function checkDeliveryGrant(value: unknown, where: string): DeliveryGrant
 }
 
 /** A delivery grant stored as a file of its own on IPFS. */
-export async function readDeliveryGrant(store: ContentStore, cid: string, options: { timeoutMs?: number } = {}): Promise<DeliveryGrant> {
+export async function readDeliveryGrant(store: Pick<ContentStore, "cat">, cid: string, options: { timeoutMs?: number } = {}): Promise<DeliveryGrant> {
   const parts: Uint8Array[] = [];
   for await (const piece of store.cat(cidOfUri(cid), options)) parts.push(piece);
   let value: unknown;

@@ -25,7 +25,7 @@ import {
   type License,
   type PendingDelivery,
 } from "../../../src/sdk/index.js";
-import { GatewayReader } from "../../../src/storage/gateway-reader.js";
+import { trustlessCatStore } from "../../../src/storage/trustless-reader.js";
 import { explainForPeople, explainOwnerAction, isWalletRejection } from "../errors.js";
 import { STATE_NAMES, countdown, shortAddress } from "../format.js";
 import { useClusterNow, useMint, useTokenAmount } from "../hooks.js";
@@ -221,7 +221,7 @@ function PendingDeliveries({ pending, now }: { pending: PendingDelivery[]; now: 
         return;
       }
       setStatus({ kind: "busy", message: "Delivering: approve each key's transaction in your wallet…" });
-      const pass = await deliverPendingKeys(connection, new GatewayReader(config.ipfsGateway), marketWallet, (event) => setEvents((all) => [...all, event]), {
+      const pass = await deliverPendingKeys(connection, trustlessCatStore(config.ipfsGateway), marketWallet, (event) => setEvents((all) => [...all, event]), {
         discovery,
       });
       const parts = [`${pass.delivered} delivered`];
