@@ -11,3 +11,4 @@ export * from "./errors.js";
 export * from "./metadata.js";
 export * from "./progress.js";
 export * from "./purchase.js";
+export * from "./publish-core.js";
