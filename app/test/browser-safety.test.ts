@@ -56,15 +56,24 @@ test('src/crypto/web.ts and everything it imports are free of Node-only APIs', a
   assert.ok(!seen.has(join(CRYPTO_DIR, 'stream-node.ts')))
 })
 
+const DAPP_ALLOWED = /^(@noble\/|@solana\/(kit|kit\/program-client-core|react)$|@solana-program\/(compute-budget|system|token)$|@wallet-standard\/(react|app|base|features)$|react$|react\/jsx-runtime$|react-dom\/client$)/
+
 test('the web dapp (web/src/main.tsx) and everything it imports are free of Node-only code', async () => {
-  const allowed = /^(@noble\/|@solana\/(kit|kit\/program-client-core|react)$|@solana-program\/(compute-budget|system|token)$|@wallet-standard\/(react|app|base|features)$|react$|react\/jsx-runtime$|react-dom\/client$)/
-  const seen = await walk(join(APP_DIR, 'web', 'src', 'main.tsx'), allowed)
+  const seen = await walk(join(APP_DIR, 'web', 'src', 'main.tsx'), DAPP_ALLOWED)
   const reached = (path: string) => seen.has(join(APP_DIR, path))
   // It does reach the shared layers (the dapp writes none of them again)...
   assert.ok(reached('src/client/universal.ts') && reached('src/client/purchase.ts') && reached('src/client/rpc.ts'))
   assert.ok(reached('src/sdk/index.ts') && reached('src/sdk/search.ts') && reached('src/crypto/buyer-key.ts'))
+  assert.ok(reached('src/client/publish-core.ts') && reached('src/storage/kubo-http.ts'))
   // ...and none of the Node-only modules.
   for (const nodeOnly of ['src/client/index.ts', 'src/client/keypair.ts', 'src/client/publish.ts', 'src/client/svm.ts', 'src/crypto/stream-node.ts', 'src/storage/index.ts']) {
     assert.ok(!reached(nodeOnly), `the web dapp reaches ${nodeOnly}`)
   }
+})
+
+// A worker is an entry of its own: the bundler follows `new Worker(new URL(...))`, an import walk does not.
+test('the publish page\'s worker (web/src/publish/encrypt.worker.ts) and everything it imports are free of Node-only code', async () => {
+  const seen = await walk(join(APP_DIR, 'web', 'src', 'publish', 'encrypt.worker.ts'), DAPP_ALLOWED)
+  assert.ok(seen.has(join(APP_DIR, 'src/crypto/stream-web.ts')))
+  assert.ok(!seen.has(join(APP_DIR, 'src/crypto/stream-node.ts')))
 })

@@ -11,6 +11,7 @@ import { MarketProvider, useMarket } from "./market.js";
 import { Browse } from "./pages/Browse.js";
 import { DatasetPage } from "./pages/DatasetPage.js";
 import { Licences } from "./pages/Licences.js";
+import { Publish } from "./pages/Publish.js";
 import { Settings } from "./Settings.js";
 import { ConnectButton, MarketWalletProvider, useMarketWallet } from "./wallet.js";
 
@@ -52,6 +53,7 @@ function Shell({ buildConfig, onSave, onReset }: { buildConfig: DappConfig; onSa
   let page;
   const datasetMatch = /^\/dataset\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(route);
   if (route === "/licences") page = <Licences />;
+  else if (route === "/publish") page = <Publish />;
   else if (datasetMatch && isAddress(datasetMatch[1]!)) page = <DatasetPage address={datasetMatch[1] as Address} />;
   else if (route === "/") page = <Browse />;
   else page = <section><h1>Page not found</h1><p><a href="#/">Back to the datasets</a></p></section>;
@@ -62,6 +64,7 @@ function Shell({ buildConfig, onSave, onReset }: { buildConfig: DappConfig; onSa
         <nav aria-label="Main">
           <a href="#/" aria-current={route === "/" ? "page" : undefined}>Datasets</a>
           <a href="#/licences" aria-current={route === "/licences" ? "page" : undefined}>My licences</a>
+          <a href="#/publish" aria-current={route === "/publish" ? "page" : undefined}>Publish</a>
         </nav>
         <WalletPanel />
         <button type="button" aria-expanded={showSettings} aria-controls="settings-panel" onClick={() => setShowSettings(!showSettings)}>

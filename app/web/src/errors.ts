@@ -3,12 +3,14 @@
 // the program's error name, RpcUnavailableError the node).
 import {
   ClientError,
+  ListingInputError,
   PriceAboveMaxError,
   RpcUnavailableError,
   TransactionFailedError,
   TransactionNotLandedError,
 } from "../../src/client/universal.js";
 import { IndexerUnavailableError, isIndexerError } from "../../src/sdk/index.js";
+import { IpfsApiError } from "../../src/storage/kubo-http.js";
 
 export type FailureKind =
   | "rejected"
@@ -18,7 +20,9 @@ export type FailureKind =
   | "not-deployed"
   | "not-landed"
   | "refused"
-  | "unknown";
+  | "unknown"
+  | "ipfs"
+  | "invalid-input";
 
 export interface Failure {
   kind: FailureKind;
@@ -45,9 +49,15 @@ function messagesOf(error: unknown): string {
   return parts.join("\n");
 }
 
-export function explainForPeople(error: unknown, context: { rpcUrl?: string; formatPrice?: (amount: bigint) => string } = {}): Failure {
+export function explainForPeople(
+  error: unknown,
+  context: { rpcUrl?: string; formatPrice?: (amount: bigint) => string; action?: "buy" | "publish" } = {},
+): Failure {
   const price = context.formatPrice ?? ((amount: bigint) => `${amount} base units`);
+  if (isWalletRejection(error) && context.action === "publish") return { kind: "rejected", message: "You declined the request in your wallet. Nothing was registered and nothing was charged." };
   if (isWalletRejection(error)) return { kind: "rejected", message: "You declined the request in your wallet. Nothing was sent and nothing was charged." };
+  const publishing = explainPublishing(error);
+  if (publishing) return publishing;
   if (error instanceof PriceAboveMaxError) {
     return {
       kind: "price-changed",
@@ -59,6 +69,7 @@ export function explainForPeople(error: unknown, context: { rpcUrl?: string; for
     (error instanceof TransactionFailedError && /InsufficientFunds|insufficient funds|insufficient lamports/i.test(text)) ||
     /no record of a prior credit|insufficient funds for fee|InsufficientFundsForFee|insufficient lamports/i.test(text)
   ) {
+    if (context.action === "publish") return { kind: "insufficient-funds", message: PUBLISH_NEEDS_SOL };
     return {
       kind: "insufficient-funds",
       message: "Your wallet does not hold enough: the purchase needs the price in the dataset's payment token plus a little SOL for the network fee and the licence account's rent.",
@@ -89,4 +100,23 @@ export function explainForPeople(error: unknown, context: { rpcUrl?: string; for
 function sentence(text: string): string {
   const trimmed = text.trim();
   return trimmed.charAt(0).toUpperCase() + trimmed.slice(1) + (/[.!?]$/.test(trimmed) ? "" : ".");
+}
+
+const PUBLISH_NEEDS_SOL =
+  "Your wallet does not hold enough SOL: registering a dataset pays the network fee and the rent of its accounts (the dataset, its content record, its licence mint and its escrow), about 0.02 SOL. Add SOL to this wallet and publish again; the file is already on IPFS, nothing was registered.";
+
+/** Publishing's own failures: the IPFS RPC endpoint, and inputs the program would refuse (named by field). */
+function explainPublishing(error: unknown): Failure | null {
+  if (error instanceof IpfsApiError) {
+    const url = error.apiUrl;
+    const message = {
+      "not-configured": "No IPFS upload endpoint is configured (a Kubo RPC API URL, `ipfsApi` in config.json or the settings), so the file cannot be stored. Nothing was registered.",
+      unreachable: `The IPFS upload endpoint ${url} cannot be reached. Check that the node is running and its URL in the settings. Nothing was registered.`,
+      "origin-refused": `The IPFS upload endpoint ${url} refuses requests from this site (${globalThis.location?.origin ?? "this origin"}). Its operator must allow this origin (Kubo: API.HTTPHeaders Access-Control-Allow-Origin; the local stack: --ipfs-allow-origin). Nothing was registered.`,
+      failed: `The IPFS upload endpoint ${url} could not store the file: ${error.message.replace(/^the IPFS RPC API \S+ /, "")}. Nothing was registered.`,
+    }[error.problem];
+    return { kind: "ipfs", message };
+  }
+  if (error instanceof ListingInputError) return { kind: "invalid-input", message: sentence(error.message) };
+  return null;
 }
