@@ -6,6 +6,7 @@ import { isAddress, type Address } from "@solana/kit";
 
 import {
   ListingInputError,
+  checkPublishInput,
   fetchMintInfo,
   formatDuration,
   licenseTerms,
@@ -231,6 +232,13 @@ export function Publish() {
       allowListEnabled: draft.allowList,
       previousVersion,
     };
+    // The program's own bounds, as the CLI checks them (it stops at the first, so one more at most).
+    try {
+      if (marketplace) checkPublishInput(listing, owner, marketplace);
+    } catch (error) {
+      if (!(error instanceof ListingInputError)) throw error;
+      e[FROM_LISTING[error.field]] ??= error.message;
+    }
     return Object.keys(e).length > 0 ? { errors: e } : { listing };
   }
 
@@ -334,7 +342,7 @@ export function Publish() {
         </fieldset>
 
         <fieldset>
-          <legend>Price</legend>
+          <legend>Price and payment</legend>
           <label htmlFor="publish-price">Price</label>
           <input type="text" inputMode="decimal" {...field("price")} value={draft.price} onChange={(e) => set("price", e.target.value)} />
           {hint("price", draft.metered ? "Per credit (one recorded use); 0 for free." : "Per licence; 0 for free.")}
@@ -477,6 +485,9 @@ function Published({ result }: { result: BrowserPublishResult }) {
         <dt>Metadata</dt>
         <dd><code>{result.metadataUri}</code></dd>
       </dl>
+      <p className="muted" data-testid="speeds">
+        Encrypted and hashed at {result.encryptMBps.toFixed(1)} MB/s, uploaded at {result.uploadMBps.toFixed(1)} MB/s.
+      </p>
       <p>
         Buyers' keys are delivered by you: run <code>data-market deliver --watch</code> with this wallet (or name a delivery
         delegate). <a href={`#/dataset/${result.dataset}`}>Open the dataset's page</a>.
