@@ -82,6 +82,28 @@ export function kuboAddUrl(apiUrl: string | null | undefined): URL {
   return url
 }
 
+/**
+ * Asks the endpoint its version: throws IpfsApiError when it is not configured, cannot be reached,
+ * refuses this page's origin or is not a Kubo RPC API, so a publication can stop before any work.
+ */
+export async function kuboCheck(apiUrl: string | null | undefined): Promise<void> {
+  const url = kuboAddUrl(apiUrl)
+  url.pathname = url.pathname.replace(/\/add$/, '/version')
+  url.search = ''
+  let status: number
+  try {
+    status = (await fetch(url, { method: 'POST' })).status
+  } catch (cause) {
+    throw await connectionProblem(url, apiUrl ?? '', cause)
+  }
+  if (status === 403) {
+    throw new IpfsApiError('origin-refused', apiUrl ?? '', `the IPFS RPC API ${apiUrl} refuses requests from this site (403)`)
+  }
+  if (status < 200 || status >= 300) {
+    throw new IpfsApiError('failed', apiUrl ?? '', `the IPFS RPC API ${apiUrl} answered ${status} to /api/v0/version (is it a Kubo RPC API?)`)
+  }
+}
+
 /** Adds one file (pinned); returns its CID. */
 export async function kuboAdd(apiUrl: string | null | undefined, content: Blob, options: KuboAddOptions = {}): Promise<KuboAddResult> {
   const url = kuboAddUrl(apiUrl)
@@ -162,7 +184,7 @@ async function connectionProblem(url: URL, apiUrl: string, cause: unknown): Prom
   const inBrowser = 'window' in globalThis || 'WorkerGlobalScope' in globalThis
   if (inBrowser) {
     try {
-      await fetch(new URL('/api/v0/version', url), { method: 'POST', mode: 'no-cors' })
+      await fetch(url, { method: 'POST', mode: 'no-cors' })
       return new IpfsApiError('origin-refused', apiUrl, `the IPFS RPC API ${apiUrl} does not accept requests from this site`, { cause })
     } catch {
       // nothing answers

@@ -11,6 +11,12 @@ import {
 } from "../../src/client/universal.js";
 import { IndexerUnavailableError, isIndexerError } from "../../src/sdk/index.js";
 import { IpfsApiError } from "../../src/storage/kubo-http.js";
+import {
+  SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND,
+  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE,
+  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT,
+  isSolanaError,
+} from "@solana/kit";
 
 export type FailureKind =
   | "rejected"
@@ -67,7 +73,8 @@ export function explainForPeople(
   const text = messagesOf(error);
   if (
     (error instanceof TransactionFailedError && /InsufficientFunds|insufficient funds|insufficient lamports/i.test(text)) ||
-    /no record of a prior credit|insufficient funds for fee|InsufficientFundsForFee|insufficient lamports/i.test(text)
+    /no record of a prior credit|insufficient funds for fee|InsufficientFundsForFee|insufficient lamports/i.test(text) ||
+    lacksSol(error)
   ) {
     if (context.action === "publish") return { kind: "insufficient-funds", message: PUBLISH_NEEDS_SOL };
     return {
@@ -103,7 +110,7 @@ function sentence(text: string): string {
 }
 
 const PUBLISH_NEEDS_SOL =
-  "Your wallet does not hold enough SOL: registering a dataset pays the network fee and the rent of its accounts (the dataset, its content record, its licence mint and its escrow), about 0.02 SOL. Add SOL to this wallet and publish again; the file is already on IPFS, nothing was registered.";
+  "Your wallet does not hold enough SOL: registering a dataset pays the network fee and the rent of its accounts (the dataset, its content record, its licence mint and its escrow), about 0.016 SOL. Add SOL to this wallet and publish again; the file is already on IPFS, nothing was registered.";
 
 /** Publishing's own failures: the IPFS RPC endpoint, and inputs the program would refuse (named by field). */
 function explainPublishing(error: unknown): Failure | null {
@@ -119,4 +126,21 @@ function explainPublishing(error: unknown): Failure | null {
   }
   if (error instanceof ListingInputError) return { kind: "invalid-input", message: sentence(error.message) };
   return null;
+}
+
+/**
+ * The fee payer cannot pay: kit's codes for a payer with no SOL at all (the cluster's "no record of a
+ * prior credit"), too little for the fee, or for the rent; production builds of kit carry only the code.
+ */
+function lacksSol(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (
+      isSolanaError(e, SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND) ||
+      isSolanaError(e, SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE) ||
+      isSolanaError(e, SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT)
+    ) {
+      return true;
+    }
+  }
+  return false;
 }

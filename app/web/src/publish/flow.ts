@@ -16,7 +16,7 @@ import {
   type WindowPolicy,
 } from "../../../src/client/universal.js";
 import { toHex } from "../../../src/crypto/web.js";
-import { kuboAdd, kuboAddJson, kuboAddUrl } from "../../../src/storage/kubo-http.js";
+import { kuboAdd, kuboAddJson, kuboCheck } from "../../../src/storage/kubo-http.js";
 import { isWalletRejection } from "../errors.js";
 import type { EncryptReply, EncryptRequest } from "./protocol.js";
 
@@ -78,7 +78,7 @@ export async function publishFromBrowser(options: {
 }): Promise<BrowserPublishResult> {
   const { connection, owner, listing, file, ipfsApi, onStep } = options;
   checkPublishInput(listing, owner.signer.address, options.policy);
-  kuboAddUrl(ipfsApi); // not configured: said before anything is asked of the wallet
+  await kuboCheck(ipfsApi); // not configured, unreachable or refusing: said before anything is asked of the wallet
 
   onStep({ phase: "key" });
   let ownerKey: Uint8Array;
