@@ -19,7 +19,6 @@ import {
   isCryptoError,
   openSealedContentKey,
   parseDelegateCard,
-  sealContentKey,
   toHex,
 } from "../crypto/index.js";
 import {
