@@ -2,7 +2,8 @@
 // owner's Phantom-like wallet (keys in Node) publishes a generated file; the chain holds what the
 // form said; then the CLI buys, delivers with the owner's copy of the key sealed in the browser, and
 // downloads the very bytes. Also a form with wrong values (errors by field, nothing asked of the
-// wallet), a declined registration, an unreachable IPFS endpoint and a wallet without SOL.
+// wallet), a declined registration, an IPFS endpoint missing, unreachable or refusing the site's
+// origin, and a wallet without SOL.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
@@ -168,6 +169,30 @@ describe("publishing from the web dapp", { timeout: 900_000 }, () => {
     } finally {
       fixture.config.ipfsApi = ipfsApi;
     }
+  });
+
+  test("no IPFS endpoint configured, or one refusing this site's origin: each said, nothing asked of the wallet", async () => {
+    const ipfsApi = fixture.config.ipfsApi;
+    fixture.config.ipfsApi = null;
+    try {
+      await openPublish("Phantom-like");
+      await fillForm();
+      await page.getByRole("button", { name: "Publish" }).click();
+      await waitOrExplain(page.getByRole("alert").filter({ hasText: "No IPFS upload endpoint is configured" }), 30_000, "publish-03b");
+    } finally {
+      fixture.config.ipfsApi = ipfsApi;
+    }
+    // The same site under another origin: the node allows only the one the stack was given.
+    const otherOrigin = site.url.replace("127.0.0.1", "localhost");
+    await page.goto(`${otherOrigin}#/publish`);
+    await page.getByRole("button", { name: "Connect Phantom-like" }).click();
+    await fillForm();
+    await page.getByRole("button", { name: "Publish" }).click();
+    const alert = page.getByRole("alert").filter({ hasText: "refuses requests from this site" });
+    await waitOrExplain(alert, 60_000, "publish-03c");
+    assert.match(await alert.innerText(), new RegExp(`refuses requests from this site \\(${new URL(otherOrigin).origin}\\)`));
+    assert.deepEqual(owner.requests, [], "nothing was asked of the wallet");
+    await checkAccessible("publish-03c-origin-refused");
   });
 
   test("the owner declines the registration in the wallet: a clear message, nothing registered", async () => {
