@@ -66,6 +66,7 @@ test('the web dapp (web/src/main.tsx) and everything it imports are free of Node
   // It does reach the shared layers (the dapp writes none of them again)...
   assert.ok(reached('src/client/universal.ts') && reached('src/client/purchase.ts') && reached('src/client/rpc.ts') && reached('src/client/download-core.ts'))
   assert.ok(reached('src/sdk/index.ts') && reached('src/sdk/search.ts') && reached('src/crypto/buyer-key.ts'))
+  assert.ok(reached('src/client/publish-core.ts') && reached('src/storage/kubo-http.ts'))
   // ...and none of the Node-only modules.
   for (const nodeOnly of ['src/client/index.ts', 'src/client/keypair.ts', 'src/client/publish.ts', 'src/client/svm.ts', 'src/crypto/stream-node.ts', 'src/storage/index.ts']) {
     assert.ok(!reached(nodeOnly), `the web dapp reaches ${nodeOnly}`)
@@ -79,4 +80,11 @@ test('the download worker (web/src/download/download.worker.ts) and everything i
   for (const nodeOnly of ['src/storage/index.ts', 'src/storage/helia-store.ts', 'src/crypto/stream-node.ts', 'src/client/index.ts']) {
     assert.ok(!reached(nodeOnly), `the download worker reaches ${nodeOnly}`)
   }
+})
+
+// A worker is an entry of its own: the bundler follows `new Worker(new URL(...))`, an import walk does not.
+test('the publish page\'s worker (web/src/publish/encrypt.worker.ts) and everything it imports are free of Node-only code', async () => {
+  const seen = await walk(join(APP_DIR, 'web', 'src', 'publish', 'encrypt.worker.ts'), DAPP_ALLOWED)
+  assert.ok(seen.has(join(APP_DIR, 'src/crypto/stream-web.ts')))
+  assert.ok(!seen.has(join(APP_DIR, 'src/crypto/stream-node.ts')))
 })

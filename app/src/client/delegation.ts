@@ -19,7 +19,6 @@ import {
   isCryptoError,
   openSealedContentKey,
   parseDelegateCard,
-  sealContentKey,
   toHex,
 } from "../crypto/web.js";
 import {
@@ -40,16 +39,15 @@ import { ContentNotFoundError, type ContentStore } from "../storage/content-stor
 import type { MarketConnection } from "./connection.js";
 import { ClientError } from "./errors.js";
 import {
-  DELIVERY_GRANT_FORMAT,
   MetadataError,
   checkDeliveryGrant,
   decodeSealedKey,
-  encodeSealedKey,
   readDeliveryGrant,
   readMetadata,
   type DatasetMetadata,
   type DeliveryGrant,
 } from "./metadata.js";
+import { sealDeliveryGrant } from "./publish-core.js";
 import type { MarketWallet } from "./wallet.js";
 
 const addressEncoder = getAddressEncoder();
@@ -89,17 +87,6 @@ export function datasetsByDelegate(delegate: Address): ProgramAccountQuery {
   return {
     kind: "Dataset",
     alternatives: [[memcmpFilter(0, ACCOUNT_KINDS.Dataset.discriminator), memcmpFilter(DATASET_DELIVERY_DELEGATE_OFFSET, addressEncoder.encode(delegate))]],
-  };
-}
-
-/** Seals `contentKey` to the delegate's key: the grant for `dataset`. */
-export async function sealDeliveryGrant(contentKey: Uint8Array, dataset: Address, delegate: DelegateIdentity): Promise<DeliveryGrant> {
-  return {
-    format: DELIVERY_GRANT_FORMAT,
-    dataset,
-    delegate: delegate.wallet,
-    encryptionKey: toHex(delegate.encryptionKey),
-    sealedKey: encodeSealedKey(await sealContentKey(contentKey, delegate.encryptionKey)),
   };
 }
 

@@ -16,3 +16,4 @@ export * from "./usage.js";
 export * from "./delegation.js";
 export * from "./delivery.js";
 export * from "./download-core.js";
+export * from "./publish-core.js";

@@ -15,6 +15,7 @@ import {
   type ContentStore,
   type FileInput,
 } from './content-store.js'
+import { kuboAddOptions } from './kubo-http.js'
 
 export interface KuboStoreOptions {
   /** RPC API address, e.g. `http://127.0.0.1:5001` */
@@ -25,12 +26,7 @@ export interface KuboStoreOptions {
   headers?: Record<string, string>
 }
 
-const ADD_OPTIONS = {
-  cidVersion: 1,
-  rawLeaves: true,
-  chunker: `size-${UNIXFS_CHUNK_SIZE}`,
-  pin: true,
-} as const
+const ADD_OPTIONS = kuboAddOptions()
 
 export class KuboContentStore implements ContentStore {
   private readonly client: KuboRPCClient

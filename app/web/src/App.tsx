@@ -15,6 +15,7 @@ import { LicencePage } from "./pages/LicencePage.js";
 import { Operator } from "./pages/Operator.js";
 import { Provenance } from "./pages/Provenance.js";
 import { Owner } from "./pages/Owner.js";
+import { Publish } from "./pages/Publish.js";
 import { Settings } from "./Settings.js";
 import { ConnectButton, MarketWalletProvider, useMarketWallet } from "./wallet.js";
 
@@ -58,6 +59,7 @@ function Shell({ buildConfig, onSave, onReset }: { buildConfig: DappConfig; onSa
   const datasetMatch = /^\/dataset\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(route);
   if (route === "/licences") page = <Licences />;
   else if (route === "/owner") page = <Owner />;
+  else if (route === "/publish") page = <Publish />;
   else if (datasetMatch && isAddress(datasetMatch[1]!)) page = <DatasetPage address={datasetMatch[1] as Address} />;
   else if (route === "/") page = <Browse />;
   else if (licenceMatch && isAddress(licenceMatch[1]!)) page = <LicencePage address={licenceMatch[1] as Address} />;
@@ -74,6 +76,7 @@ function Shell({ buildConfig, onSave, onReset }: { buildConfig: DappConfig; onSa
           <a href="#/provenance" aria-current={route === "/provenance" ? "page" : undefined}>Provenance</a>
           <a href="#/operator" aria-current={route === "/operator" ? "page" : undefined}>Operator</a>
           <a href="#/owner" aria-current={route === "/owner" ? "page" : undefined}>My datasets</a>
+          <a href="#/publish" aria-current={route === "/publish" ? "page" : undefined}>Publish</a>
         </nav>
         <WalletPanel />
         <button type="button" aria-expanded={showSettings} aria-controls="settings-panel" onClick={() => setShowSettings(!showSettings)}>

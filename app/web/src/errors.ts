@@ -3,6 +3,7 @@
 // the program's error name, RpcUnavailableError the node).
 import {
   ClientError,
+  ListingInputError,
   PriceAboveMaxError,
   RpcUnavailableError,
   TransactionFailedError,
@@ -11,6 +12,14 @@ import {
 import { IndexerUnavailableError, isIndexerError } from "../../src/sdk/index.js";
 import { DownloadRefusedError } from "../../src/client/universal.js";
 import { DownloadFailedError, NoGatewayError } from "./download/run.js";
+
+import { IpfsApiError } from "../../src/storage/kubo-http.js";
+import {
+  SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND,
+  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE,
+  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT,
+  isSolanaError,
+} from "@solana/kit";
 
 export type FailureKind =
   | "rejected"
@@ -31,7 +40,9 @@ export type FailureKind =
   | "gateway-unreachable"
   | "content-missing"
   | "tampered"
-  | "storage";
+  | "storage"
+  | "ipfs"
+  | "invalid-input";
 
 export interface Failure {
   kind: FailureKind;
@@ -58,11 +69,18 @@ function messagesOf(error: unknown): string {
   return parts.join("\n");
 }
 
-export function explainForPeople(error: unknown, context: { rpcUrl?: string; formatPrice?: (amount: bigint) => string } = {}): Failure {
+export function explainForPeople(
+  error: unknown,
+  context: { rpcUrl?: string; formatPrice?: (amount: bigint) => string; action?: "buy" | "publish" } = {},
+): Failure {
   const price = context.formatPrice ?? ((amount: bigint) => `${amount} base units`);
+  if (isWalletRejection(error) && context.action === "publish") return { kind: "rejected", message: "You declined the request in your wallet. Nothing was registered and nothing was charged." };
   if (isWalletRejection(error)) return { kind: "rejected", message: "You declined the request in your wallet. Nothing was sent and nothing was charged." };
   const download = explainDownload(error);
   if (download) return download;
+
+  const publishing = explainPublishing(error);
+  if (publishing) return publishing;
   if (error instanceof PriceAboveMaxError) {
     return {
       kind: "price-changed",
@@ -71,7 +89,8 @@ export function explainForPeople(error: unknown, context: { rpcUrl?: string; for
   }
   const text = messagesOf(error);
   // SOL first: a fee payer without lamports fails before any token instruction runs.
-  if (/no record of a prior credit|insufficient funds for fee|InsufficientFundsForFee|insufficient funds for rent|insufficient lamports/i.test(text)) {
+  if (/no record of a prior credit|insufficient funds for fee|InsufficientFundsForFee|insufficient funds for rent|insufficient lamports/i.test(text) || lacksSol(error)) {
+    if (context.action === "publish") return { kind: "insufficient-funds", message: PUBLISH_NEEDS_SOL };
     return {
       kind: "insufficient-funds",
       message: "Your wallet does not hold enough SOL for the network fee and the rent of the accounts this creates (buying a licence takes about 0.0054 SOL: the rent of the licence and of its token account, which closing the licence later returns). Add SOL to this account and try again; nothing was charged.",
@@ -212,4 +231,40 @@ function explainDownload(error: unknown): Failure | null {
     }
   }
   return null;
+}
+
+const PUBLISH_NEEDS_SOL =
+  "Your wallet does not hold enough SOL: registering a dataset pays the network fee and the rent of its accounts (the dataset, its content record, its licence mint and its escrow), about 0.016 SOL. Add SOL to this wallet and publish again; the file is already on IPFS, nothing was registered.";
+
+/** Publishing's own failures: the IPFS RPC endpoint, and inputs the program would refuse (named by field). */
+function explainPublishing(error: unknown): Failure | null {
+  if (error instanceof IpfsApiError) {
+    const url = error.apiUrl;
+    const message = {
+      "not-configured": "No IPFS upload endpoint is configured (a Kubo RPC API URL, `ipfsApi` in config.json or the settings), so the file cannot be stored. Nothing was registered.",
+      unreachable: `The IPFS upload endpoint ${url} cannot be reached. Check that the node is running and its URL in the settings. Nothing was registered.`,
+      "origin-refused": `The IPFS upload endpoint ${url} refuses requests from this site (${globalThis.location?.origin ?? "this origin"}). Its operator must allow this origin (Kubo: API.HTTPHeaders Access-Control-Allow-Origin; the local stack: --ipfs-allow-origin). Nothing was registered.`,
+      failed: `The IPFS upload endpoint ${url} could not store the file: ${error.message.replace(/^the IPFS RPC API \S+ /, "")}. Nothing was registered.`,
+    }[error.problem];
+    return { kind: "ipfs", message };
+  }
+  if (error instanceof ListingInputError) return { kind: "invalid-input", message: sentence(error.message) };
+  return null;
+}
+
+/**
+ * The fee payer cannot pay: kit's codes for a payer with no SOL at all (the cluster's "no record of a
+ * prior credit"), too little for the fee, or for the rent; production builds of kit carry only the code.
+ */
+function lacksSol(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (
+      isSolanaError(e, SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND) ||
+      isSolanaError(e, SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE) ||
+      isSolanaError(e, SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_RENT)
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
