@@ -32,11 +32,10 @@ import { address, type Address } from '@solana/kit'
 import { chromium, type BrowserContext } from 'playwright-core'
 
 import { startLocalStack, type LocalStack } from '../localnet/stack.js'
-import { DATA_MARKET_PROGRAM_ADDRESS } from '../sdk/index.js'
 import { runCliAt } from '../../test/e2e/helpers.js'
 import { installTestWallets } from '../../test/web/test-wallets.js'
 import { DIST_DIR, serveSite, type StaticSite } from '../../test/web/web-harness.js'
-import type { ServedConfig } from '../localnet/site.js'
+import { stackSiteConfig, type ServedConfig } from '../localnet/site.js'
 
 const MiB = 1024 * 1024
 const MB = 1e6
@@ -145,18 +144,7 @@ async function main(): Promise<void> {
     site = await serveSite(DIST_DIR, () => config)
     console.log(`starting the local stack on RPC port ${rpcPort} in ${work} ...`)
     stack = await startLocalStack({ dir: work, rpcPort, faucetPort: rpcPort + 71, ipfs: { allowedOrigins: [new URL(site.url).origin] } })
-    const gateway = stack.ipfs!.url
-    Object.assign(config, {
-      cluster: 'localnet',
-      rpcUrl: stack.url,
-      wsUrl: null,
-      programId: DATA_MARKET_PROGRAM_ADDRESS,
-      indexerUrl: null,
-      ipfsGateway: gateway,
-      ipfsApi: null,
-      tokens: { [stack.market.usdc.address]: 'USDC' },
-      allowedEndpoints: [],
-    })
+    Object.assign(config, stackSiteConfig(stack))
     const store = stack.ipfs!.store
     const url = stack.url
     const cli = async (keypair: string, argv: string[]) => {

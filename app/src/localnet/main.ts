@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
 import { formatDuration, parseDuration } from "../client/index.js";
-import { serveSite, WEB_DIST_DIR, type StaticSite } from "./site.js";
+import { serveSite, stackSiteConfig, WEB_DIST_DIR, type StaticSite } from "./site.js";
 import { LOCAL_MIN_WINDOW_SECS, startLocalStack } from "./stack.js";
 
 /** The dapp's port relative to the RPC port (the indexer's is + 81, the IPFS node's + 82). */
@@ -55,21 +55,7 @@ try {
   let site: StaticSite | null = null;
   if (serveWeb) {
     try {
-      site = await serveSite(
-        WEB_DIST_DIR,
-        {
-          cluster: "localnet",
-          rpcUrl: stack.url,
-          wsUrl: null,
-          programId: DATA_MARKET_PROGRAM_ADDRESS,
-          indexerUrl: stack.indexer?.url ?? null,
-          ipfsGateway: stack.ipfs?.url ?? null,
-          ipfsApi: stack.ipfs?.url ?? null,
-          tokens: { [stack.market.usdc.address]: "USDC" },
-          allowedEndpoints: [],
-        },
-        webPort,
-      );
+      site = await serveSite(WEB_DIST_DIR, stackSiteConfig(stack), webPort);
     } catch (error) {
       await stack.stop();
       throw (error as NodeJS.ErrnoException).code === "EADDRINUSE"

@@ -9,6 +9,8 @@ import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { sitePolicy, withSitePolicy, type SiteEndpoints } from "../client/site-policy.js";
+import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
+import type { LocalStack } from "./stack.js";
 
 export const WEB_DIST_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
@@ -24,6 +26,21 @@ const TYPES: Record<string, string> = {
 
 /** A config.json: the endpoints (which make the policy) and whatever else the dapp reads. */
 export type ServedConfig = SiteEndpoints & Record<string, unknown>;
+
+/** The dapp's config.json for a local stack: its validator, indexer, IPFS node and test USDC. */
+export function stackSiteConfig(stack: LocalStack): ServedConfig {
+  return {
+    cluster: "localnet",
+    rpcUrl: stack.url,
+    wsUrl: null,
+    programId: DATA_MARKET_PROGRAM_ADDRESS,
+    indexerUrl: stack.indexer?.url ?? null,
+    ipfsGateway: stack.ipfs?.url ?? null,
+    ipfsApi: stack.ipfs?.url ?? null,
+    tokens: { [stack.market.usdc.address]: "USDC" },
+    allowedEndpoints: [],
+  };
+}
 
 export interface StaticSite {
   url: string;

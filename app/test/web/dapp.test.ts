@@ -25,7 +25,7 @@ import {
 import { party } from "../e2e/helpers.js";
 import { installTestWallets, type Decision, type TestWallet, type WalletOperation } from "./test-wallets.js";
 import { startDappFixture, type DappFixture } from "./fixture.js";
-import { pageStorage, screenshot, seriousAccessibilityViolations, type StaticSite } from "./web-harness.js";
+import { pageStorage, screenshot, type StaticSite, checkAccessible as checkPageAccessible, connectWallet } from "./web-harness.js";
 
 // Ports of this suite's own (the e2e suites and the benchmarks use others).
 const RPC_PORT = 38_999;
@@ -48,18 +48,9 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
   const decisions = new Map<string, (operation: WalletOperation) => Decision | Promise<Decision>>();
   const cli = (keypair: string, argv: string[]) => fixture.cli(keypair, argv);
 
-  async function checkAccessible(name: string) {
-    await screenshot(page, name);
-    const violations = await seriousAccessibilityViolations(page);
-    assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations)}`);
-  }
+  const checkAccessible = (name: string) => checkPageAccessible(page, name);
 
-  async function connect(walletName: string) {
-    const disconnect = page.getByRole("button", { name: "Disconnect" });
-    if (await disconnect.count()) await disconnect.click();
-    await page.getByRole("button", { name: `Connect ${walletName}` }).click();
-    await page.getByRole("button", { name: "Disconnect" }).waitFor();
-  }
+  const connect = (walletName: string) => connectWallet(page, walletName);
 
   async function openDataset() {
     await page.goto(`${site.url}#/`);

@@ -25,7 +25,7 @@ import { fetchDataset, fetchLicense, findLicenseAddress, isLicenseExpired } from
 import { party, waitFor } from "../e2e/helpers.js";
 import { startDappFixture, type DappFixture } from "./fixture.js";
 import { installTestWallets, type TestWallet } from "./test-wallets.js";
-import { screenshot, seriousAccessibilityViolations } from "./web-harness.js";
+import { screenshot, checkAccessible as checkPageAccessible } from "./web-harness.js";
 
 // This suite's own ports (faucet + 71, IPFS + 82, indexer + 81).
 const RPC_PORT = 36_899;
@@ -99,11 +99,7 @@ describe("downloading a licensed dataset in the web dapp", { timeout: 600_000 },
     return run.stdout;
   };
 
-  async function checkAccessible(name: string) {
-    await screenshot(page, name);
-    const violations = await seriousAccessibilityViolations(page);
-    assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations)}`);
-  }
+  const checkAccessible = (name: string) => checkPageAccessible(page, name);
 
   /** My licences, as the Phantom-like wallet (the buyer's keys), with the dapp pointed at `ipfsGateway`. */
   async function openLicences(ipfsGateway: string | null, walletName = "Phantom-like") {

@@ -7,9 +7,8 @@ import { join } from "node:path";
 
 import type { Browser } from "playwright-core";
 
-import type { ServedConfig } from "../../src/localnet/site.js";
+import { stackSiteConfig, type ServedConfig } from "../../src/localnet/site.js";
 import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../src/localnet/stack.js";
-import { DATA_MARKET_PROGRAM_ADDRESS } from "../../src/sdk/index.js";
 import type { ContentStore } from "../../src/storage/index.js";
 import { runCliAt, type CliRun } from "../e2e/helpers.js";
 import { DIST_DIR, launchChromium, serveSite, type StaticSite } from "./web-harness.js";
@@ -65,17 +64,7 @@ export async function startDappFixture(options: DappFixtureOptions): Promise<Dap
       ipfs: options.ipfs === false ? undefined : { allowedOrigins: [new URL(site.url).origin] },
       indexer: options.indexer ? { required: true } : undefined,
     });
-    Object.assign(config, {
-      cluster: "localnet",
-      rpcUrl: stack.url,
-      wsUrl: null,
-      programId: DATA_MARKET_PROGRAM_ADDRESS,
-      indexerUrl: stack.indexer?.url ?? null,
-      ipfsGateway: stack.ipfs?.url ?? null,
-      ipfsApi: stack.ipfs?.url ?? null,
-      tokens: { [stack.market.usdc.address]: "USDC" },
-      allowedEndpoints: [],
-    });
+    Object.assign(config, stackSiteConfig(stack));
     browser = await launchChromium();
     const store = stack.ipfs?.store ?? null;
     const url = stack.url;

@@ -29,7 +29,7 @@ import {
 import { waitFor } from "../e2e/helpers.js";
 import { startDappFixture, type DappFixture } from "./fixture.js";
 import { installTestWallets, type Decision, type WalletOperation } from "./test-wallets.js";
-import { screenshot, seriousAccessibilityViolations, type StaticSite } from "./web-harness.js";
+import { type StaticSite, checkAccessible as checkPageAccessible, connectWallet } from "./web-harness.js";
 
 const RPC_PORT = 33_899;
 const TITLES = {
@@ -58,18 +58,9 @@ describe("licence actions, provenance and the operator in a real browser", { tim
   const buyer = () => stack.wallets.buyer.wallet.signer.address;
   const usdc = (owner: Address) => walletTokenBalance(stack.connection, stack.market.usdc, owner);
 
-  async function checkAccessible(name: string) {
-    await screenshot(page, `licence-${name}`);
-    const violations = await seriousAccessibilityViolations(page);
-    assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations)}`);
-  }
+  const checkAccessible = (name: string) => checkPageAccessible(page, `licence-${name}`);
 
-  async function connect(walletName: string) {
-    const disconnect = page.getByRole("button", { name: "Disconnect" });
-    if (await disconnect.count()) await disconnect.click();
-    await page.getByRole("button", { name: `Connect ${walletName}` }).click();
-    await page.getByRole("button", { name: "Disconnect" }).waitFor();
-  }
+  const connect = (walletName: string) => connectWallet(page, walletName);
 
   async function openLicence(key: Key) {
     await page.goto(`${site.url}#/`);

@@ -33,7 +33,7 @@ import {
 import { party } from "../e2e/helpers.js";
 import { installTestWallets, type Decision, type TestWallet, type WalletOperation } from "./test-wallets.js";
 import { startDappFixture, type DappFixture } from "./fixture.js";
-import { pageStorage, screenshot, seriousAccessibilityViolations, type StaticSite } from "./web-harness.js";
+import { pageStorage, type StaticSite, checkAccessible as checkPageAccessible, connectWallet } from "./web-harness.js";
 
 // This suite's own ports (the faucet is + 71, the IPFS node + 82).
 const RPC_PORT = 34_899;
@@ -58,18 +58,9 @@ describe("owner dashboard in a real browser", { timeout: 600_000 }, () => {
   const decisions = new Map<string, (operation: WalletOperation) => Decision | Promise<Decision>>();
   const cli = (keypair: string, argv: string[]) => fixture.cli(keypair, argv);
 
-  async function checkAccessible(name: string) {
-    await screenshot(page, name);
-    const violations = await seriousAccessibilityViolations(page);
-    assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations)}`);
-  }
+  const checkAccessible = (name: string) => checkPageAccessible(page, name);
 
-  async function connect(walletName: string) {
-    const disconnect = page.getByRole("button", { name: "Disconnect" });
-    if (await disconnect.count()) await disconnect.click();
-    await page.getByRole("button", { name: `Connect ${walletName}` }).click();
-    await page.getByRole("button", { name: "Disconnect" }).waitFor();
-  }
+  const connect = (walletName: string) => connectWallet(page, walletName);
 
   const card = () => page.locator(`article[data-dataset="${dataset}"]`);
 

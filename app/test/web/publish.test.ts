@@ -27,7 +27,7 @@ import {
 import { party } from "../e2e/helpers.js";
 import { startDappFixture, type DappFixture } from "./fixture.js";
 import { installTestWallets, type Decision, type TestWallet, type WalletOperation } from "./test-wallets.js";
-import { pageStorage, screenshot, seriousAccessibilityViolations, type StaticSite } from "./web-harness.js";
+import { pageStorage, screenshot, type StaticSite, checkAccessible as checkPageAccessible } from "./web-harness.js";
 
 // This suite's own ports (RPC 35899; faucet, IPFS and indexer follow from it).
 const RPC_PORT = 35_899;
@@ -62,11 +62,7 @@ describe("publishing from the web dapp", { timeout: 900_000 }, () => {
     }
   }
 
-  async function checkAccessible(name: string) {
-    await screenshot(page, name);
-    const violations = await seriousAccessibilityViolations(page);
-    assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations)}`);
-  }
+  const checkAccessible = (name: string) => checkPageAccessible(page, name);
 
   async function openPublish(walletName: string) {
     // A fresh page: it reads config.json again, and the wallet signs the key message again.

@@ -50,3 +50,18 @@ export async function pageStorage(page: Page): Promise<string> {
   const cookies = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`);
   return [stored, ...cookies].join("\n");
 }
+
+/** Photographs the page as `name` and fails on any serious or critical axe-core violation. */
+export async function checkAccessible(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  const violations = await seriousAccessibilityViolations(page);
+  if (violations.length > 0) throw new Error(`${name}: accessibility violations ${JSON.stringify(violations)}`);
+}
+
+/** Connects the test wallet `walletName` (after disconnecting whichever is connected). */
+export async function connectWallet(page: Page, walletName: string): Promise<void> {
+  const disconnect = page.getByRole("button", { name: "Disconnect" });
+  if (await disconnect.count()) await disconnect.click();
+  await page.getByRole("button", { name: `Connect ${walletName}` }).click();
+  await page.getByRole("button", { name: "Disconnect" }).waitFor();
+}
