@@ -143,7 +143,7 @@ export class RpcConnection implements MarketConnection {
       onRetry: (event) => this.emit(event),
     });
     this.rpc = createSolanaRpcFromTransport(transport);
-    this.reader = rpcAccountReader(this.rpc);
+    this.reader = rpcAccountReader(this.rpc, this.commitment);
   }
 
   /** Listens to retries as they happen; returns the function that stops listening. */
@@ -170,7 +170,7 @@ export class RpcConnection implements MarketConnection {
   }
 
   getProgramAccounts(filters: Parameters<MarketConnection["getProgramAccounts"]>[0]) {
-    return rpcProgramAccountSource(this.rpc).getProgramAccounts(filters);
+    return rpcProgramAccountSource(this.rpc, undefined, this.commitment).getProgramAccounts(filters);
   }
 
   async send(feePayer: TransactionSigner, instructions: readonly Instruction[], options: SendOptions = {}): Promise<SentTransaction> {

@@ -11,6 +11,7 @@ import {
   getU8Decoder,
   type Account,
   type Address,
+  type Commitment,
   type Decoder,
   type EncodedAccount,
   type GetMultipleAccountsApi,
@@ -72,11 +73,15 @@ export interface AccountReader {
   getAccounts(addresses: readonly Address[]): Promise<MaybeEncodedAccount[]>;
 }
 
-export function rpcAccountReader(rpc: Rpc<GetMultipleAccountsApi>): AccountReader {
+/**
+ * Reads at the given commitment. Pass the one writes confirm at: a node's default is
+ * `finalized`, which lags a just-confirmed write by a dozen slots or more.
+ */
+export function rpcAccountReader(rpc: Rpc<GetMultipleAccountsApi>, commitment?: Commitment): AccountReader {
   return {
     async getAccounts(addresses) {
       if (addresses.length === 0) return [];
-      return fetchEncodedAccounts(rpc, [...addresses]);
+      return fetchEncodedAccounts(rpc, [...addresses], commitment ? { commitment } : {});
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   type Account,
   type Address,
   type Base64EncodedBytes,
+  type Commitment,
   type EncodedAccount,
   type GetProgramAccountsApi,
   type ReadonlyUint8Array,
@@ -86,10 +87,13 @@ export interface ProgramAccountSource {
 export function rpcProgramAccountSource(
   rpc: Rpc<GetProgramAccountsApi>,
   programAddress: Address = DATA_MARKET_PROGRAM_ADDRESS,
+  commitment?: Commitment,
 ): ProgramAccountSource {
   return {
     async getProgramAccounts(filters) {
-      const result = await rpc.getProgramAccounts(programAddress, { encoding: "base64", filters: [...filters] }).send();
+      const result = await rpc
+        .getProgramAccounts(programAddress, { encoding: "base64", filters: [...filters], ...(commitment ? { commitment } : {}) })
+        .send();
       return result.map(({ pubkey, account }) => ({
         address: pubkey,
         data: base64.encode(account.data[0]) as Uint8Array,
