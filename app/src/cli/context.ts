@@ -255,6 +255,9 @@ class ReportingConnection implements MarketConnection {
   rentExemption(space: number) {
     return this.inner.rentExemption(space);
   }
+  firstTransaction(address: Address) {
+    return this.inner.firstTransaction(address);
+  }
   advanceTime(seconds: bigint) {
     return this.inner.advanceTime(seconds);
   }

@@ -52,6 +52,11 @@ export interface MarketConnection extends AccountReader, ProgramAccountSource {
   airdrop(address: Address, lamports: bigint): Promise<void>;
   /** Rent-exempt minimum for an account of `space` bytes. */
   rentExemption(space: number): Promise<bigint>;
+  /**
+   * The oldest transaction that wrote an account, with its slot: for an account written once (a
+   * usage receipt) the one that created it. Null when the cluster keeps no record of one.
+   */
+  firstTransaction(address: Address): Promise<{ signature: string; slot: bigint } | null>;
   /** Moves the clock forward; only an embedded SVM can. */
   readonly canAdvanceTime: boolean;
   advanceTime(seconds: bigint): Promise<void>;

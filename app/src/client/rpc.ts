@@ -439,6 +439,21 @@ export class RpcConnection implements MarketConnection {
     return this.rpc.getMinimumBalanceForRentExemption(BigInt(space)).send();
   }
 
+  async firstTransaction(address: Address): Promise<{ signature: string; slot: bigint } | null> {
+    // Newest first, 1,000 per page: page back until the oldest.
+    const commitment = this.commitment === "processed" ? "confirmed" : this.commitment;
+    let oldest: { signature: string; slot: bigint } | null = null;
+    let before: Signature | undefined;
+    for (;;) {
+      const page = await this.rpc.getSignaturesForAddress(address, { limit: 1000, commitment, ...(before ? { before } : {}) }).send();
+      const last = page[page.length - 1];
+      if (!last) return oldest;
+      oldest = { signature: last.signature, slot: last.slot };
+      if (page.length < 1000) return oldest;
+      before = last.signature;
+    }
+  }
+
   async advanceTime(): Promise<void> {
     throw new Error(`${this.label}: a cluster's clock cannot be moved; wait instead`);
   }

@@ -9,6 +9,7 @@ import {
   getBase58Decoder,
   getU32Encoder,
   getU64Encoder,
+  isWritableRole,
   lamports,
   signTransactionMessageWithSigners,
   type Address,
@@ -46,6 +47,8 @@ export class SvmConnection implements MarketConnection {
   readonly label = "embedded SVM";
   readonly canAdvanceTime = true;
   readonly svm: LiteSVM;
+  /** The first successful transaction that wrote each account (the SVM keeps no history itself). */
+  private readonly firstWrites = new Map<Address, { signature: string; slot: bigint }>();
 
   private constructor(svm: LiteSVM) {
     this.svm = svm;
@@ -110,6 +113,7 @@ export class SvmConnection implements MarketConnection {
     });
     const transaction = await signTransactionMessageWithSigners(message);
     const result = this.svm.sendTransaction(transaction);
+    if (!(result instanceof FailedTransactionMetadata)) this.recordWrites(instructions, result);
     // A fresh blockhash per transaction, so identical transactions are not rejected as duplicates.
     this.svm.expireBlockhash();
     return result;
@@ -138,6 +142,15 @@ export class SvmConnection implements MarketConnection {
     };
   }
 
+  private recordWrites(instructions: readonly Instruction[], result: TransactionMetadata): void {
+    const written = { signature: getBase58Decoder().decode(result.signature()), slot: this.svm.getClock().slot };
+    for (const instruction of instructions) {
+      for (const account of instruction.accounts ?? []) {
+        if (isWritableRole(account.role) && !this.firstWrites.has(account.address)) this.firstWrites.set(account.address, written);
+      }
+    }
+  }
+
   async now(): Promise<bigint> {
     return this.svm.getClock().unixTimestamp;
   }
@@ -164,6 +177,10 @@ export class SvmConnection implements MarketConnection {
 
   async rentExemption(space: number): Promise<bigint> {
     return this.svm.minimumBalanceForRentExemption(BigInt(space));
+  }
+
+  async firstTransaction(address: Address): Promise<{ signature: string; slot: bigint } | null> {
+    return this.firstWrites.get(address) ?? null;
   }
 
   async close(): Promise<void> {}

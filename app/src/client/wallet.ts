@@ -1,6 +1,7 @@
 // A marketplace user: a transaction signer plus the X25519 key content keys are sealed to. The key
 // comes from the wallet signing a fixed message, so a Phantom user and a CLI keypair holding the
 // same account derive the same key (see crypto/buyer-key.ts).
+import { ed25519 } from "@noble/curves/ed25519.js";
 import type { TransactionSigner } from "@solana/kit";
 
 import {
@@ -22,6 +23,8 @@ export interface MarketWallet {
    * name this wallet delivery delegate (crypto/delegate-card.ts). Holds no secret.
    */
   delegateCard(): Promise<string>;
+  /** The wallet's ed25519 signature of a message (a document it vouches for, e.g. a bill of data). */
+  signMessage(message: Uint8Array): Promise<Uint8Array>;
 }
 
 /** A wallet from a local keypair file: the signature is computed locally. */
@@ -36,6 +39,9 @@ export function keypairWallet(wallet: LoadedWallet): MarketWallet {
     async delegateCard() {
       return createDelegateCardFromSolanaSecretKey(wallet.secretKey);
     },
+    async signMessage(message) {
+      return ed25519.sign(message, wallet.secretKey.subarray(0, 32));
+    },
   };
 }
 
@@ -49,5 +55,6 @@ export function messageSigningWallet(signer: TransactionSigner, messageSigner: M
     async delegateCard() {
       return createDelegateCard(messageSigner, (await encryptionKeyPair()).publicKey);
     },
+    signMessage: (message) => messageSigner.signMessage(message),
   };
 }

@@ -157,7 +157,7 @@ describe("downloading a licensed dataset in the web dapp", { timeout: 600_000 },
     await connection.airdrop(mismatched.signer.address, 2n * SOL);
     await mintTo(connection, wallets.operator.wallet.signer, market.usdc, wallets.operator.wallet.signer, mismatched.signer.address, 10n * USDC);
     const elsewhere = deriveEncryptionKeyPairFromSolanaSecretKey((await party(fixture.dir, "elsewhere")).secretKey);
-    await buyLicense(connection, { signer: mismatched.signer, encryptionKeyPair: async () => elsewhere, delegateCard: async () => "" }, { dataset, maxPrice: 2n * USDC });
+    await buyLicense(connection, { signer: mismatched.signer, encryptionKeyPair: async () => elsewhere, delegateCard: async () => "", signMessage: () => Promise.reject(new Error("not used here")) }, { dataset, maxPrice: 2n * USDC });
 
     context = await fixture.browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
     // The save-file picker needs a person at a dialog: the page falls back to a link, which a
