@@ -13,6 +13,7 @@ import { registerIpfsCommands } from "./commands/ipfs.js";
 import { registerLicenseCommands } from "./commands/license.js";
 import { registerMarketCommands } from "./commands/market.js";
 import { registerPayoutCommands } from "./commands/payouts.js";
+import { registerProvenanceCommands } from "./commands/provenance.js";
 import { registerReviewCommands } from "./commands/review.js";
 import { registerUsageCommands } from "./commands/usage.js";
 import { registerWalletCommands } from "./commands/wallet.js";
@@ -79,6 +80,7 @@ export async function runCli(argv: readonly string[], host: CliHost): Promise<nu
   registerLicenseCommands(program, getContext);
   registerDeliveryCommands(program, getContext);
   registerUsageCommands(program, getContext);
+  registerProvenanceCommands(program, getContext);
   registerReviewCommands(program, getContext);
   registerDisputeCommands(program, getContext);
   registerPayoutCommands(program, getContext);

@@ -13,6 +13,7 @@ export * from "./progress.js";
 export * from "./purchase.js";
 export * from "./site-policy.js";
 export * from "./usage.js";
+export * from "./bill-of-data.js";
 export * from "./delegation.js";
 export * from "./delivery.js";
 export * from "./download-core.js";

@@ -5,14 +5,14 @@
 // datasets are published, bought and delivered with the CLI beforehand, with 10-second windows.
 import assert from "node:assert/strict";
 import { randomBytes, createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { address, type Address } from "@solana/kit";
 import type { BrowserContext, Page } from "playwright-core";
 
-import { tokenBalance, walletTokenBalance } from "../../src/client/index.js";
+import { tokenBalance, walletTokenBalance, type BillOfData } from "../../src/client/index.js";
 import { toHex } from "../../src/crypto/index.js";
 import type { LocalStack } from "../../src/localnet/stack.js";
 import {
@@ -372,6 +372,21 @@ describe("licence actions, provenance and the operator in a real browser", { tim
       assert.equal(cells[4], signature!.slot.toString());
       assert.equal(cells[5], "none");
     }
+
+    // The bill of data, signed in the page by the wallet that recorded the uses, verifies on chain with the CLI.
+    await page.getByRole("button", { name: "Sign and download the bill of data" }).click();
+    await page.getByRole("status").filter({ hasText: "Signed." }).waitFor({ timeout: 60_000 });
+    const downloading = page.waitForEvent("download");
+    await page.getByRole("link", { name: "Download the bill of data (JSON)" }).click();
+    const billPath = join(fixture.dir, "bill-of-data.json");
+    await (await downloading).saveAs(billPath);
+    const bill = JSON.parse(await readFile(billPath, "utf8")) as BillOfData;
+    assert.equal(bill.signer, buyer());
+    assert.equal(bill.model.sha256, modelHash);
+    assert.deepEqual(new Set(bill.datasets.map((d) => d.address)), new Set([datasets.used, datasets.metered]));
+    const verified = await cli(stack.wallets.owner.keypairPath, ["provenance", "verify", billPath]);
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, /all 11 claims hold on chain/);
     await checkAccessible("16-provenance");
 
     await page.getByLabel("Model sha256 (64 hex characters)").fill("ab".repeat(32));

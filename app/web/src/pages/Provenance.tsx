@@ -4,13 +4,15 @@
 import { useState } from "react";
 import type { Account, Address } from "@solana/kit";
 
-import { toHex } from "../../../src/crypto/web.js";
+import { buildBillOfData, fetchMintInfo, formatAmount, renderBillMarkdown, signBillOfData } from "../../../src/client/universal.js";
+import { fromHex, toHex } from "../../../src/crypto/web.js";
 import { accountLists, fetchAllOfKind, isDefaultAddress, type Dataset, type UsageReceipt } from "../../../src/sdk/index.js";
 import { explainForPeople } from "../errors.js";
 import { PURPOSE_NAMES, dateTime, shortAddress } from "../format.js";
 import { readList } from "../lists.js";
 import { useMarket } from "../market.js";
 import { ModelHashInput } from "../ModelHash.js";
+import { useMarketWallet } from "../wallet.js";
 
 interface Row {
   receipt: Account<UsageReceipt>;
@@ -24,9 +26,44 @@ export function Provenance() {
   const [hash, setHash] = useState<Uint8Array | null>(null);
   const [result, setResult] = useState<{ hash: string; rows: Row[] } | null>(null);
   const [busy, setBusy] = useState(false);
+  const { marketWallet, canSignMessage } = useMarketWallet();
+  const [bill, setBill] = useState<{ state: "signing" } | { state: "ready"; json: string; markdown: string; name: string } | { state: "failed"; message: string } | null>(null);
+
+  // The bill of data: the same signed document as `data-market provenance export`.
+  async function exportBill(modelHash: Uint8Array) {
+    if (!marketWallet) return;
+    setBill({ state: "signing" });
+    try {
+      const unsigned = await buildBillOfData({
+        connection,
+        modelHash,
+        signer: marketWallet.signer.address,
+        listReceipts: (list) => readList(config, connection, list),
+      });
+      const foreign = unsigned.uses.find((u) => u.holder !== marketWallet.signer.address);
+      if (foreign) {
+        setBill({ state: "failed", message: `Use ${foreign.receipt} was recorded by ${foreign.holder}: only the wallet that recorded the uses can sign their bill of data.` });
+        return;
+      }
+      const signed = await signBillOfData(unsigned, marketWallet);
+      const decimals = new Map<Address, number>();
+      for (const licence of signed.licences) decimals.set(licence.paymentMint, (await fetchMintInfo(connection, licence.paymentMint)).decimals);
+      const markdown = renderBillMarkdown(signed, (mint, amount) => formatAmount(amount, decimals.get(mint) ?? 0));
+      const json = `${JSON.stringify(signed, null, 2)}\n`;
+      setBill({
+        state: "ready",
+        json: URL.createObjectURL(new Blob([json], { type: "application/json" })),
+        markdown: URL.createObjectURL(new Blob([markdown], { type: "text/markdown" })),
+        name: `bill-of-data-${signed.model.sha256.slice(0, 16)}`,
+      });
+    } catch (e) {
+      setBill({ state: "failed", message: explainForPeople(e, { rpcUrl: connection.url }).message });
+    }
+  }
   const [error, setError] = useState<string | null>(null);
 
   async function search(modelHash: Uint8Array) {
+    setBill(null);
     setBusy(true);
     setError(null);
     try {
@@ -104,6 +141,30 @@ export function Provenance() {
                 ))}
               </tbody>
             </table>
+            <h2>Bill of data</h2>
+            <p>
+              One signed document of every dataset, licence and recorded use behind this model, for customers and auditors (its fields map
+              onto the EU summary of training content). Anyone can check it against the chain with{" "}
+              <code>data-market provenance verify</code>. The wallet that recorded the uses signs it.
+            </p>
+            {!marketWallet ? (
+              <p>Connect the wallet that recorded these uses to sign the bill of data.</p>
+            ) : !canSignMessage ? (
+              <p>This wallet cannot sign messages, so it cannot sign a bill of data; the CLI can, with the same account's keypair.</p>
+            ) : (
+              <p>
+                <button type="button" disabled={bill?.state === "signing"} onClick={() => void exportBill(fromHex(result.hash))}>
+                  {bill?.state === "signing" ? "Waiting for the wallet's signature…" : "Sign and download the bill of data"}
+                </button>
+              </p>
+            )}
+            {bill?.state === "failed" ? <p role="alert" className="error">{bill.message}</p> : null}
+            {bill?.state === "ready" ? (
+              <p role="status">
+                Signed. <a href={bill.json} download={`${bill.name}.json`}>Download the bill of data (JSON)</a> ·{" "}
+                <a href={bill.markdown} download={`${bill.name}.md`}>the same for people (Markdown)</a>
+              </p>
+            ) : null}
           </>
         )
       ) : null}
