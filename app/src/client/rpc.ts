@@ -19,6 +19,7 @@ import {
 } from "@solana-program/compute-budget";
 import {
   compileTransaction,
+  createNoopSigner,
   createSolanaRpcFromTransport,
   getBase58Decoder,
   getBase64EncodedWireTransaction,
@@ -209,6 +210,25 @@ export class RpcConnection implements MarketConnection {
       this.emit({ type: "resign", previous: signature, attempt: signing + 1 });
       lifetime = await this.latestBlockhash();
     }
+  }
+
+  /**
+   * A transaction for someone else to sign and send (a Solana Action's answer): the instructions
+   * with the compute budget this connection would choose (so a failing simulation is thrown as the
+   * program's refusal), a recent blockhash, and no signature. Signers in the instructions only name
+   * their addresses.
+   */
+  async unsignedTransaction(
+    feePayer: Address,
+    instructions: readonly Instruction[],
+  ): Promise<{ transaction: Base64EncodedWireTransaction; budget: ComputeBudgetChoice; lastValidBlockHeight: bigint }> {
+    const payer = createNoopSigner(feePayer);
+    const lifetime = await this.latestBlockhash();
+    const limit = await this.chooseComputeUnitLimit(payer, instructions, lifetime, {});
+    const fee = await this.choosePriorityFee(payer, instructions, {});
+    const all = withComputeBudget(instructions, limit.computeUnitLimit, fee.priorityFeeMicroLamports);
+    const transaction = compileTransaction(buildTransactionMessage({ feePayer: payer, instructions: all, lifetime }));
+    return { transaction: getBase64EncodedWireTransaction(transaction), budget: { ...limit, ...fee }, lastValidBlockHeight: lifetime.lastValidBlockHeight };
   }
 
   private async sent(signature: Signature, budget: ComputeBudgetChoice, before: RetryCounts): Promise<SentTransaction> {

@@ -7,6 +7,8 @@ import { parseArgs } from "node:util";
 
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
 import { formatDuration, parseDuration } from "../client/index.js";
+import { BLINK_PATH, datasetBlinkUrl, watchDatasets } from "../actions/dataset-action.js";
+import { actionsHandler } from "../actions/server.js";
 import { serveSite, stackSiteConfig, WEB_DIST_DIR, type StaticSite } from "./site.js";
 import { LOCAL_MIN_WINDOW_SECS, startLocalStack } from "./stack.js";
 
@@ -55,7 +57,10 @@ try {
   let site: StaticSite | null = null;
   if (serveWeb) {
     try {
-      site = await serveSite(WEB_DIST_DIR, stackSiteConfig(stack), webPort);
+      const config = stackSiteConfig(stack);
+      site = await serveSite(WEB_DIST_DIR, config, webPort, {
+        handle: actionsHandler({ connection: stack.connection, origin: webOrigin, symbols: config.tokens as Record<string, string> }),
+      });
     } catch (error) {
       await stack.stop();
       throw (error as NodeJS.ErrnoException).code === "EADDRINUSE"
@@ -79,7 +84,8 @@ try {
           `(node in ${stack.ipfs.directory}); the CLI uses it with --ipfs ${stack.ipfs.url}`
         : "  ipfs         not running (the CLI uses its own embedded node)",
       site
-        ? `  web dapp     ${site.url} (open it in a browser with Phantom pointed at the local validator; see README)`
+        ? `  web dapp     ${site.url} (open it in a browser with Phantom pointed at the local validator; see README)\n` +
+          `  actions      ${webOrigin}/actions.json; a blink per dataset is printed below as datasets are registered`
         : values["no-web"]
           ? "  web dapp     not served"
           : "  web dapp     not built (`npm run web:build`, or start with `npm run dapp`)",
@@ -101,10 +107,20 @@ try {
       "",
     ].join("\n"),
   );
+  // Each dataset's blink, now and as datasets are registered.
+  const stopWatching = new AbortController();
+  if (site) {
+    void watchDatasets(
+      { connection: stack.connection },
+      (dataset, title) => process.stdout.write(`blink for "${title}": ${datasetBlinkUrl(webOrigin, dataset)} (or the link ${webOrigin}${BLINK_PATH}${dataset})\n`),
+      stopWatching.signal,
+    );
+  }
   await new Promise<void>((resolveStop) => {
     process.once("SIGINT", resolveStop);
     process.once("SIGTERM", resolveStop);
   });
+  stopWatching.abort();
   await site?.close();
   await stack.stop();
   process.stderr.write(`${stopped} stopped\n`);

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import type { RequestHandler } from "../actions/server.js";
 import { sitePolicy, withSitePolicy, type SiteEndpoints } from "../client/site-policy.js";
 import { DATA_MARKET_PROGRAM_ADDRESS } from "../sdk/index.js";
 import type { LocalStack } from "./stack.js";
@@ -49,14 +50,21 @@ export interface StaticSite {
 
 /**
  * Serves `dir` on 127.0.0.1:`port` (0: a free one), `/config.json` answered from `config` (read per
- * request, so a caller may change it between page loads).
+ * request, so a caller may change it between page loads); `handle` answers the paths it claims
+ * first (the Solana Actions).
  */
-export async function serveSite(dir: string, config: ServedConfig | (() => ServedConfig), port = 0): Promise<StaticSite> {
+export async function serveSite(
+  dir: string,
+  config: ServedConfig | (() => ServedConfig),
+  port = 0,
+  options: { handle?: RequestHandler } = {},
+): Promise<StaticSite> {
   const root = resolve(dir);
   if (!existsSync(join(root, "index.html"))) throw new Error(`${root} has no index.html: run \`npm run web:build\` first`);
   const current = () => (typeof config === "function" ? config() : config);
   const server: Server = createServer(async (request, response) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    if (options.handle && (await options.handle(request, response, path))) return;
     const headers = { "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-cache" };
     if (path === "/config.json") {
       response.writeHead(200, { ...headers, "content-type": TYPES[".json"]! }).end(JSON.stringify(current()));
