@@ -2,7 +2,8 @@
 # Builds the SBF program and runs every instruction once in LiteSVM: prints compute units,
 # transaction sizes, account counts and rent, and writes target/bench/cu.json. Then the client
 # benchmark on a 1 GiB file (encrypt+hash, download+decrypt+verify, next to sha256sum), which
-# writes target/bench/client.json. Last the web dapp's bundle size and first load in chromium
+# writes target/bench/client.json; the bill of data and the Solana Actions on a local validator
+# (target/bench/provenance.json). Last the web dapp's bundle size and first load in chromium
 # (target/bench/web.json).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,5 +12,6 @@ scripts/build-program.sh
 cargo run -q --locked -p market-tests --bin bench
 scripts/install-app.sh
 (cd app && npm run -s bench:client)
+(cd app && npm run -s bench:provenance)
 scripts/install-browser.sh >/dev/null
 (cd app && npm run -s web:build >/dev/null && npm run -s bench:web)
