@@ -2,7 +2,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 
-import { ClientError, DISPUTE_REASONS, USAGE_PURPOSES, runIdBytes, sha256Utf8 } from "../client/index.js";
+import { ClientError, DATASET_CATEGORIES, DISPUTE_REASONS, USAGE_PURPOSES, nameIn, runIdBytes, sha256Utf8 } from "../client/index.js";
 import { fromHex, sha256Stream } from "../crypto/index.js";
 import { DatasetCategory, DatasetState, DisputeReason, UsagePurpose } from "../sdk/index.js";
 
@@ -16,16 +16,7 @@ function enumParser<E extends Record<string, string | number>>(what: string, val
   };
 }
 
-export const CATEGORIES = {
-  text: DatasetCategory.Text,
-  image: DatasetCategory.Image,
-  audio: DatasetCategory.Audio,
-  video: DatasetCategory.Video,
-  code: DatasetCategory.Code,
-  tabular: DatasetCategory.Tabular,
-  multimodal: DatasetCategory.Multimodal,
-  other: DatasetCategory.Other,
-};
+export const CATEGORIES = DATASET_CATEGORIES;
 export const STATES = {
   active: DatasetState.Active,
   paused: DatasetState.OrderingPaused,
@@ -46,9 +37,7 @@ export const parseReason = enumParser<typeof DisputeReason>("dispute reason", RE
 export const collectValues = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** The name of an enum value in one of the tables above. */
-export function nameOf(table: Record<string, number>, value: number): string {
-  return Object.entries(table).find(([, v]) => v === value)?.[0] ?? String(value);
-}
+export const nameOf = nameIn;
 
 export function parseInteger(what: string, text: string, min: number, max: number): number {
   if (!/^\d+$/.test(text.trim())) throw new ClientError("usage", `${what} must be a whole number, got "${text}"`);

@@ -13,8 +13,6 @@ import { fromHex, toHex, utf8 } from "../crypto/bytes.js";
 import type { MessageSigner } from "../crypto/buyer-key.js";
 import {
   DATA_MARKET_PROGRAM_ADDRESS,
-  DatasetCategory,
-  UsagePurpose,
   accountLists,
   datasetRecipients,
   decodeProgramAccount,
@@ -25,6 +23,7 @@ import {
   type UsageReceipt,
 } from "../sdk/index.js";
 import type { MarketConnection } from "./connection.js";
+import { DATASET_CATEGORIES, USAGE_PURPOSES, nameIn } from "./usage.js";
 
 export const BILL_OF_DATA_FORMAT = "data-market/bill-of-data";
 export const BILL_OF_DATA_VERSION = 1;
@@ -167,25 +166,6 @@ export function billSignatureVerifies(bill: BillOfData): boolean {
   }
 }
 
-const PURPOSE_NAMES: Record<UsagePurpose, string> = {
-  [UsagePurpose.Training]: "training",
-  [UsagePurpose.FineTuning]: "fine-tuning",
-  [UsagePurpose.Evaluation]: "evaluation",
-  [UsagePurpose.InferenceRag]: "rag",
-  [UsagePurpose.Other]: "other",
-};
-
-const CATEGORY_MODALITIES: Record<DatasetCategory, string> = {
-  [DatasetCategory.Text]: "text",
-  [DatasetCategory.Image]: "image",
-  [DatasetCategory.Audio]: "audio",
-  [DatasetCategory.Video]: "video",
-  [DatasetCategory.Code]: "code",
-  [DatasetCategory.Tabular]: "tabular",
-  [DatasetCategory.Multimodal]: "multimodal",
-  [DatasetCategory.Other]: "other",
-};
-
 export const EU_TEMPLATE =
   "Template for the Public Summary of Training Content for general-purpose AI models (AI Act, Article 53(1)(d))";
 const EU_NOT_COVERED = [
@@ -218,7 +198,7 @@ function billDataset(dataset: Account<Dataset>, version: number): BillDataset {
     contentHash: toHex(new Uint8Array(d.contentHash)),
     version,
     previousVersion: isDefaultAddress(d.previousVersion) ? null : d.previousVersion,
-    category: CATEGORY_MODALITIES[d.category],
+    category: nameIn(DATASET_CATEGORIES, d.category),
     metadataUri: d.metadataUri,
     recipients: datasetRecipients(d).map((r) => ({ wallet: r.wallet, bps: r.bps })),
   };
@@ -256,7 +236,7 @@ function billUse(receipt: Account<UsageReceipt>, licence: BillLicence, creation:
     dataset: r.dataset,
     licence: r.license,
     holder: r.holder,
-    purpose: PURPOSE_NAMES[r.purpose],
+    purpose: nameIn(USAGE_PURPOSES, r.purpose),
     runId: toHex(new Uint8Array(r.runId)),
     attestor: isDefaultAddress(r.attestor) ? null : r.attestor,
     recordedAt,

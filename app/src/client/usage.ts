@@ -5,6 +5,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 
 import { fromHex } from "../crypto/bytes.js";
 import {
+  DatasetCategory,
   DisputeReason,
   UsagePurpose,
   buildRecordUsage,
@@ -18,6 +19,23 @@ import {
 import type { MarketConnection } from "./connection.js";
 import { ClientError } from "./errors.js";
 import type { MarketWallet } from "./wallet.js";
+
+/** Dataset categories by the names the CLI takes and documents (a bill of data) carry. */
+export const DATASET_CATEGORIES = {
+  text: DatasetCategory.Text,
+  image: DatasetCategory.Image,
+  audio: DatasetCategory.Audio,
+  video: DatasetCategory.Video,
+  code: DatasetCategory.Code,
+  tabular: DatasetCategory.Tabular,
+  multimodal: DatasetCategory.Multimodal,
+  other: DatasetCategory.Other,
+};
+
+/** The name of an enum value in one of these tables. */
+export function nameIn(table: Record<string, number>, value: number): string {
+  return Object.entries(table).find(([, v]) => v === value)?.[0] ?? String(value);
+}
 
 /** Usage purposes by the names the CLI takes and the dapp shows. */
 export const USAGE_PURPOSES = {
