@@ -106,6 +106,10 @@ export function termsInOneLine(terms: LicenseTerms): string {
     .join("; ");
 }
 
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 async function onSale(ctx: ActionsContext, text: string): Promise<{ address: Address; dataset: Dataset }> {
   if (!isAddress(text)) throw new ActionRefusal(404, `${text} is not a dataset address`);
   const found = await fetchMaybeDataset(ctx.connection, text).catch(() => null);
@@ -131,7 +135,7 @@ export async function datasetAction(ctx: ActionsContext, text: string): Promise<
     icon: `${ctx.origin}/icon.svg`,
     title: dataset.title || "Untitled dataset",
     description:
-      `${price === "free" ? "Free" : price}${perCredit}. ${termsInOneLine(dataset.terms)}. ` +
+      `${price === "free" ? "Free" : price}${perCredit}. ${capitalized(termsInOneLine(dataset.terms))}. ` +
       `Content sha256 ${toHex(new Uint8Array(dataset.contentHash))}, encrypted on IPFS; the owner delivers the key within ` +
       `${formatDuration(dataset.deliveryWindowSecs)} or the payment is refunded. First purchase here? Buy in the dapp: your wallet makes your decryption key there.`,
     label: `Buy for ${price}`,
