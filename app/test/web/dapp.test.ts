@@ -136,7 +136,8 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
     await page.goto(site.url);
     await page.getByRole("link", { name: TITLE }).click();
     await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
-    assert.equal(await page.getByTestId("price").innerText(), "4.5 USDC", "the build's symbol for the mint");
+    // The build's symbol for the mint (base units until the page has the mint's decimals).
+    await page.getByTestId("price").filter({ hasText: /^4\.5 USDC$/ }).waitFor({ timeout: 30_000 });
     // 2.5 % of 4.5 is 0.1125; 4.3875 goes to the owner
     assert.match(await page.locator(".breakdown").innerText(), /Marketplace fee \(2\.50 %\)\s+0\.1125 .*\s+To the owner and contributors\s+4\.3875/);
     await page.getByText("The licence never expires.").waitFor();
@@ -191,6 +192,7 @@ describe("web dapp in a real browser", { timeout: 600_000 }, () => {
       return "approve";
     });
     await connect("Phantom-like");
+    await page.getByTestId("price").filter({ hasText: /^4\.5 USDC$/ }).waitFor({ timeout: 30_000 });
     await page.getByRole("button", { name: "Buy for 4.5" + " " + (await page.getByTestId("price").innerText()).split(" ")[1] }).click();
     const alert = page.getByRole("alert").filter({ hasText: "The price changed" });
     await alert.waitFor();

@@ -268,7 +268,8 @@ describe("publishing from the web dapp", { timeout: 900_000 }, () => {
     await checkAccessible("publish-05-published");
     await link.click();
     await page.getByRole("heading", { level: 1, name: TITLE }).waitFor();
-    assert.equal(await page.getByTestId("price").innerText(), "2.5 USDC");
+    // The amount reads in base units until the page has the mint's decimals.
+    await page.getByTestId("price").filter({ hasText: /^2\.5 USDC$/ }).waitFor({ timeout: 30_000 });
     await checkAccessible("publish-06-dataset-page");
   });
 
