@@ -15,8 +15,7 @@ import type {
   ExternalLinkResponse,
   TransactionResponse,
 } from "@solana/actions-spec";
-import { isAddress, type Address } from "@solana/kit";
-import { createNoopSigner } from "@solana/kit";
+import { createNoopSigner, isAddress, type Address } from "@solana/kit";
 
 import { toHex } from "../crypto/bytes.js";
 import {

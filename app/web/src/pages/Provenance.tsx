@@ -73,9 +73,8 @@ export function Provenance() {
       const byAddress = new Map<Address, Account<Dataset>>(datasets.map((d) => [d.address, d]));
       const rows = await Promise.all(
         receipts.map(async (receipt) => {
-          // A receipt is written once, when the use is recorded: its oldest signature is that one.
-          const signatures = await connection.rpc.getSignaturesForAddress(receipt.address, { limit: 1000 }).send();
-          const first = signatures[signatures.length - 1];
+          // A receipt is written once, when the use is recorded: the transaction that first wrote it.
+          const first = await connection.firstTransaction(receipt.address);
           return { receipt, dataset: byAddress.get(receipt.data.dataset) ?? null, slot: first ? first.slot : null };
         }),
       );

@@ -111,6 +111,10 @@ function percentToBps(text: string): number | null {
 
 type Step = { kind: "idle" } | { kind: "working"; step: PublishStep } | { kind: "done"; result: BrowserPublishResult } | { kind: "failed"; message: string };
 
+/** The form starts from the client's default terms. */
+const { metered, transferable, aiTraining, commercialUse, derivativeModels, attributionRequired } = licenseTerms();
+const DEFAULT_TERM_SWITCHES = { metered, transferable, aiTraining, commercialUse, derivativeModels, attributionRequired };
+
 export function Publish() {
   const { config, connection, health, refresh } = useMarket();
   const { connected, marketWallet, canSignMessage } = useMarketWallet();
@@ -125,12 +129,7 @@ export function Publish() {
     mintAddress: "",
     duration: "0",
     maxSupply: "0",
-    metered: false,
-    transferable: false,
-    aiTraining: true,
-    commercialUse: true,
-    derivativeModels: true,
-    attributionRequired: false,
+    ...DEFAULT_TERM_SWITCHES,
     referral: "0",
     contributors: [],
     deliveryWindow: "1d",
