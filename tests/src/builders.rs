@@ -552,3 +552,75 @@ pub fn compute_budget_instructions() -> [Instruction; 2] {
     price.extend(u64::MAX.to_le_bytes());
     [Instruction::new_with_bytes(program, &limit, vec![]), Instruction::new_with_bytes(program, &price, vec![])]
 }
+
+pub fn preview_policy_address(dataset: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::PREVIEW_POLICY, dataset.as_ref()], &data_market::ID).0
+}
+
+pub fn preview_request_address(dataset: &Pubkey, buyer: &Pubkey, nonce: u64) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::PREVIEW, dataset.as_ref(), buyer.as_ref(), &nonce.to_le_bytes()], &data_market::ID)
+        .0
+}
+
+pub fn enable_preview_accounts(owner: Pubkey, dataset: &DatasetHandle) -> accounts::EnablePreview {
+    accounts::EnablePreview {
+        owner,
+        dataset: dataset.address,
+        preview_policy: preview_policy_address(&dataset.address),
+        system_program: anchor_lang::system_program::ID,
+    }
+}
+
+pub fn enable_preview(owner: Pubkey, dataset: &DatasetHandle, args: EnablePreviewArgs) -> Instruction {
+    build(enable_preview_accounts(owner, dataset), instruction::EnablePreview { args })
+}
+
+pub fn set_preview_limits_accounts(owner: Pubkey, dataset: &DatasetHandle) -> accounts::SetPreviewLimits {
+    accounts::SetPreviewLimits { owner, dataset: dataset.address, preview_policy: preview_policy_address(&dataset.address) }
+}
+
+pub fn set_preview_limits(owner: Pubkey, dataset: &DatasetHandle, chunks_per_preview: u8, max_per_period: u16, period_secs: u32) -> Instruction {
+    build(
+        set_preview_limits_accounts(owner, dataset),
+        instruction::SetPreviewLimits { chunks_per_preview, max_per_period, period_secs },
+    )
+}
+
+pub fn request_preview_accounts(buyer: Pubkey, dataset: &DatasetHandle, nonce: u64) -> accounts::RequestPreview {
+    accounts::RequestPreview {
+        buyer,
+        dataset: dataset.address,
+        preview_policy: preview_policy_address(&dataset.address),
+        preview_request: preview_request_address(&dataset.address, &buyer, nonce),
+        system_program: anchor_lang::system_program::ID,
+    }
+}
+
+pub fn request_preview(buyer: Pubkey, dataset: &DatasetHandle, nonce: u64) -> Instruction {
+    build(request_preview_accounts(buyer, dataset, nonce), instruction::RequestPreview { nonce })
+}
+
+pub fn answer_preview_accounts(deliverer: Pubkey, dataset: &DatasetHandle, request: Pubkey) -> accounts::AnswerPreview {
+    accounts::AnswerPreview {
+        deliverer,
+        dataset: dataset.address,
+        preview_policy: preview_policy_address(&dataset.address),
+        preview_request: request,
+        slot_hashes: anchor_lang::compat::solana_sysvar::slot_hashes::ID,
+    }
+}
+
+pub fn answer_preview(deliverer: Pubkey, dataset: &DatasetHandle, request: Pubkey, answer_cid: &str) -> Instruction {
+    build(answer_preview_accounts(deliverer, dataset, request), instruction::AnswerPreview { answer_cid: answer_cid.into() })
+}
+
+pub fn expire_preview(caller: Pubkey, dataset: &DatasetHandle, request: Pubkey) -> Instruction {
+    build(
+        accounts::ExpirePreview { caller, preview_policy: preview_policy_address(&dataset.address), preview_request: request },
+        instruction::ExpirePreview {},
+    )
+}
+
+pub fn close_preview_request(buyer: Pubkey, request: Pubkey) -> Instruction {
+    build(accounts::ClosePreviewRequest { buyer, preview_request: request }, instruction::ClosePreviewRequest {})
+}

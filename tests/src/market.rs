@@ -5,6 +5,7 @@ use data_market::state::{Dataset, License, Marketplace};
 use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use litesvm::LiteSVM;
 use solana_clock::Clock;
+use solana_slot_hashes::SlotHashes;
 use solana_instruction::error::InstructionError;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -109,6 +110,30 @@ impl Market {
         let mut clock: Clock = self.svm.get_sysvar();
         clock.unix_timestamp += seconds;
         clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+    }
+
+    /// Ends the current slot as a cluster does: its hash (here derived from the slot number) joins the
+    /// SlotHashes sysvar, newest first, and the clock moves to the next slot. Returns that hash.
+    pub fn next_slot(&mut self) -> [u8; 32] {
+        let mut clock: Clock = self.svm.get_sysvar();
+        let hash = solana_sha256_hasher::hashv(&[b"slot", &clock.slot.to_le_bytes()]).to_bytes();
+        let mut entries: Vec<(u64, solana_hash::Hash)> = self.svm.get_sysvar::<SlotHashes>().iter().copied().collect();
+        entries.insert(0, (clock.slot, solana_hash::Hash::new_from_array(hash)));
+        self.svm.set_sysvar(&SlotHashes::new(&entries));
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+        hash
+    }
+
+    pub fn slot(&self) -> u64 {
+        self.svm.get_sysvar::<Clock>().slot
+    }
+
+    /// Moves the clock `slots` ahead without recording their hashes (as if they were skipped).
+    pub fn skip_slots(&mut self, slots: u64) {
+        let mut clock: Clock = self.svm.get_sysvar();
+        clock.slot += slots;
         self.svm.set_sysvar(&clock);
     }
 

@@ -50,3 +50,19 @@ pub const REFERRAL_CLAIM_WINDOW_SECS: i64 = 90 * 24 * 60 * 60;
 /// License token metadata shown by wallets: "License: <title>", the whole title.
 pub const LICENSE_NAME_PREFIX: &str = "License: ";
 pub const LICENSE_SYMBOL: &str = "DLIC";
+
+/// Previews: the plaintext chunk sizes a chunk tree may use (the DMC1 chunk sizes clients write).
+pub const MIN_PREVIEW_CHUNK_SIZE: u32 = 64;
+pub const MAX_PREVIEW_CHUNK_SIZE: u32 = 16 * 1024 * 1024;
+/// Chunks one preview may reveal at most.
+pub const MAX_PREVIEW_CHUNKS: usize = 8;
+/// A preview reveals at most one chunk in this many.
+pub const MIN_CHUNKS_PER_REVEALED: u32 = 8;
+/// Bounds of the period a preview quota counts over.
+pub const MIN_PREVIEW_PERIOD_SECS: u32 = 60;
+pub const MAX_PREVIEW_PERIOD_SECS: u32 = 30 * 24 * 60 * 60;
+/// Slots the owner has to answer a preview request (about a minute at 400 ms slots); must stay below
+/// the 512 slots the SlotHashes sysvar keeps.
+pub const PREVIEW_ANSWER_SLOTS: u64 = 150;
+/// Domain separation of the preview draw's seed.
+pub const PREVIEW_DRAW_DOMAIN: &[u8] = b"data-market preview v1";

@@ -177,4 +177,28 @@ pub enum MarketError {
     WrongLicense,
     #[msg("The marketplace's minimum windows must lie between 5 seconds and 7 days")]
     WindowPolicyOutOfBounds,
+    #[msg("A chunk tree needs 64 B to 16 MiB chunks and at least one chunk")]
+    InvalidChunking,
+    #[msg("A preview reveals at most 8 chunks and at most one chunk in 8")]
+    PreviewTooLarge,
+    #[msg("Preview limits need at least one preview per period and a period of 1 minute to 30 days")]
+    InvalidPreviewLimits,
+    #[msg("The owner does not offer previews of this dataset now")]
+    PreviewsOff,
+    #[msg("This dataset's previews for the current period are used up; try again later")]
+    PreviewLimitReached,
+    #[msg("The request's slot has no hash yet: answer from the next slot on")]
+    PreviewNotDrawnYet,
+    #[msg("The answer window of this preview request has passed")]
+    PreviewAnswerLate,
+    #[msg("The owner may still answer this preview request")]
+    PreviewStillOpen,
+    #[msg("This preview request was already answered or expired")]
+    PreviewNotPending,
+    #[msg("The request slot's hash is not in the SlotHashes sysvar")]
+    SlotHashUnavailable,
+    #[msg("A preview request stays on record until it is answered or expired")]
+    PreviewRequestOpen,
+    #[msg("Only the buyer who made a preview request may close it")]
+    NotPreviewBuyer,
 }

@@ -1,6 +1,7 @@
 //! One event per state change, for indexers.
 use anchor_lang::prelude::*;
 
+use crate::constants::MAX_PREVIEW_CHUNKS;
 use crate::state::{DatasetState, DisputeReason, Ruling, UsagePurpose};
 
 #[event]
@@ -227,4 +228,41 @@ pub struct ContentHashReleased {
     pub revoked_dataset: Pubkey,
     /// The owner who may now register the hash.
     pub claimant: Pubkey,
+}
+
+#[event]
+pub struct PreviewPolicySet {
+    pub dataset: Pubkey,
+    pub chunk_tree_root: [u8; 32],
+    pub chunk_size: u32,
+    pub chunk_count: u32,
+    pub chunks_per_preview: u8,
+    pub max_per_period: u16,
+    pub period_secs: u32,
+}
+
+#[event]
+pub struct PreviewRequested {
+    pub dataset: Pubkey,
+    pub request: Pubkey,
+    pub buyer: Pubkey,
+    pub requested_slot: u64,
+    pub answer_deadline_slot: u64,
+    pub chunks_requested: u8,
+}
+
+#[event]
+pub struct PreviewAnswered {
+    pub dataset: Pubkey,
+    pub request: Pubkey,
+    pub chunks: [u32; MAX_PREVIEW_CHUNKS],
+    pub chunks_requested: u8,
+    pub answer_cid: String,
+}
+
+#[event]
+pub struct PreviewExpired {
+    pub dataset: Pubkey,
+    pub request: Pubkey,
+    pub buyer: Pubkey,
 }

@@ -171,4 +171,33 @@ pub mod data_market {
     pub fn release_content_hash(ctx: Context<ReleaseContentHash>, claimant: Pubkey) -> Result<()> {
         ReleaseContentHash::handler(ctx, claimant)
     }
+
+    pub fn enable_preview(ctx: Context<EnablePreview>, args: EnablePreviewArgs) -> Result<()> {
+        EnablePreview::handler(ctx, args)
+    }
+
+    pub fn set_preview_limits(
+        ctx: Context<SetPreviewLimits>,
+        chunks_per_preview: u8,
+        max_per_period: u16,
+        period_secs: u32,
+    ) -> Result<()> {
+        SetPreviewLimits::handler(ctx, chunks_per_preview, max_per_period, period_secs)
+    }
+
+    pub fn request_preview(ctx: Context<RequestPreview>, nonce: u64) -> Result<()> {
+        RequestPreview::handler(ctx, nonce)
+    }
+
+    pub fn answer_preview(ctx: Context<AnswerPreview>, answer_cid: String) -> Result<()> {
+        AnswerPreview::handler(ctx, answer_cid)
+    }
+
+    pub fn expire_preview(ctx: Context<ExpirePreview>) -> Result<()> {
+        ExpirePreview::handler(ctx)
+    }
+
+    pub fn close_preview_request(ctx: Context<ClosePreviewRequest>) -> Result<()> {
+        ClosePreviewRequest::handler(ctx)
+    }
 }

@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod listing;
 pub mod metering;
+pub mod preview;
 pub mod reviews;
 pub mod validation;
 

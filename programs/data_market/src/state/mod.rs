@@ -5,6 +5,7 @@ pub mod dispute;
 pub mod front_end;
 pub mod license;
 pub mod marketplace;
+pub mod preview;
 pub mod review;
 pub mod seeds;
 pub mod usage_receipt;
@@ -16,6 +17,7 @@ pub use dispute::*;
 pub use front_end::*;
 pub use license::*;
 pub use marketplace::*;
+pub use preview::*;
 pub use review::*;
 pub use usage_receipt::*;
 
@@ -55,6 +57,8 @@ impl_revision!(
     FrontEnd,
     License,
     Marketplace,
+    PreviewPolicy,
+    PreviewRequest,
     Review,
     UsageReceipt
 );

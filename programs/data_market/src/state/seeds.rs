@@ -20,3 +20,7 @@ pub const REVIEW: &[u8] = b"review";
 pub const DISPUTE: &[u8] = b"dispute";
 /// ["allow", dataset, buyer]: the buyer may purchase an allow-listed dataset.
 pub const ALLOW_LIST: &[u8] = b"allow";
+/// ["preview_policy", dataset]: a dataset's chunk-tree root and preview limits.
+pub const PREVIEW_POLICY: &[u8] = b"preview_policy";
+/// ["preview", dataset, buyer, nonce (u64 LE)]: one preview request.
+pub const PREVIEW: &[u8] = b"preview";
