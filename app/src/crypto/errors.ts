@@ -18,6 +18,8 @@ export type CryptoErrorCode =
   | 'TOO_MANY_CHUNKS'
   | 'HASH_MISMATCH'
   | 'STREAM_NOT_CONSUMED'
+  // chunk tree (a decrypted chunk against the leaves it must hash to)
+  | 'CHUNK_TREE_MISMATCH'
   // buyer key derivation
   | 'INVALID_SIGNATURE'
   // sealed content key
@@ -41,6 +43,23 @@ export class CryptoError extends Error {
     super(message, options)
     this.name = 'CryptoError'
     this.code = code
+  }
+}
+
+/**
+ * A decrypted chunk whose leaf is not the expected one, or a stream with another number of chunks
+ * than the chunk tree. Raised before the chunk's plaintext is released.
+ */
+export class ChunkTreeMismatchError extends CryptoError {
+  constructor(
+    /** The first chunk that does not match (from 0). */
+    readonly chunk: number,
+    /** The chunk tree's number of leaves. */
+    readonly chunkCount: number,
+    message = `chunk ${chunk} of ${chunkCount} does not match the dataset's chunk tree`,
+  ) {
+    super('CHUNK_TREE_MISMATCH', message)
+    this.name = 'ChunkTreeMismatchError'
   }
 }
 

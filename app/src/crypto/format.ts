@@ -115,8 +115,41 @@ export function chunkAad(header: Uint8Array, index: number, final: boolean): Uin
 
 /** Ciphertext length for a plaintext of `plaintextBytes` bytes. */
 export function ciphertextLength(plaintextBytes: number, chunkSize = DEFAULT_CHUNK_SIZE): number {
-  const chunks = Math.max(1, Math.ceil(plaintextBytes / chunkSize))
-  return HEADER_LEN + plaintextBytes + chunks * TAG_LEN
+  return HEADER_LEN + plaintextBytes + dmc1ChunkCount(chunkSize, plaintextBytes) * TAG_LEN
+}
+
+/** Chunks in the stream of a plaintext of `plaintextBytes` bytes: max(1, ceil(L / chunk_size)). */
+export function dmc1ChunkCount(chunkSize: number, plaintextBytes: number): number {
+  checkChunkSize(chunkSize)
+  if (!Number.isSafeInteger(plaintextBytes) || plaintextBytes < 0) {
+    throw new CryptoError('INVALID_ARGUMENT', `plaintext size must be a whole number of bytes, got ${plaintextBytes}`)
+  }
+  return Math.max(1, Math.ceil(plaintextBytes / chunkSize))
+}
+
+/** Where chunk `index` lies in a DMC1 stream, in bytes from the start of the stream. */
+export interface Dmc1ChunkRange {
+  offset: number
+  /** `chunk_size + 16`, except for the final chunk: its plaintext bytes + 16. */
+  length: number
+  final: boolean
+}
+
+/**
+ * The byte range of ciphertext chunk `index` in the stream of a plaintext of `plaintextBytes`
+ * bytes, to fetch one chunk (a range request) without reading the ones before it.
+ */
+export function dmc1ChunkRange(chunkSize: number, plaintextBytes: number, index: number): Dmc1ChunkRange {
+  const chunks = dmc1ChunkCount(chunkSize, plaintextBytes)
+  if (!Number.isInteger(index) || index < 0 || index >= chunks) {
+    throw new CryptoError('INVALID_ARGUMENT', `chunk ${index} is not in a stream of ${chunks} chunks`)
+  }
+  const final = index === chunks - 1
+  return {
+    offset: HEADER_LEN + index * (chunkSize + TAG_LEN),
+    length: (final ? plaintextBytes - index * chunkSize : chunkSize) + TAG_LEN,
+    final,
+  }
 }
 
 export function normalizeSha256(expected: Uint8Array | string): Uint8Array {

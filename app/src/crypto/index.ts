@@ -14,6 +14,7 @@ export type {
   ProcessingStream,
 } from './stream-engine.js'
 export {
+  decryptDmc1Chunk,
   decryptStream,
   decryptToFile,
   encryptFile,
@@ -24,6 +25,7 @@ export {
   type FileOutputOptions,
 } from './stream-node.js'
 export * as web from './stream-web.js'
+export * from './chunk-tree.js'
 export * from './buyer-key.js'
 export * from './seal.js'
 export * from './delegate-card.js'

@@ -4,7 +4,8 @@
  * both produce and accept byte-identical streams.
  */
 import { equalBytes } from './bytes.js'
-import { CryptoError } from './errors.js'
+import { CHUNK_LEAF_PREFIX } from './chunk-tree.js'
+import { ChunkTreeMismatchError, CryptoError } from './errors.js'
 import {
   checkChunkSize,
   checkContentKey,
@@ -18,6 +19,7 @@ import {
   NONCE_LEN,
   normalizeSha256,
   parseHeaderPrefix,
+  SHA256_LEN,
   TAG_LEN,
 } from './format.js'
 import { ByteReader, records, type ByteSource } from './framing.js'
@@ -39,6 +41,11 @@ export interface StreamBackend {
   /** HKDF-SHA256(contentKey, salt = header prefix, info) for the chunk key and the commitment. */
   deriveKeys(contentKey: Uint8Array, headerPrefix: Uint8Array): Promise<{ aead: ChunkAead; commitment: Uint8Array }>
   sha256(): IncrementalHash
+  /**
+   * The sha256 of `parts` concatenated, in one call: a chunk's leaf. Native where it can be (an
+   * incremental JavaScript hash is several times slower than WebCrypto's digest).
+   */
+  sha256Of(parts: readonly Uint8Array[]): Promise<Uint8Array> | Uint8Array
   randomBytes(length: number): Uint8Array
 }
 
@@ -55,6 +62,8 @@ export interface EncryptSummary {
   plaintextBytes: number
   ciphertextBytes: number
   chunks: number
+  /** The chunk tree's leaves, sha256(0x00 || plaintext chunk), one per chunk in order (chunk-tree.ts). */
+  chunkLeaves: Uint8Array[]
 }
 
 export interface DecryptOptions {
@@ -63,6 +72,12 @@ export interface DecryptOptions {
    * after the last chunk otherwise. `null` skips the check, explicitly.
    */
   expectedSha256: Uint8Array | string | null
+  /**
+   * The chunk tree's leaves, already checked against the expected root. Each chunk must hash to its
+   * leaf, and the stream must have exactly as many chunks: the stream fails with
+   * ChunkTreeMismatchError at the first chunk that does not, before its plaintext is released.
+   */
+  chunkLeaves?: readonly Uint8Array[]
 }
 
 export interface DecryptSummary {
@@ -140,13 +155,19 @@ export function encryptWith(
     let plaintextBytes = 0
     let ciphertextBytes = HEADER_LEN
     let chunks = 0
+    const chunkLeaves: Uint8Array[] = []
     try {
       for await (const { data, index, final } of records(reader, chunkSize)) {
         if (index >= MAX_CHUNKS) {
           throw new CryptoError('TOO_MANY_CHUNKS', `a DMC1 stream holds at most ${MAX_CHUNKS} chunks`)
         }
         hash.update(data)
-        const pieces = await aead.seal(chunkNonce(nonceBase, index), chunkAad(header, index, final), data)
+        // Both are done with `data` (reused by the next record) once awaited; WebCrypto overlaps them.
+        const [leaf, pieces] = await Promise.all([
+          backend.sha256Of([CHUNK_LEAF_PREFIX, data]),
+          aead.seal(chunkNonce(nonceBase, index), chunkAad(header, index, final), data),
+        ])
+        chunkLeaves.push(leaf)
         for (const piece of pieces) {
           ciphertextBytes += piece.length
           yield piece
@@ -157,7 +178,7 @@ export function encryptWith(
     } finally {
       await reader.cancel().catch(() => {})
     }
-    settle({ sha256: hash.digest(), plaintextBytes, ciphertextBytes, chunks })
+    settle({ sha256: hash.digest(), plaintextBytes, ciphertextBytes, chunks, chunkLeaves })
   })
 }
 
@@ -172,6 +193,10 @@ export function decryptWith(
     throw new CryptoError('INVALID_ARGUMENT', 'expectedSha256 is required (pass null to skip the check)')
   }
   const expected = options.expectedSha256 === null ? null : normalizeSha256(options.expectedSha256)
+  const leaves = options.chunkLeaves ?? null
+  if (leaves !== null && (leaves.length === 0 || leaves.some((leaf) => leaf.length !== SHA256_LEN))) {
+    throw new CryptoError('INVALID_ARGUMENT', `chunkLeaves must be one or more leaves of ${SHA256_LEN} bytes`)
+  }
 
   return withSummary(async function* (settle) {
     const reader = new ByteReader(source)
@@ -206,10 +231,20 @@ export function decryptWith(
               : `the DMC1 stream ends inside chunk ${index}: the final chunk is missing`,
           )
         }
+        if (leaves !== null && index >= leaves.length) {
+          throw new ChunkTreeMismatchError(
+            index,
+            leaves.length,
+            `the stream has more chunks than the ${leaves.length} of the dataset's chunk tree`,
+          )
+        }
         const nonce = chunkNonce(nonceBase, index)
         const plaintext = await aead.open(nonce, chunkAad(header, index, final), data)
         if (plaintext === null) {
           throw await classifyFailure(aead, nonce, header, index, final, data)
+        }
+        if (leaves !== null && !equalBytes(await backend.sha256Of([CHUNK_LEAF_PREFIX, plaintext]), leaves[index]!)) {
+          throw new ChunkTreeMismatchError(index, leaves.length)
         }
         hash.update(plaintext)
         plaintextBytes += plaintext.length
@@ -217,6 +252,13 @@ export function decryptWith(
         yield plaintext
       }
 
+      if (leaves !== null && chunks !== leaves.length) {
+        throw new ChunkTreeMismatchError(
+          chunks,
+          leaves.length,
+          `the stream ends after ${chunks} chunks, but the dataset's chunk tree has ${leaves.length}`,
+        )
+      }
       const sha256 = hash.digest()
       if (expected !== null && !equalBytes(sha256, expected)) {
         throw new CryptoError(
@@ -229,6 +271,62 @@ export function decryptWith(
       await reader.cancel().catch(() => {})
     }
   })
+}
+
+/**
+ * Decrypts one chunk of a DMC1 stream on its own (random access: a range request for
+ * `dmc1ChunkRange`), from the stream's 56-byte header, the chunk's index and whether it is the
+ * final chunk. The key commitment is checked first, as when reading the whole stream. Each chunk is
+ * authenticated with its index, its final flag and the header, so a chunk of another position,
+ * another stream or with the wrong flag is refused (CHUNK_AUTH_FAILED).
+ */
+export async function decryptChunkWith(
+  backend: StreamBackend,
+  contentKey: Uint8Array,
+  header: Uint8Array,
+  index: number,
+  final: boolean,
+  ciphertextChunk: Uint8Array,
+): Promise<Uint8Array> {
+  checkContentKey(contentKey)
+  if (header.length < HEADER_LEN) throw new CryptoError('TRUNCATED_HEADER', 'the DMC1 header is 56 bytes')
+  const fullHeader = header.subarray(0, HEADER_LEN)
+  const { chunkSize, nonceBase } = parseHeaderPrefix(fullHeader)
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_CHUNKS) {
+    throw new CryptoError('INVALID_ARGUMENT', `chunk index must be an integer in [0, ${MAX_CHUNKS}), got ${index}`)
+  }
+  const { aead, commitment } = await backend.deriveKeys(contentKey, fullHeader.subarray(0, HEADER_PREFIX_LEN))
+  if (!equalBytes(commitment, fullHeader.subarray(HEADER_PREFIX_LEN))) {
+    throw new CryptoError(
+      'WRONG_KEY_OR_HEADER_TAMPERED',
+      'the key commitment in the DMC1 header does not match: wrong content key, or the header was modified',
+    )
+  }
+  const record = chunkSize + TAG_LEN
+  if (ciphertextChunk.length > record) {
+    throw new CryptoError('INVALID_ARGUMENT', `chunk ${index} is ${ciphertextChunk.length} bytes, more than a chunk (${record})`)
+  }
+  if (ciphertextChunk.length < TAG_LEN || (!final && ciphertextChunk.length < record)) {
+    throw new CryptoError(
+      'TRUNCATED',
+      `chunk ${index} is ${ciphertextChunk.length} bytes: ${final ? `a final chunk has at least ${TAG_LEN}` : `a chunk before the final one has ${record}`}`,
+    )
+  }
+  const nonce = chunkNonce(nonceBase, index)
+  const plaintext = await aead.open(nonce, chunkAad(fullHeader, index, final), ciphertextChunk)
+  if (plaintext !== null) return plaintext
+  const other = await aead.open(nonce, chunkAad(fullHeader, index, !final), ciphertextChunk)
+  if (other !== null) {
+    other.fill(0)
+    throw new CryptoError(
+      'CHUNK_AUTH_FAILED',
+      `chunk ${index} was read as ${final ? 'the final chunk' : 'a non-final chunk'}, but it is ${final ? 'not the final chunk' : 'the final chunk'}`,
+    )
+  }
+  throw new CryptoError(
+    'CHUNK_AUTH_FAILED',
+    `chunk ${index} failed authentication: the data was modified, or it is not chunk ${index} of this stream`,
+  )
 }
 
 /**

@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path'
 import { CHUNK_KEY_INFO, COMMITMENT_INFO, CONTENT_KEY_LEN, DEFAULT_CHUNK_SIZE, TAG_LEN } from './format.js'
 import type { ByteSource } from './framing.js'
 import {
+  decryptChunkWith,
   decryptWith,
   hashWith,
   encryptWith,
@@ -63,6 +64,11 @@ export const nodeBackend: StreamBackend = {
       digest: () => new Uint8Array(hash.digest()),
     }
   },
+  sha256Of(parts) {
+    const hash = createHash('sha256')
+    for (const part of parts) hash.update(part)
+    return new Uint8Array(hash.digest())
+  },
   randomBytes: (length) => new Uint8Array(randomBytes(length)),
 }
 
@@ -96,6 +102,21 @@ export function decryptStream(
   options: DecryptOptions,
 ): ProcessingStream<DecryptSummary> {
   return decryptWith(nodeBackend, source, contentKey, options)
+}
+
+/**
+ * Decrypts chunk `index` of a DMC1 stream on its own, given the stream's 56-byte header (see
+ * `dmc1ChunkRange` for where the chunk lies). The key commitment is checked first.
+ */
+export function decryptDmc1Chunk(
+  contentKey: Uint8Array,
+  header: Uint8Array,
+  index: number,
+  final: boolean,
+  ciphertextChunk: Uint8Array,
+): Promise<Uint8Array> {
+  // A plain Uint8Array of its own, not a Buffer that may be a view of Node's shared pool.
+  return decryptChunkWith(nodeBackend, contentKey, header, index, final, ciphertextChunk).then((plain) => new Uint8Array(plain))
 }
 
 export interface FileOutputOptions {

@@ -1,7 +1,7 @@
 /**
  * DMC1 with WebCrypto (crypto.subtle) for browsers: the same format as the Node implementation.
- * WebCrypto has no incremental SHA-256, so the plaintext hash uses @noble/hashes. This module
- * imports nothing from Node.
+ * WebCrypto has no incremental SHA-256, so the plaintext hash uses @noble/hashes; the chunk leaves,
+ * one digest per chunk, use crypto.subtle. This module imports nothing from Node.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { ownedCopy } from './bytes.js'
@@ -9,6 +9,7 @@ import { CHUNK_KEY_INFO, COMMITMENT_INFO, CONTENT_KEY_LEN } from './format.js'
 import type { ByteSource } from './framing.js'
 import { subtle, type WebCryptoKey } from './webcrypto.js'
 import {
+  decryptChunkWith,
   decryptWith,
   hashWith,
   encryptWith,
@@ -68,6 +69,18 @@ export const webBackend: StreamBackend = {
       digest: () => hash.digest(),
     }
   },
+  async sha256Of(parts) {
+    let total = 0
+    for (const part of parts) total += part.length
+    // One owned copy: WebCrypto wants an ArrayBuffer-backed view.
+    const joined = new Uint8Array(new ArrayBuffer(total))
+    let offset = 0
+    for (const part of parts) {
+      joined.set(part, offset)
+      offset += part.length
+    }
+    return new Uint8Array(await subtle().digest('SHA-256', joined))
+  },
   randomBytes(length) {
     const out = new Uint8Array(length)
     globalThis.crypto.getRandomValues(out)
@@ -103,6 +116,20 @@ export function decryptStream(
   options: DecryptOptions,
 ): ProcessingStream<DecryptSummary> {
   return decryptWith(webBackend, toByteSource(source), contentKey, options)
+}
+
+/**
+ * Decrypts chunk `index` of a DMC1 stream on its own, given the stream's 56-byte header (see
+ * `dmc1ChunkRange` for where the chunk lies). The key commitment is checked first.
+ */
+export function decryptDmc1Chunk(
+  contentKey: Uint8Array,
+  header: Uint8Array,
+  index: number,
+  final: boolean,
+  ciphertextChunk: Uint8Array,
+): Promise<Uint8Array> {
+  return decryptChunkWith(webBackend, contentKey, header, index, final, ciphertextChunk)
 }
 
 /** Reads a web ReadableStream as an async iterable (not every browser makes streams iterable). */

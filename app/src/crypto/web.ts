@@ -10,7 +10,16 @@ export type {
   EncryptSummary,
   ProcessingStream,
 } from './stream-engine.js'
-export { decryptStream, encryptStream, generateContentKey, iterateReadable, sha256Stream, toReadableStream } from './stream-web.js'
+export {
+  decryptDmc1Chunk,
+  decryptStream,
+  encryptStream,
+  generateContentKey,
+  iterateReadable,
+  sha256Stream,
+  toReadableStream,
+} from './stream-web.js'
+export * from './chunk-tree.js'
 export * from './buyer-key.js'
 export * from './seal.js'
 export * from './delegate-card.js'
