@@ -1,10 +1,11 @@
 // What every download does before the first byte, in Node and in browsers alike: check the licence
 // (held, not refunded, key delivered, not expired), find what to fetch and the sha256 the plaintext
-// must have, and open the sealed content key with the holder's X25519 key. The CLI's downloadDataset
-// (download.ts) and the web dapp's download page both go through here.
+// must have, and open the sealed content key with the holder's X25519 key; and the chunk tree's
+// leaves each decrypted chunk is checked against. The CLI's downloadDataset (download.ts) and the web
+// dapp's download page both go through here.
 import type { Account, Address } from "@solana/kit";
 
-import { isCryptoError, openSealedContentKey, toHex, type X25519KeyPair } from "../crypto/web.js";
+import { equalBytes, isCryptoError, openSealedContentKey, toHex, type X25519KeyPair } from "../crypto/web.js";
 import {
   LicenseState,
   fetchDataset,
@@ -17,6 +18,7 @@ import {
 } from "../sdk/index.js";
 import type { MarketConnection } from "./connection.js";
 import { ClientError } from "./errors.js";
+import { ChunkTreeError, decodeChunkTree, type ChunkTree, type DatasetMetadata } from "./metadata.js";
 
 export type DownloadRefusal = "no-licence" | "refunded" | "key-not-delivered" | "expired" | "key-mismatch";
 
@@ -95,4 +97,28 @@ export async function openLicenceKey(licence: Pick<DownloadableLicence, "license
     }
     throw error;
   }
+}
+
+/**
+ * The leaves a download checks each decrypted chunk against (DecryptOptions.chunkLeaves): the
+ * metadata's, once they hash to `expectedRoot` (the root registered on chain) or, when the caller
+ * has none, to the metadata's own root. Undefined when the metadata has no chunk tree and no root is
+ * expected: the whole-file sha256 is then the only check.
+ */
+export function chunkLeavesToCheck(metadata: DatasetMetadata, expectedRoot?: Uint8Array): Uint8Array[] | undefined {
+  if (metadata.chunkTree === undefined) {
+    if (expectedRoot === undefined) return undefined;
+    throw new ClientError("verification", `the dataset registers the chunk tree root ${toHex(expectedRoot)}, but its metadata has no chunk tree`);
+  }
+  let tree: ChunkTree;
+  try {
+    tree = decodeChunkTree(metadata.chunkTree, metadata);
+  } catch (error) {
+    if (error instanceof ChunkTreeError) throw new ClientError("verification", error.message, { cause: error });
+    throw error;
+  }
+  if (expectedRoot !== undefined && !equalBytes(tree.root, expectedRoot)) {
+    throw new ClientError("verification", `the metadata's chunk tree has the root ${toHex(tree.root)}, but the dataset registers ${toHex(expectedRoot)}`);
+  }
+  return tree.leaves;
 }

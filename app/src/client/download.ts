@@ -1,14 +1,16 @@
 // A licence holder's download (Node): the licence checks and the key opening of download-core.ts
-// (shared with the web dapp), then stream the ciphertext from IPFS through DMC1 decryption and the sha256 check against the on-chain content hash, and only then move the
-// file into place. On any failure no output file (and no partial file) is left.
+// (shared with the web dapp), then stream the ciphertext from IPFS through DMC1 decryption, each
+// chunk checked against the chunk tree when the metadata has one, and the sha256 check against the
+// on-chain content hash, and only then move the file into place. On any failure no output file (and
+// no partial file) is left.
 import type { Address } from "@solana/kit";
 
-import { decryptToFile, isCryptoError, toHex } from "../crypto/index.js";
+import { ChunkTreeMismatchError, decryptToFile, isCryptoError, toHex } from "../crypto/index.js";
 import { ContentNotFoundError, type ContentStore } from "../storage/index.js";
 import type { MarketConnection } from "./connection.js";
-import { checkDownloadable, openLicenceKey } from "./download-core.js";
+import { checkDownloadable, chunkLeavesToCheck, openLicenceKey } from "./download-core.js";
 import { ClientError } from "./errors.js";
-import { readMetadata } from "./metadata.js";
+import { ChunkTreeError, readMetadata } from "./metadata.js";
 import { countBytes, type ProgressListener } from "./progress.js";
 import type { MarketWallet } from "./wallet.js";
 
@@ -18,13 +20,23 @@ export interface DownloadResult {
   output: string;
   plaintextBytes: number;
   sha256: string;
+  /** Every chunk was checked against the metadata's chunk tree as it was decrypted. */
+  chunkTreeVerified: boolean;
 }
 
 export async function downloadDataset(
   connection: MarketConnection,
   store: ContentStore,
   holder: MarketWallet,
-  input: { dataset: Address; output: string; onProgress?: ProgressListener; timeoutMs?: number; signal?: AbortSignal },
+  input: {
+    dataset: Address;
+    output: string;
+    onProgress?: ProgressListener;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    /** The chunk tree root registered on chain; without it, the metadata's own root is used. */
+    expectedChunkTreeRoot?: Uint8Array;
+  },
 ): Promise<DownloadResult> {
   const checked = await checkDownloadable(connection, holder.signer.address, input.dataset);
   const licenseAddress = checked.licenseAddress;
@@ -32,20 +44,24 @@ export async function downloadDataset(
 
   try {
     const cid = checked.ciphertextCid;
-    // The size only feeds the progress bar; a missing metadata file must not stop a download.
-    const total = await readMetadata(store, checked.metadataUri, { timeoutMs: input.timeoutMs }).then(
-      (m) => m.ciphertextBytes,
-      () => 0,
-    );
+    // The metadata gives the size (for the progress bar) and the chunk tree. A metadata file that
+    // cannot be read does not stop a download, which the sha256 still checks; a chunk tree that does
+    // not check out does.
+    const metadata = await readMetadata(store, checked.metadataUri, { timeoutMs: input.timeoutMs }).catch((error: unknown) => {
+      if (error instanceof ChunkTreeError) throw new ClientError("verification", error.message, { cause: error });
+      return null;
+    });
+    const chunkLeaves = metadata ? chunkLeavesToCheck(metadata, input.expectedChunkTreeRoot) : undefined;
     const ciphertext = countBytes(
       store.cat(cid, { timeoutMs: input.timeoutMs, signal: input.signal }),
       "download",
-      total,
+      metadata?.ciphertextBytes ?? 0,
       input.onProgress,
       input.signal,
     );
     const summary = await decryptToFile(ciphertext, input.output, contentKey, {
       expectedSha256: checked.expectedSha256,
+      ...(chunkLeaves ? { chunkLeaves } : {}),
     });
     return {
       dataset: input.dataset,
@@ -53,10 +69,14 @@ export async function downloadDataset(
       output: input.output,
       plaintextBytes: summary.plaintextBytes,
       sha256: toHex(summary.sha256),
+      chunkTreeVerified: chunkLeaves !== undefined,
     };
   } catch (error) {
     if (error instanceof ContentNotFoundError) {
       throw new ClientError("not-found", `the dataset's content ${error.cid} is not available on IPFS`, { cause: error });
+    }
+    if (error instanceof ChunkTreeMismatchError) {
+      throw new ClientError("verification", error.message, { cause: error });
     }
     if (isCryptoError(error)) {
       throw new ClientError("verification", `the downloaded content failed verification: ${error.message}`, {

@@ -3,10 +3,11 @@
 // key. The delivery daemon re-opens that copy to seal the key to each buyer, so an owner needs only
 // their wallet and IPFS, no local key files, to deliver from any machine. A dataset published with a
 // delivery delegate also carries the delegate's copy (a delivery grant, see delegation.ts), so the
-// delegate's daemon can deliver without the owner's wallet.
+// delegate's daemon can deliver without the owner's wallet. Its chunk tree (the leaves of every
+// plaintext chunk) lets anyone check a preview chunk, and a download check each chunk as it comes.
 import { getBase64Codec, isAddress, type ReadonlyUint8Array } from "@solana/kit";
 
-import { SEALED_KEY_LEN, concatBytes } from "../crypto/web.js";
+import { SEALED_KEY_LEN, chunkTreeRoot, concatBytes, dmc1ChunkCount, equalBytes, fromHex, isCryptoError, toHex } from "../crypto/web.js";
 import type { ContentStore } from "../storage/index.js";
 
 export const METADATA_FORMAT = "data-market/dataset-metadata/v1";
@@ -44,6 +45,23 @@ export interface DatasetMetadata {
    * is ever used.
    */
   deliveryGrants?: DeliveryGrant[];
+  /**
+   * The Merkle tree over the plaintext chunks (optional; FORMAT.md, *Chunk tree*): its root, which
+   * is registered on chain, and one leaf per chunk, in order. There are as many leaves as chunks.
+   */
+  chunkTree?: ChunkTreeField;
+}
+
+/** A chunk tree as the metadata stores it: lowercase hex, 32 bytes each. */
+export interface ChunkTreeField {
+  root: string;
+  leaves: string[];
+}
+
+/** A chunk tree decoded and checked: its leaves hash to its root. */
+export interface ChunkTree {
+  root: Uint8Array;
+  leaves: Uint8Array[];
 }
 
 export const DELIVERY_GRANT_FORMAT = "data-market/delivery-grant/v1";
@@ -67,6 +85,52 @@ export interface DeliveryGrant {
 
 export class MetadataError extends Error {
   override name = "MetadataError";
+}
+
+/** The metadata's chunk tree cannot be used: not 32-byte hex values, or not one leaf per chunk. */
+export class ChunkTreeError extends MetadataError {
+  override name = "ChunkTreeError";
+}
+
+/** The chunk tree's leaves do not hash to its root, or not to the root registered on chain. */
+export class ChunkTreeRootMismatchError extends ChunkTreeError {
+  override name = "ChunkTreeRootMismatchError";
+}
+
+/** The metadata field for the leaves an encryption reported (EncryptSummary.chunkLeaves). */
+export function encodeChunkTree(leaves: readonly Uint8Array[]): ChunkTreeField {
+  return { root: toHex(chunkTreeRoot(leaves)), leaves: leaves.map((leaf) => toHex(leaf)) };
+}
+
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Decodes and checks a metadata's chunk tree: every value 32 bytes of lowercase hex, one leaf per
+ * chunk of a plaintext of `plaintextBytes` bytes in chunks of `chunkSize`, and the leaves hashing to
+ * the root. Throws ChunkTreeError, or ChunkTreeRootMismatchError for the last check.
+ */
+export function decodeChunkTree(value: unknown, sizes: { chunkSize: number; plaintextBytes: number }, where = "the metadata's chunk tree"): ChunkTree {
+  const field = value as Partial<ChunkTreeField> | null;
+  if (typeof field !== "object" || field === null || typeof field.root !== "string" || !Array.isArray(field.leaves)) {
+    throw new ChunkTreeError(`${where} is not { root, leaves }`);
+  }
+  if (!HASH_HEX.test(field.root)) throw new ChunkTreeError(`${where}: the root is not 64 lowercase hex digits`);
+  const bad = field.leaves.findIndex((leaf) => typeof leaf !== "string" || !HASH_HEX.test(leaf));
+  if (bad >= 0) throw new ChunkTreeError(`${where}: leaf ${bad} is not 64 lowercase hex digits`);
+  let chunks: number;
+  try {
+    chunks = dmc1ChunkCount(sizes.chunkSize, sizes.plaintextBytes);
+  } catch (error) {
+    if (isCryptoError(error)) throw new ChunkTreeError(`${where} comes with an invalid size: ${error.message}`, { cause: error });
+    throw error;
+  }
+  if (field.leaves.length !== chunks) {
+    throw new ChunkTreeError(`${where} has ${field.leaves.length} leaves, but ${sizes.plaintextBytes} bytes in chunks of ${sizes.chunkSize} are ${chunks} chunks`);
+  }
+  const leaves = (field.leaves as string[]).map((leaf) => fromHex(leaf));
+  const root = fromHex(field.root);
+  if (!equalBytes(chunkTreeRoot(leaves), root)) throw new ChunkTreeRootMismatchError(`${where}: the leaves do not hash to the root ${field.root}`);
+  return { root, leaves };
 }
 
 const base64 = getBase64Codec();
@@ -150,6 +214,9 @@ export async function readMetadata(
   const record = value as Partial<DatasetMetadata>;
   if (record.format !== METADATA_FORMAT || typeof record.ownerSealedKey !== "string") {
     throw new MetadataError(`the metadata at ${uri} is not ${METADATA_FORMAT}`);
+  }
+  if (record.chunkTree !== undefined) {
+    decodeChunkTree(record.chunkTree, { chunkSize: record.chunkSize!, plaintextBytes: record.plaintextBytes! }, `the chunk tree in the metadata at ${uri}`);
   }
   return record as DatasetMetadata;
 }

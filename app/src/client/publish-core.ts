@@ -40,6 +40,8 @@ import {
   DELIVERY_GRANT_FORMAT,
   LICENSE_SYMBOL,
   METADATA_FORMAT,
+  decodeChunkTree,
+  encodeChunkTree,
   encodeSealedKey,
   licenseTokenName,
   type DatasetMetadata,
@@ -185,6 +187,8 @@ export interface EncryptedContent {
   ciphertextBytes: number;
   ciphertextCid: string;
   fileName: string;
+  /** One leaf per plaintext chunk, in order: the metadata then carries the chunk tree. */
+  chunkLeaves?: readonly Uint8Array[];
 }
 
 /** The dataset's address, refused when another owner already registered the same content. */
@@ -209,6 +213,9 @@ export async function datasetMetadata(
   ownerEncryptionKey: Uint8Array,
   dataset: Address,
 ): Promise<DatasetMetadata> {
+  const chunkTree = content.chunkLeaves ? encodeChunkTree(content.chunkLeaves) : undefined;
+  // Never store a tree that readers would refuse (one leaf per chunk of the size written below).
+  if (chunkTree) decodeChunkTree(chunkTree, { chunkSize: DEFAULT_CHUNK_SIZE, plaintextBytes: content.plaintextBytes }, "the chunk tree to publish");
   return {
     format: METADATA_FORMAT,
     name: licenseTokenName(listing.title),
@@ -224,6 +231,7 @@ export async function datasetMetadata(
     chunkSize: DEFAULT_CHUNK_SIZE,
     ownerSealedKey: encodeSealedKey(await sealContentKey(contentKey, ownerEncryptionKey)),
     ...(listing.delegate ? { deliveryGrants: [await sealDeliveryGrant(contentKey, dataset, listing.delegate)] } : {}),
+    ...(chunkTree ? { chunkTree } : {}),
   };
 }
 

@@ -1,9 +1,9 @@
-// Publishing a dataset from a file in one pass over it: encrypt (DMC1, sha256 of the plaintext in
-// the same pass) to a temporary file, add the ciphertext to IPFS, add the metadata (with the owner's
-// sealed copy of the content key, and the delivery delegate's when one is named), then register on
-// chain. Nothing is registered unless the content is stored; the temporary ciphertext is removed
-// whatever happens. The checks, the metadata and the registration are publish-core.ts's, which the
-// web dapp shares.
+// Publishing a dataset from a file in one pass over it: encrypt (DMC1, sha256 of the plaintext and
+// the chunk tree's leaves in the same pass) to a temporary file, add the ciphertext to IPFS, add the
+// metadata (with the chunk tree, the owner's sealed copy of the content key, and the delivery
+// delegate's when one is named), then register on chain. Nothing is registered unless the content
+// is stored; the temporary ciphertext is removed whatever happens. The checks, the metadata and the
+// registration are publish-core.ts's, which the web dapp shares.
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { basename, join } from "node:path";
 
 import type { Address } from "@solana/kit";
 
-import { DEFAULT_CHUNK_SIZE, encryptStream, generateContentKey, writeFileAtomically } from "../crypto/index.js";
+import { DEFAULT_CHUNK_SIZE, chunkTreeRoot, encryptStream, generateContentKey, writeFileAtomically } from "../crypto/index.js";
 import { fetchMarketplace } from "../sdk/index.js";
 import type { ContentStore } from "../storage/index.js";
 import type { MarketConnection } from "./connection.js";
@@ -41,6 +41,10 @@ export interface PublishResult {
   metadataUri: string;
   plaintextBytes: number;
   ciphertextBytes: number;
+  /** The root of the tree over the plaintext chunks (its leaves are in the metadata). */
+  chunkTreeRoot: Uint8Array;
+  /** The number of plaintext chunks: the chunk tree's leaves. */
+  chunkCount: number;
   signature: string;
   /** The delivery delegate named, if any. */
   delegate?: Address;
@@ -74,6 +78,7 @@ export async function publishDataset(
     const encryption = encryptStream(plaintext, contentKey);
     await writeFileAtomically(ciphertextPath, encryption, { durable: false });
     const summary = await encryption.summary;
+    const treeRoot = chunkTreeRoot(summary.chunkLeaves);
 
     const dataset = await claimableDatasetAddress(connection, summary.sha256, owner.signer.address);
 
@@ -105,6 +110,8 @@ export async function publishDataset(
       metadataUri: uri,
       plaintextBytes: summary.plaintextBytes,
       ciphertextBytes: summary.ciphertextBytes,
+      chunkTreeRoot: treeRoot,
+      chunkCount: summary.chunkLeaves.length,
       signature: registration.signature,
       ...(registration.delegate ? { delegate: registration.delegate } : {}),
       ...(registration.delegateSignature ? { delegateSignature: registration.delegateSignature } : {}),

@@ -18,3 +18,4 @@ export * from "./delegation.js";
 export * from "./delivery.js";
 export * from "./download-core.js";
 export * from "./publish-core.js";
+export * from "./preview-bundle.js";
