@@ -43,6 +43,14 @@ import {
   type MarketplaceInitialized,
   getMarketplaceUpdatedDecoder,
   type MarketplaceUpdated,
+  getPreviewAnsweredDecoder,
+  type PreviewAnswered,
+  getPreviewExpiredDecoder,
+  type PreviewExpired,
+  getPreviewPolicySetDecoder,
+  type PreviewPolicySet,
+  getPreviewRequestedDecoder,
+  type PreviewRequested,
   getProtocolFeesSweptDecoder,
   type ProtocolFeesSwept,
   getReferralFeeClaimedDecoder,
@@ -78,6 +86,10 @@ export type DataMarketEvent =
   | { name: "LicenseSettled"; data: LicenseSettled }
   | { name: "MarketplaceInitialized"; data: MarketplaceInitialized }
   | { name: "MarketplaceUpdated"; data: MarketplaceUpdated }
+  | { name: "PreviewAnswered"; data: PreviewAnswered }
+  | { name: "PreviewExpired"; data: PreviewExpired }
+  | { name: "PreviewPolicySet"; data: PreviewPolicySet }
+  | { name: "PreviewRequested"; data: PreviewRequested }
   | { name: "ProtocolFeesSwept"; data: ProtocolFeesSwept }
   | { name: "ReferralFeeClaimed"; data: ReferralFeeClaimed }
   | { name: "ReferralFeeForfeited"; data: ReferralFeeForfeited }
@@ -190,6 +202,26 @@ export const DATA_MARKET_EVENTS: readonly DataMarketEventDefinition[] = [
     name: "MarketplaceUpdated",
     discriminator: new Uint8Array([76, 144, 13, 244, 21, 28, 23, 203]),
     decoder: getMarketplaceUpdatedDecoder(),
+  },
+  {
+    name: "PreviewAnswered",
+    discriminator: new Uint8Array([89, 202, 153, 88, 120, 54, 111, 17]),
+    decoder: getPreviewAnsweredDecoder(),
+  },
+  {
+    name: "PreviewExpired",
+    discriminator: new Uint8Array([117, 77, 210, 139, 224, 130, 250, 78]),
+    decoder: getPreviewExpiredDecoder(),
+  },
+  {
+    name: "PreviewPolicySet",
+    discriminator: new Uint8Array([229, 14, 199, 241, 167, 201, 147, 9]),
+    decoder: getPreviewPolicySetDecoder(),
+  },
+  {
+    name: "PreviewRequested",
+    discriminator: new Uint8Array([79, 147, 176, 18, 225, 140, 56, 4]),
+    decoder: getPreviewRequestedDecoder(),
   },
   {
     name: "ProtocolFeesSwept",

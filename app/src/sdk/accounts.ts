@@ -29,6 +29,8 @@ import {
   FRONT_END_DISCRIMINATOR,
   LICENSE_DISCRIMINATOR,
   MARKETPLACE_DISCRIMINATOR,
+  PREVIEW_POLICY_DISCRIMINATOR,
+  PREVIEW_REQUEST_DISCRIMINATOR,
   REVIEW_DISCRIMINATOR,
   USAGE_RECEIPT_DISCRIMINATOR,
   getAllowListEntryDecoder,
@@ -38,6 +40,8 @@ import {
   getFrontEndDecoder,
   getLicenseDecoder,
   getMarketplaceDecoder,
+  getPreviewPolicyDecoder,
+  getPreviewRequestDecoder,
   getReviewDecoder,
   getUsageReceiptDecoder,
   type AllowListEntry,
@@ -47,6 +51,8 @@ import {
   type FrontEnd,
   type License,
   type Marketplace,
+  type PreviewPolicy,
+  type PreviewRequest,
   type Review,
   type UsageReceipt,
 } from "../generated/accounts/index.js";
@@ -59,10 +65,23 @@ import {
   findDisputeAddress,
   findLicenseAddress,
   findMarketplaceAddress,
+  findPreviewPolicyAddress,
   findReviewAddress,
 } from "./pdas.js";
 
-export type { AllowListEntry, ContentHashRecord, Dataset, Dispute, FrontEnd, License, Marketplace, Review, UsageReceipt };
+export type {
+  AllowListEntry,
+  ContentHashRecord,
+  Dataset,
+  Dispute,
+  FrontEnd,
+  License,
+  Marketplace,
+  PreviewPolicy,
+  PreviewRequest,
+  Review,
+  UsageReceipt,
+};
 export { USAGE_RECEIPT_DISCRIMINATOR, getUsageReceiptDecoder };
 
 /**
@@ -134,6 +153,8 @@ export const ACCOUNT_KINDS = {
     decoder: getContentHashRecordDecoder,
   },
   FrontEnd: { name: "FrontEnd", discriminator: FRONT_END_DISCRIMINATOR, decoder: getFrontEndDecoder },
+  PreviewPolicy: { name: "PreviewPolicy", discriminator: PREVIEW_POLICY_DISCRIMINATOR, decoder: getPreviewPolicyDecoder },
+  PreviewRequest: { name: "PreviewRequest", discriminator: PREVIEW_REQUEST_DISCRIMINATOR, decoder: getPreviewRequestDecoder },
 } as const satisfies Record<string, AccountKind<unknown>>;
 
 export type AccountKindName = keyof typeof ACCOUNT_KINDS;
@@ -148,6 +169,8 @@ interface DecodedAccounts {
   AllowListEntry: AllowListEntry;
   ContentHashRecord: ContentHashRecord;
   FrontEnd: FrontEnd;
+  PreviewPolicy: PreviewPolicy;
+  PreviewRequest: PreviewRequest;
 }
 
 /** The decoded data of an account kind (`DecodedOf<"License">` is `License`). */
@@ -389,4 +412,13 @@ export function isKeyDelivered(license: Pick<License, "sealedKey">): boolean {
 /** Whether a licence has expired at `now` (unix seconds); a perpetual licence never does. */
 export function isLicenseExpired(license: Pick<License, "expiresAt">, now: bigint | number): boolean {
   return license.expiresAt !== 0n && BigInt(now) >= license.expiresAt;
+}
+
+/** The dataset's preview policy (chunk-tree root and limits), or null when previews were never enabled. */
+export async function fetchPreviewPolicy(reader: AccountReader, dataset: Address): Promise<Account<PreviewPolicy> | null> {
+  return fetchMaybe(reader, "PreviewPolicy", await findPreviewPolicyAddress(dataset));
+}
+
+export async function fetchPreviewRequest(reader: AccountReader, address: Address): Promise<Account<PreviewRequest>> {
+  return fetchOne(reader, "PreviewRequest", address);
 }

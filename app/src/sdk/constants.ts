@@ -54,6 +54,8 @@ export const LAYOUT = {
   review: { license: FIELDS, dataset: FIELDS + 32, reviewer: FIELDS + 64 },
   dispute: { license: FIELDS, dataset: FIELDS + 32 },
   allowListEntry: { dataset: FIELDS, buyer: FIELDS + 32 },
+  previewPolicy: { dataset: FIELDS },
+  previewRequest: { dataset: FIELDS, buyer: FIELDS + 32 },
 } as const;
 
 /** A token account's `amount` (u64 LE) in the SPL Token and Token-2022 layouts. */
@@ -62,3 +64,15 @@ export const TOKEN_ACCOUNT_AMOUNT_OFFSET = 64;
 export function isDefaultAddress(value: Address): boolean {
   return value === DEFAULT_ADDRESS;
 }
+
+/** Previews: chunks one preview reveals at most, one revealed chunk per this many at least. */
+export const MAX_PREVIEW_CHUNKS = 8;
+export const MIN_CHUNKS_PER_REVEALED = 8;
+export const MIN_PREVIEW_PERIOD_SECS = 60;
+export const MAX_PREVIEW_PERIOD_SECS = 30 * 24 * 60 * 60;
+/** Slots the owner has to answer a preview request. */
+export const PREVIEW_ANSWER_SLOTS = 150n;
+/** Domain separation of the preview draw's seed. */
+export const PREVIEW_DRAW_DOMAIN = "data-market preview v1";
+/** The SlotHashes sysvar: each recent slot's hash, newest first. */
+export const SLOT_HASHES_SYSVAR_ADDRESS = address("SysvarS1otHashes111111111111111111111111111");

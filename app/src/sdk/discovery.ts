@@ -27,6 +27,7 @@ import {
   type AccountReader,
   type Dataset,
   type License,
+  type PreviewRequest,
   type Review,
   type UsageReceipt,
   encodeTag,
@@ -154,6 +155,9 @@ export const queries = {
     ]);
     return { kind: "Dataset", alternatives };
   },
+  /** The preview requests of a dataset (every state: the caller picks the pending ones). */
+  previewRequestsByDataset: (dataset: Address): ProgramAccountQuery =>
+    query("PreviewRequest", memcmpFilter(LAYOUT.previewRequest.dataset, addressEncoder.encode(dataset))),
   licensesByDataset: (dataset: Address): ProgramAccountQuery =>
     query("License", memcmpFilter(LAYOUT.license.dataset, addressEncoder.encode(dataset))),
   licensesByBuyer: (buyer: Address): ProgramAccountQuery =>
@@ -180,6 +184,11 @@ export async function findDatasets(source: ProgramAccountSource, q: ProgramAccou
 export async function findLicenses(source: ProgramAccountSource, q: ProgramAccountQuery): Promise<Account<License>[]> {
   if (q.kind !== "License") throw new TypeError(`not a licence query: ${q.kind}`);
   return findDecoded<License>(source, q);
+}
+
+export async function findPreviewRequests(source: ProgramAccountSource, q: ProgramAccountQuery): Promise<Account<PreviewRequest>[]> {
+  if (q.kind !== "PreviewRequest") throw new TypeError(`not a preview request query: ${q.kind}`);
+  return findDecoded<PreviewRequest>(source, q);
 }
 
 export async function findUsageReceipts(

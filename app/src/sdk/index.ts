@@ -13,12 +13,14 @@ export * from "./search.js";
 export * from "./account-lists.js";
 export * from "./errors.js";
 export * from "./events.js";
+export * from "./preview.js";
 
 export {
   DatasetCategory,
   DatasetState,
   DisputeReason,
   LicenseState,
+  PreviewState,
   UsagePurpose,
   isRuling,
   ruling,
@@ -45,6 +47,10 @@ export {
   type LicensePurchased,
   type LicenseRefunded,
   type LicenseRenewed,
+  type PreviewAnswered,
+  type PreviewExpired,
+  type PreviewPolicySet,
+  type PreviewRequested,
   type LicenseSettled,
   type MarketplaceInitialized,
   type MarketplaceUpdated,

@@ -21,9 +21,13 @@ import {
   getCloseDatasetInstruction,
   getCloseDisputeInstruction,
   getCloseLicenseInstruction,
+  getClosePreviewRequestInstruction,
   getCloseReviewInstruction,
   getCloseUsageReceiptInstruction,
+  getAnswerPreviewInstruction,
   getDeliverKeyInstruction,
+  getEnablePreviewInstruction,
+  getExpirePreviewInstruction,
   getForfeitReferralFeeInstruction,
   getInitializeMarketplaceInstruction,
   getOpenDisputeInstruction,
@@ -37,9 +41,11 @@ import {
   getRemoveFromAllowListInstruction,
   getRemoveFrontEndInstruction,
   getRenewLicenseInstruction,
+  getRequestPreviewInstruction,
   getRevokeDatasetInstruction,
   getRuleDisputeInstruction,
   getSetDatasetStateInstruction,
+  getSetPreviewLimitsInstruction,
   getSettleLicenseInstruction,
   getSubmitReviewInstruction,
   getSweepProtocolFeesInstruction,
@@ -63,6 +69,7 @@ import {
   SYSTEM_PROGRAM_ADDRESS,
   TAG_LEN,
   TOKEN_2022_PROGRAM_ADDRESS,
+  SLOT_HASHES_SYSVAR_ADDRESS,
 } from "./constants.js";
 import {
   findAllowListEntryAddress,
@@ -76,6 +83,8 @@ import {
   findLicenseMintAddress,
   findLicenseTokenAccountAddress,
   findMarketplaceAddress,
+  findPreviewPolicyAddress,
+  findPreviewRequestAddress,
   findProgramDataAddress,
   findReviewAddress,
   findUsageReceiptAddress,
@@ -805,4 +814,89 @@ export async function releaseContentHashInstruction(input: {
     dataset: input.dataset,
     claimant: input.claimant,
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Previews.
+
+export interface PreviewLimits {
+  /** Chunks one preview reveals (0 pauses previews). */
+  chunksPerPreview: number;
+  /** Previews the dataset answers per period, across all buyers. */
+  maxPerPeriod: number;
+  periodSecs: number;
+}
+
+/** The owner commits the chunk tree's root (fixed from then on) and opens previews with limits. */
+export async function enablePreviewInstruction(
+  input: { owner: TransactionSigner; dataset: Address; chunkTreeRoot: ReadonlyUint8Array; chunkSize: number; chunkCount: number } & PreviewLimits,
+): Promise<Instruction> {
+  checkLength("chunkTreeRoot", input.chunkTreeRoot, 32);
+  return getEnablePreviewInstruction({
+    owner: input.owner,
+    dataset: input.dataset,
+    previewPolicy: await findPreviewPolicyAddress(input.dataset),
+    systemProgram: SYSTEM_PROGRAM_ADDRESS,
+    chunkTreeRoot: input.chunkTreeRoot,
+    chunkSize: input.chunkSize,
+    chunkCount: input.chunkCount,
+    chunksPerPreview: input.chunksPerPreview,
+    maxPerPeriod: input.maxPerPeriod,
+    periodSecs: input.periodSecs,
+  });
+}
+
+/** The owner changes how many chunks a preview reveals and how many previews a period answers. */
+export async function setPreviewLimitsInstruction(input: { owner: TransactionSigner; dataset: Address } & PreviewLimits): Promise<Instruction> {
+  return getSetPreviewLimitsInstruction({
+    owner: input.owner,
+    dataset: input.dataset,
+    previewPolicy: await findPreviewPolicyAddress(input.dataset),
+    chunksPerPreview: input.chunksPerPreview,
+    maxPerPeriod: input.maxPerPeriod,
+    periodSecs: input.periodSecs,
+  });
+}
+
+/** A buyer asks for a preview; the chunks are drawn from the hash of the slot it lands in. */
+export async function requestPreviewInstruction(input: { buyer: TransactionSigner; dataset: Address; nonce: bigint }): Promise<Instruction> {
+  return getRequestPreviewInstruction({
+    buyer: input.buyer,
+    dataset: input.dataset,
+    previewPolicy: await findPreviewPolicyAddress(input.dataset),
+    previewRequest: await findPreviewRequestAddress(input.dataset, input.buyer.address, input.nonce),
+    systemProgram: SYSTEM_PROGRAM_ADDRESS,
+    nonce: input.nonce,
+  });
+}
+
+/** The owner (or its delivery delegate) records where the drawn chunks and their proofs are. */
+export async function answerPreviewInstruction(input: {
+  deliverer: TransactionSigner;
+  dataset: Address;
+  request: Address;
+  answerCid: string;
+}): Promise<Instruction> {
+  return getAnswerPreviewInstruction({
+    deliverer: input.deliverer,
+    dataset: input.dataset,
+    previewPolicy: await findPreviewPolicyAddress(input.dataset),
+    previewRequest: input.request,
+    slotHashes: SLOT_HASHES_SYSVAR_ADDRESS,
+    answerCid: input.answerCid,
+  });
+}
+
+/** Anyone records that a preview went unanswered past its deadline. */
+export async function expirePreviewInstruction(input: { caller: TransactionSigner; dataset: Address; request: Address }): Promise<Instruction> {
+  return getExpirePreviewInstruction({
+    caller: input.caller,
+    previewPolicy: await findPreviewPolicyAddress(input.dataset),
+    previewRequest: input.request,
+  });
+}
+
+/** The buyer reclaims a settled preview request's rent. */
+export function closePreviewRequestInstruction(input: { buyer: TransactionSigner; request: Address }): Instruction {
+  return getClosePreviewRequestInstruction({ buyer: input.buyer, previewRequest: input.request });
 }

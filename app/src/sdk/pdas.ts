@@ -142,3 +142,13 @@ export async function findProgramDataAddress(programAddress: Address = DATA_MARK
   });
   return pda;
 }
+
+/** ["preview_policy", dataset]: the dataset's chunk-tree root and preview limits. */
+export async function findPreviewPolicyAddress(dataset: Address): Promise<Address> {
+  return derive("preview_policy", dataset);
+}
+
+/** ["preview", dataset, buyer, nonce (u64 LE)]: one preview a buyer asked for. */
+export async function findPreviewRequestAddress(dataset: Address, buyer: Address, nonce: bigint | number): Promise<Address> {
+  return derive("preview", dataset, buyer, getU64Encoder().encode(nonce));
+}

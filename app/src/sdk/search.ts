@@ -222,6 +222,8 @@ const KIND_LABELS: Record<AccountKindName, string> = {
   AllowListEntry: "allow-list entry",
   ContentHashRecord: "content hash record",
   FrontEnd: "front-end",
+  PreviewPolicy: "preview policy",
+  PreviewRequest: "preview request",
 };
 
 /**

@@ -196,6 +196,8 @@ fn main() {
         &[&owner],
     );
 
+    measure_previews(&mut bench, &owner, &d);
+
     bench.world.warp(DISPUTE_WINDOW as i64);
     let caller = bench.world.wallet();
     bench.measure("settle_license", OTHER_TARGET, settle_license(caller.pubkey(), &d, &new_buyer.pubkey()), &[&caller]);
@@ -475,6 +477,42 @@ fn label_buyer(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey, name: &str)
     bench.label(d.payment_account(buyer), format!("payment account ({name})"));
 }
 
+/// Previews: the owner commits a 1 GiB dataset's chunk tree (1 MiB chunks), a buyer asks, the owner
+/// answers late in the window (the slot hash is found among 100 newer ones), a second request expires.
+fn measure_previews(bench: &mut Bench, owner: &Keypair, d: &DatasetHandle) {
+    const PREVIEW_TARGET: u64 = 30_000;
+    let args = data_market::instructions::EnablePreviewArgs {
+        chunk_tree_root: [5; 32],
+        chunk_size: 1 << 20,
+        chunk_count: 1_024,
+        chunks_per_preview: 8,
+        max_per_period: 10,
+        period_secs: 3_600,
+    };
+    bench.label(preview_policy_address(&d.address), "preview policy");
+    bench.measure("enable_preview", PREVIEW_TARGET, enable_preview(owner.pubkey(), d, args), &[owner]);
+    bench.measure("set_preview_limits", PREVIEW_TARGET, set_preview_limits(owner.pubkey(), d, 8, 20, 3_600), &[owner]);
+    let buyer = bench.world.wallet();
+    bench.label(buyer.pubkey(), "preview buyer");
+    for nonce in [1, 2] {
+        bench.label(preview_request_address(&d.address, &buyer.pubkey(), nonce), format!("preview request {nonce}"));
+    }
+    bench.measure("request_preview", PREVIEW_TARGET, request_preview(buyer.pubkey(), d, 1), &[&buyer]);
+    bench.world.send(&[request_preview(buyer.pubkey(), d, 2)], &[&buyer]).succeeds();
+    for _ in 0..100 {
+        bench.world.next_slot();
+    }
+    let answered = preview_request_address(&d.address, &buyer.pubkey(), 1);
+    let cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+    bench.measure("answer_preview (8 chunks)", PREVIEW_TARGET, answer_preview(owner.pubkey(), d, answered, cid), &[owner]);
+    for _ in 0..60 {
+        bench.world.next_slot();
+    }
+    let expired = preview_request_address(&d.address, &buyer.pubkey(), 2);
+    bench.measure("expire_preview", PREVIEW_TARGET, expire_preview(buyer.pubkey(), d, expired), &[&buyer]);
+    bench.measure("close_preview_request", PREVIEW_TARGET, close_preview_request(buyer.pubkey(), answered), &[&buyer]);
+}
+
 /// Rent-exempt deposit (lamports) and size of every account type the program creates or pays for.
 fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(String, usize, u64)> {
     let w = &mut bench.world;
@@ -514,6 +552,8 @@ fn rent_table(bench: &mut Bench, d: &DatasetHandle, buyer: &Pubkey) -> Vec<(Stri
         ("dispute record", 8 + Dispute::INIT_SPACE),
         ("allow-list entry", 8 + AllowListEntry::INIT_SPACE),
         ("front-end registration", 8 + data_market::state::FrontEnd::INIT_SPACE),
+        ("preview policy", 8 + data_market::state::PreviewPolicy::INIT_SPACE),
+        ("preview request (reclaimable)", 8 + data_market::state::PreviewRequest::INIT_SPACE),
     ] {
         rows.push((name.to_string(), bytes, w.svm.minimum_balance_for_rent_exemption(bytes)));
     }

@@ -13,5 +13,7 @@ export * from "./dispute.js";
 export * from "./frontEnd.js";
 export * from "./license.js";
 export * from "./marketplace.js";
+export * from "./previewPolicy.js";
+export * from "./previewRequest.js";
 export * from "./review.js";
 export * from "./usageReceipt.js";

@@ -186,6 +186,30 @@ export const DATA_MARKET_ERROR__WRONG_DATASET = 0x17c3; // 6083
 export const DATA_MARKET_ERROR__WRONG_LICENSE = 0x17c4; // 6084
 /** WindowPolicyOutOfBounds: The marketplace's minimum windows must lie between 5 seconds and 7 days */
 export const DATA_MARKET_ERROR__WINDOW_POLICY_OUT_OF_BOUNDS = 0x17c5; // 6085
+/** InvalidChunking: A chunk tree needs 64 B to 16 MiB chunks and at least one chunk */
+export const DATA_MARKET_ERROR__INVALID_CHUNKING = 0x17c6; // 6086
+/** PreviewTooLarge: A preview reveals at most 8 chunks and at most one chunk in 8 */
+export const DATA_MARKET_ERROR__PREVIEW_TOO_LARGE = 0x17c7; // 6087
+/** InvalidPreviewLimits: Preview limits need at least one preview per period and a period of 1 minute to 30 days */
+export const DATA_MARKET_ERROR__INVALID_PREVIEW_LIMITS = 0x17c8; // 6088
+/** PreviewsOff: The owner does not offer previews of this dataset now */
+export const DATA_MARKET_ERROR__PREVIEWS_OFF = 0x17c9; // 6089
+/** PreviewLimitReached: This dataset's previews for the current period are used up; try again later */
+export const DATA_MARKET_ERROR__PREVIEW_LIMIT_REACHED = 0x17ca; // 6090
+/** PreviewNotDrawnYet: The request's slot has no hash yet: answer from the next slot on */
+export const DATA_MARKET_ERROR__PREVIEW_NOT_DRAWN_YET = 0x17cb; // 6091
+/** PreviewAnswerLate: The answer window of this preview request has passed */
+export const DATA_MARKET_ERROR__PREVIEW_ANSWER_LATE = 0x17cc; // 6092
+/** PreviewStillOpen: The owner may still answer this preview request */
+export const DATA_MARKET_ERROR__PREVIEW_STILL_OPEN = 0x17cd; // 6093
+/** PreviewNotPending: This preview request was already answered or expired */
+export const DATA_MARKET_ERROR__PREVIEW_NOT_PENDING = 0x17ce; // 6094
+/** SlotHashUnavailable: The request slot's hash is not in the SlotHashes sysvar */
+export const DATA_MARKET_ERROR__SLOT_HASH_UNAVAILABLE = 0x17cf; // 6095
+/** PreviewRequestOpen: A preview request stays on record until it is answered or expired */
+export const DATA_MARKET_ERROR__PREVIEW_REQUEST_OPEN = 0x17d0; // 6096
+/** NotPreviewBuyer: Only the buyer who made a preview request may close it */
+export const DATA_MARKET_ERROR__NOT_PREVIEW_BUYER = 0x17d1; // 6097
 
 export type DataMarketError =
   | typeof DATA_MARKET_ERROR__ALREADY_ALLOW_LISTED
@@ -209,12 +233,14 @@ export type DataMarketError =
   | typeof DATA_MARKET_ERROR__EMPTY_CONTENT_HASH
   | typeof DATA_MARKET_ERROR__ESCROW_SHORTFALL
   | typeof DATA_MARKET_ERROR__INVALID_BPS
+  | typeof DATA_MARKET_ERROR__INVALID_CHUNKING
   | typeof DATA_MARKET_ERROR__INVALID_CIPHERTEXT_CID
   | typeof DATA_MARKET_ERROR__INVALID_CREDIT_AMOUNT
   | typeof DATA_MARKET_ERROR__INVALID_ENCRYPTION_KEY
   | typeof DATA_MARKET_ERROR__INVALID_EVIDENCE_URI
   | typeof DATA_MARKET_ERROR__INVALID_METADATA_URI
   | typeof DATA_MARKET_ERROR__INVALID_MODEL_HASH
+  | typeof DATA_MARKET_ERROR__INVALID_PREVIEW_LIMITS
   | typeof DATA_MARKET_ERROR__INVALID_RATING
   | typeof DATA_MARKET_ERROR__INVALID_RECIPIENT_COUNT
   | typeof DATA_MARKET_ERROR__INVALID_REFERRER
@@ -249,11 +275,20 @@ export type DataMarketError =
   | typeof DATA_MARKET_ERROR__NOT_METERED
   | typeof DATA_MARKET_ERROR__NOT_ON_ALLOW_LIST
   | typeof DATA_MARKET_ERROR__NOT_PENDING_AUTHORITY
+  | typeof DATA_MARKET_ERROR__NOT_PREVIEW_BUYER
   | typeof DATA_MARKET_ERROR__NOT_REVIEW_AUTHOR
   | typeof DATA_MARKET_ERROR__NOT_THE_REFERRER
   | typeof DATA_MARKET_ERROR__NOT_UPGRADE_AUTHORITY
   | typeof DATA_MARKET_ERROR__OVERFLOW
   | typeof DATA_MARKET_ERROR__PAYMENT_ACCOUNT_REQUIRED
+  | typeof DATA_MARKET_ERROR__PREVIEW_ANSWER_LATE
+  | typeof DATA_MARKET_ERROR__PREVIEW_LIMIT_REACHED
+  | typeof DATA_MARKET_ERROR__PREVIEW_NOT_DRAWN_YET
+  | typeof DATA_MARKET_ERROR__PREVIEW_NOT_PENDING
+  | typeof DATA_MARKET_ERROR__PREVIEW_REQUEST_OPEN
+  | typeof DATA_MARKET_ERROR__PREVIEWS_OFF
+  | typeof DATA_MARKET_ERROR__PREVIEW_STILL_OPEN
+  | typeof DATA_MARKET_ERROR__PREVIEW_TOO_LARGE
   | typeof DATA_MARKET_ERROR__PREVIOUS_VERSION_NOT_OWNED
   | typeof DATA_MARKET_ERROR__PRICE_ABOVE_MAX
   | typeof DATA_MARKET_ERROR__PROTOCOL_FEE_ABOVE_CAP
@@ -263,6 +298,7 @@ export type DataMarketError =
   | typeof DATA_MARKET_ERROR__REFERRAL_FEE_RESOLVED
   | typeof DATA_MARKET_ERROR__REVIEW_ALREADY_EXISTS
   | typeof DATA_MARKET_ERROR__SELF_REFERRAL
+  | typeof DATA_MARKET_ERROR__SLOT_HASH_UNAVAILABLE
   | typeof DATA_MARKET_ERROR__SPLIT_NOT_FULLY_ALLOCATED
   | typeof DATA_MARKET_ERROR__SUPPLY_EXHAUSTED
   | typeof DATA_MARKET_ERROR__TOO_MANY_TAGS
@@ -299,12 +335,14 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__EMPTY_CONTENT_HASH]: `Content hash must not be all zeros`,
     [DATA_MARKET_ERROR__ESCROW_SHORTFALL]: `Escrow ledger does not cover this amount`,
     [DATA_MARKET_ERROR__INVALID_BPS]: `Basis points must be at most 10,000`,
+    [DATA_MARKET_ERROR__INVALID_CHUNKING]: `A chunk tree needs 64 B to 16 MiB chunks and at least one chunk`,
     [DATA_MARKET_ERROR__INVALID_CIPHERTEXT_CID]: `Ciphertext CID is empty or too long`,
     [DATA_MARKET_ERROR__INVALID_CREDIT_AMOUNT]: `Credit amount is out of bounds (unmetered licences are bought one at a time)`,
     [DATA_MARKET_ERROR__INVALID_ENCRYPTION_KEY]: `The buyer's encryption key must not be all zeros`,
     [DATA_MARKET_ERROR__INVALID_EVIDENCE_URI]: `Evidence URI is empty or too long`,
     [DATA_MARKET_ERROR__INVALID_METADATA_URI]: `Metadata URI is empty or too long`,
     [DATA_MARKET_ERROR__INVALID_MODEL_HASH]: `The model hash must not be all zeros`,
+    [DATA_MARKET_ERROR__INVALID_PREVIEW_LIMITS]: `Preview limits need at least one preview per period and a period of 1 minute to 30 days`,
     [DATA_MARKET_ERROR__INVALID_RATING]: `Rating must be between 1 and 5`,
     [DATA_MARKET_ERROR__INVALID_RECIPIENT_COUNT]: `The split needs between 1 and 5 recipients`,
     [DATA_MARKET_ERROR__INVALID_REFERRER]: `A referrer must be a front-end registered by the operator, and not the default key`,
@@ -339,11 +377,20 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__NOT_METERED]: `The dataset does not sell credits`,
     [DATA_MARKET_ERROR__NOT_ON_ALLOW_LIST]: `The buyer is not on this dataset's allow-list`,
     [DATA_MARKET_ERROR__NOT_PENDING_AUTHORITY]: `Signer is not the proposed authority`,
+    [DATA_MARKET_ERROR__NOT_PREVIEW_BUYER]: `Only the buyer who made a preview request may close it`,
     [DATA_MARKET_ERROR__NOT_REVIEW_AUTHOR]: `Only the buyer of a delivered licence may review it`,
     [DATA_MARKET_ERROR__NOT_THE_REFERRER]: `Signer is not this licence's referrer`,
     [DATA_MARKET_ERROR__NOT_UPGRADE_AUTHORITY]: `Only the program's upgrade authority may create the marketplace`,
     [DATA_MARKET_ERROR__OVERFLOW]: `Arithmetic overflow`,
     [DATA_MARKET_ERROR__PAYMENT_ACCOUNT_REQUIRED]: `A payment token account is needed when money moves`,
+    [DATA_MARKET_ERROR__PREVIEW_ANSWER_LATE]: `The answer window of this preview request has passed`,
+    [DATA_MARKET_ERROR__PREVIEW_LIMIT_REACHED]: `This dataset's previews for the current period are used up; try again later`,
+    [DATA_MARKET_ERROR__PREVIEW_NOT_DRAWN_YET]: `The request's slot has no hash yet: answer from the next slot on`,
+    [DATA_MARKET_ERROR__PREVIEW_NOT_PENDING]: `This preview request was already answered or expired`,
+    [DATA_MARKET_ERROR__PREVIEW_REQUEST_OPEN]: `A preview request stays on record until it is answered or expired`,
+    [DATA_MARKET_ERROR__PREVIEWS_OFF]: `The owner does not offer previews of this dataset now`,
+    [DATA_MARKET_ERROR__PREVIEW_STILL_OPEN]: `The owner may still answer this preview request`,
+    [DATA_MARKET_ERROR__PREVIEW_TOO_LARGE]: `A preview reveals at most 8 chunks and at most one chunk in 8`,
     [DATA_MARKET_ERROR__PREVIOUS_VERSION_NOT_OWNED]: `The previous version must belong to the same owner`,
     [DATA_MARKET_ERROR__PRICE_ABOVE_MAX]: `The price is above the buyer's maximum`,
     [DATA_MARKET_ERROR__PROTOCOL_FEE_ABOVE_CAP]: `Protocol fee is above the hard cap`,
@@ -353,6 +400,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [DATA_MARKET_ERROR__REFERRAL_FEE_RESOLVED]: `The referral fee is already paid or handed to the recipients`,
     [DATA_MARKET_ERROR__REVIEW_ALREADY_EXISTS]: `This licence already has a review (edit it instead)`,
     [DATA_MARKET_ERROR__SELF_REFERRAL]: `A buyer cannot refer their own purchase`,
+    [DATA_MARKET_ERROR__SLOT_HASH_UNAVAILABLE]: `The request slot's hash is not in the SlotHashes sysvar`,
     [DATA_MARKET_ERROR__SPLIT_NOT_FULLY_ALLOCATED]: `Split basis points must sum to 10,000`,
     [DATA_MARKET_ERROR__SUPPLY_EXHAUSTED]: `Every licence of this dataset is sold`,
     [DATA_MARKET_ERROR__TOO_MANY_TAGS]: `Too many tags`,

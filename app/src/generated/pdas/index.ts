@@ -9,3 +9,5 @@
 export * from "./frontEnd.js";
 export * from "./licenseMint.js";
 export * from "./marketplace.js";
+export * from "./previewPolicy.js";
+export * from "./previewRequest.js";

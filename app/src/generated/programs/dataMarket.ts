@@ -40,6 +40,8 @@ import {
   getFrontEndCodec,
   getLicenseCodec,
   getMarketplaceCodec,
+  getPreviewPolicyCodec,
+  getPreviewRequestCodec,
   getReviewCodec,
   getUsageReceiptCodec,
   type AllowListEntry,
@@ -56,6 +58,10 @@ import {
   type LicenseArgs,
   type Marketplace,
   type MarketplaceArgs,
+  type PreviewPolicy,
+  type PreviewPolicyArgs,
+  type PreviewRequest,
+  type PreviewRequestArgs,
   type Review,
   type ReviewArgs,
   type UsageReceipt,
@@ -64,15 +70,19 @@ import {
 import {
   getAcceptAuthorityInstruction,
   getAddToAllowListInstruction,
+  getAnswerPreviewInstruction,
   getBuyCreditsInstruction,
   getClaimReferralFeeInstruction,
   getClaimRevenueInstruction,
   getCloseDatasetInstruction,
   getCloseDisputeInstruction,
   getCloseLicenseInstruction,
+  getClosePreviewRequestInstruction,
   getCloseReviewInstruction,
   getCloseUsageReceiptInstruction,
   getDeliverKeyInstruction,
+  getEnablePreviewInstructionAsync,
+  getExpirePreviewInstruction,
   getForfeitReferralFeeInstruction,
   getInitializeMarketplaceInstructionAsync,
   getOpenDisputeInstruction,
@@ -86,9 +96,11 @@ import {
   getRemoveFromAllowListInstruction,
   getRemoveFrontEndInstruction,
   getRenewLicenseInstruction,
+  getRequestPreviewInstructionAsync,
   getRevokeDatasetInstruction,
   getRuleDisputeInstruction,
   getSetDatasetStateInstruction,
+  getSetPreviewLimitsInstruction,
   getSettleLicenseInstruction,
   getSubmitReviewInstruction,
   getSweepProtocolFeesInstruction,
@@ -97,15 +109,19 @@ import {
   getUpdateReviewInstruction,
   parseAcceptAuthorityInstruction,
   parseAddToAllowListInstruction,
+  parseAnswerPreviewInstruction,
   parseBuyCreditsInstruction,
   parseClaimReferralFeeInstruction,
   parseClaimRevenueInstruction,
   parseCloseDatasetInstruction,
   parseCloseDisputeInstruction,
   parseCloseLicenseInstruction,
+  parseClosePreviewRequestInstruction,
   parseCloseReviewInstruction,
   parseCloseUsageReceiptInstruction,
   parseDeliverKeyInstruction,
+  parseEnablePreviewInstruction,
+  parseExpirePreviewInstruction,
   parseForfeitReferralFeeInstruction,
   parseInitializeMarketplaceInstruction,
   parseOpenDisputeInstruction,
@@ -119,9 +135,11 @@ import {
   parseRemoveFromAllowListInstruction,
   parseRemoveFrontEndInstruction,
   parseRenewLicenseInstruction,
+  parseRequestPreviewInstruction,
   parseRevokeDatasetInstruction,
   parseRuleDisputeInstruction,
   parseSetDatasetStateInstruction,
+  parseSetPreviewLimitsInstruction,
   parseSettleLicenseInstruction,
   parseSubmitReviewInstruction,
   parseSweepProtocolFeesInstruction,
@@ -130,29 +148,37 @@ import {
   parseUpdateReviewInstruction,
   type AcceptAuthorityInput,
   type AddToAllowListInput,
+  type AnswerPreviewInput,
   type BuyCreditsInput,
   type ClaimReferralFeeInput,
   type ClaimRevenueInput,
   type CloseDatasetInput,
   type CloseDisputeInput,
   type CloseLicenseInput,
+  type ClosePreviewRequestInput,
   type CloseReviewInput,
   type CloseUsageReceiptInput,
   type DeliverKeyInput,
+  type EnablePreviewAsyncInput,
+  type ExpirePreviewInput,
   type ForfeitReferralFeeInput,
   type InitializeMarketplaceAsyncInput,
   type OpenDisputeInput,
   type ParsedAcceptAuthorityInstruction,
   type ParsedAddToAllowListInstruction,
+  type ParsedAnswerPreviewInstruction,
   type ParsedBuyCreditsInstruction,
   type ParsedClaimReferralFeeInstruction,
   type ParsedClaimRevenueInstruction,
   type ParsedCloseDatasetInstruction,
   type ParsedCloseDisputeInstruction,
   type ParsedCloseLicenseInstruction,
+  type ParsedClosePreviewRequestInstruction,
   type ParsedCloseReviewInstruction,
   type ParsedCloseUsageReceiptInstruction,
   type ParsedDeliverKeyInstruction,
+  type ParsedEnablePreviewInstruction,
+  type ParsedExpirePreviewInstruction,
   type ParsedForfeitReferralFeeInstruction,
   type ParsedInitializeMarketplaceInstruction,
   type ParsedOpenDisputeInstruction,
@@ -166,9 +192,11 @@ import {
   type ParsedRemoveFromAllowListInstruction,
   type ParsedRemoveFrontEndInstruction,
   type ParsedRenewLicenseInstruction,
+  type ParsedRequestPreviewInstruction,
   type ParsedRevokeDatasetInstruction,
   type ParsedRuleDisputeInstruction,
   type ParsedSetDatasetStateInstruction,
+  type ParsedSetPreviewLimitsInstruction,
   type ParsedSettleLicenseInstruction,
   type ParsedSubmitReviewInstruction,
   type ParsedSweepProtocolFeesInstruction,
@@ -185,9 +213,11 @@ import {
   type RemoveFromAllowListInput,
   type RemoveFrontEndInput,
   type RenewLicenseInput,
+  type RequestPreviewAsyncInput,
   type RevokeDatasetInput,
   type RuleDisputeInput,
   type SetDatasetStateInput,
+  type SetPreviewLimitsInput,
   type SettleLicenseInput,
   type SubmitReviewInput,
   type SweepProtocolFeesInput,
@@ -199,6 +229,8 @@ import {
   findFrontEndPda,
   findLicenseMintPda,
   findMarketplacePda,
+  findPreviewPolicyPda,
+  findPreviewRequestPda,
 } from "../pdas/index.js";
 
 export const DATA_MARKET_PROGRAM_ADDRESS =
@@ -212,6 +244,8 @@ export enum DataMarketAccount {
   FrontEnd,
   License,
   Marketplace,
+  PreviewPolicy,
+  PreviewRequest,
   Review,
   UsageReceipt,
 }
@@ -301,6 +335,28 @@ export function identifyDataMarketAccount(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([153, 174, 130, 201, 158, 244, 223, 248]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketAccount.PreviewPolicy;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([40, 118, 37, 55, 218, 202, 76, 191]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketAccount.PreviewRequest;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([124, 63, 203, 215, 226, 30, 222, 15]),
       ),
       0,
@@ -328,15 +384,19 @@ export function identifyDataMarketAccount(
 export enum DataMarketInstruction {
   AcceptAuthority,
   AddToAllowList,
+  AnswerPreview,
   BuyCredits,
   ClaimReferralFee,
   ClaimRevenue,
   CloseDataset,
   CloseDispute,
   CloseLicense,
+  ClosePreviewRequest,
   CloseReview,
   CloseUsageReceipt,
   DeliverKey,
+  EnablePreview,
+  ExpirePreview,
   ForfeitReferralFee,
   InitializeMarketplace,
   OpenDispute,
@@ -350,9 +410,11 @@ export enum DataMarketInstruction {
   RemoveFromAllowList,
   RemoveFrontEnd,
   RenewLicense,
+  RequestPreview,
   RevokeDataset,
   RuleDispute,
   SetDatasetState,
+  SetPreviewLimits,
   SettleLicense,
   SubmitReview,
   SweepProtocolFees,
@@ -386,6 +448,17 @@ export function identifyDataMarketInstruction(
     )
   ) {
     return DataMarketInstruction.AddToAllowList;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([135, 144, 6, 141, 31, 126, 235, 131]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.AnswerPreview;
   }
   if (
     containsBytes(
@@ -457,6 +530,17 @@ export function identifyDataMarketInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([5, 146, 187, 10, 202, 208, 247, 205]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.ClosePreviewRequest;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([40, 68, 167, 50, 223, 182, 187, 66]),
       ),
       0,
@@ -485,6 +569,28 @@ export function identifyDataMarketInstruction(
     )
   ) {
     return DataMarketInstruction.DeliverKey;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([26, 217, 70, 188, 101, 89, 160, 96]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.EnablePreview;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([79, 238, 158, 93, 208, 66, 104, 92]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.ExpirePreview;
   }
   if (
     containsBytes(
@@ -633,6 +739,17 @@ export function identifyDataMarketInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([173, 183, 46, 117, 23, 177, 132, 140]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.RequestPreview;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([32, 210, 164, 71, 60, 42, 137, 85]),
       ),
       0,
@@ -661,6 +778,17 @@ export function identifyDataMarketInstruction(
     )
   ) {
     return DataMarketInstruction.SetDatasetState;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([85, 79, 159, 59, 36, 79, 105, 181]),
+      ),
+      0,
+    )
+  ) {
+    return DataMarketInstruction.SetPreviewLimits;
   }
   if (
     containsBytes(
@@ -744,6 +872,9 @@ export type ParsedDataMarketInstruction<
       instructionType: DataMarketInstruction.AddToAllowList;
     } & ParsedAddToAllowListInstruction<TProgram>)
   | ({
+      instructionType: DataMarketInstruction.AnswerPreview;
+    } & ParsedAnswerPreviewInstruction<TProgram>)
+  | ({
       instructionType: DataMarketInstruction.BuyCredits;
     } & ParsedBuyCreditsInstruction<TProgram>)
   | ({
@@ -762,6 +893,9 @@ export type ParsedDataMarketInstruction<
       instructionType: DataMarketInstruction.CloseLicense;
     } & ParsedCloseLicenseInstruction<TProgram>)
   | ({
+      instructionType: DataMarketInstruction.ClosePreviewRequest;
+    } & ParsedClosePreviewRequestInstruction<TProgram>)
+  | ({
       instructionType: DataMarketInstruction.CloseReview;
     } & ParsedCloseReviewInstruction<TProgram>)
   | ({
@@ -770,6 +904,12 @@ export type ParsedDataMarketInstruction<
   | ({
       instructionType: DataMarketInstruction.DeliverKey;
     } & ParsedDeliverKeyInstruction<TProgram>)
+  | ({
+      instructionType: DataMarketInstruction.EnablePreview;
+    } & ParsedEnablePreviewInstruction<TProgram>)
+  | ({
+      instructionType: DataMarketInstruction.ExpirePreview;
+    } & ParsedExpirePreviewInstruction<TProgram>)
   | ({
       instructionType: DataMarketInstruction.ForfeitReferralFee;
     } & ParsedForfeitReferralFeeInstruction<TProgram>)
@@ -810,6 +950,9 @@ export type ParsedDataMarketInstruction<
       instructionType: DataMarketInstruction.RenewLicense;
     } & ParsedRenewLicenseInstruction<TProgram>)
   | ({
+      instructionType: DataMarketInstruction.RequestPreview;
+    } & ParsedRequestPreviewInstruction<TProgram>)
+  | ({
       instructionType: DataMarketInstruction.RevokeDataset;
     } & ParsedRevokeDatasetInstruction<TProgram>)
   | ({
@@ -818,6 +961,9 @@ export type ParsedDataMarketInstruction<
   | ({
       instructionType: DataMarketInstruction.SetDatasetState;
     } & ParsedSetDatasetStateInstruction<TProgram>)
+  | ({
+      instructionType: DataMarketInstruction.SetPreviewLimits;
+    } & ParsedSetPreviewLimitsInstruction<TProgram>)
   | ({
       instructionType: DataMarketInstruction.SettleLicense;
     } & ParsedSettleLicenseInstruction<TProgram>)
@@ -854,6 +1000,13 @@ export function parseDataMarketInstruction<TProgram extends string>(
       return {
         instructionType: DataMarketInstruction.AddToAllowList,
         ...parseAddToAllowListInstruction(instruction),
+      };
+    }
+    case DataMarketInstruction.AnswerPreview: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.AnswerPreview,
+        ...parseAnswerPreviewInstruction(instruction),
       };
     }
     case DataMarketInstruction.BuyCredits: {
@@ -898,6 +1051,13 @@ export function parseDataMarketInstruction<TProgram extends string>(
         ...parseCloseLicenseInstruction(instruction),
       };
     }
+    case DataMarketInstruction.ClosePreviewRequest: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.ClosePreviewRequest,
+        ...parseClosePreviewRequestInstruction(instruction),
+      };
+    }
     case DataMarketInstruction.CloseReview: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -917,6 +1077,20 @@ export function parseDataMarketInstruction<TProgram extends string>(
       return {
         instructionType: DataMarketInstruction.DeliverKey,
         ...parseDeliverKeyInstruction(instruction),
+      };
+    }
+    case DataMarketInstruction.EnablePreview: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.EnablePreview,
+        ...parseEnablePreviewInstruction(instruction),
+      };
+    }
+    case DataMarketInstruction.ExpirePreview: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.ExpirePreview,
+        ...parseExpirePreviewInstruction(instruction),
       };
     }
     case DataMarketInstruction.ForfeitReferralFee: {
@@ -1010,6 +1184,13 @@ export function parseDataMarketInstruction<TProgram extends string>(
         ...parseRenewLicenseInstruction(instruction),
       };
     }
+    case DataMarketInstruction.RequestPreview: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.RequestPreview,
+        ...parseRequestPreviewInstruction(instruction),
+      };
+    }
     case DataMarketInstruction.RevokeDataset: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -1029,6 +1210,13 @@ export function parseDataMarketInstruction<TProgram extends string>(
       return {
         instructionType: DataMarketInstruction.SetDatasetState,
         ...parseSetDatasetStateInstruction(instruction),
+      };
+    }
+    case DataMarketInstruction.SetPreviewLimits: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DataMarketInstruction.SetPreviewLimits,
+        ...parseSetPreviewLimitsInstruction(instruction),
       };
     }
     case DataMarketInstruction.SettleLicense: {
@@ -1105,6 +1293,10 @@ export type DataMarketPluginAccounts = {
     SelfFetchFunctions<LicenseArgs, License>;
   marketplace: ReturnType<typeof getMarketplaceCodec> &
     SelfFetchFunctions<MarketplaceArgs, Marketplace>;
+  previewPolicy: ReturnType<typeof getPreviewPolicyCodec> &
+    SelfFetchFunctions<PreviewPolicyArgs, PreviewPolicy>;
+  previewRequest: ReturnType<typeof getPreviewRequestCodec> &
+    SelfFetchFunctions<PreviewRequestArgs, PreviewRequest>;
   review: ReturnType<typeof getReviewCodec> &
     SelfFetchFunctions<ReviewArgs, Review>;
   usageReceipt: ReturnType<typeof getUsageReceiptCodec> &
@@ -1119,6 +1311,10 @@ export type DataMarketPluginInstructions = {
   addToAllowList: (
     input: AddToAllowListInput,
   ) => ReturnType<typeof getAddToAllowListInstruction> &
+    SelfPlanAndSendFunctions;
+  answerPreview: (
+    input: AnswerPreviewInput,
+  ) => ReturnType<typeof getAnswerPreviewInstruction> &
     SelfPlanAndSendFunctions;
   buyCredits: (
     input: BuyCreditsInput,
@@ -1139,6 +1335,10 @@ export type DataMarketPluginInstructions = {
   closeLicense: (
     input: CloseLicenseInput,
   ) => ReturnType<typeof getCloseLicenseInstruction> & SelfPlanAndSendFunctions;
+  closePreviewRequest: (
+    input: ClosePreviewRequestInput,
+  ) => ReturnType<typeof getClosePreviewRequestInstruction> &
+    SelfPlanAndSendFunctions;
   closeReview: (
     input: CloseReviewInput,
   ) => ReturnType<typeof getCloseReviewInstruction> & SelfPlanAndSendFunctions;
@@ -1149,6 +1349,14 @@ export type DataMarketPluginInstructions = {
   deliverKey: (
     input: DeliverKeyInput,
   ) => ReturnType<typeof getDeliverKeyInstruction> & SelfPlanAndSendFunctions;
+  enablePreview: (
+    input: EnablePreviewAsyncInput,
+  ) => ReturnType<typeof getEnablePreviewInstructionAsync> &
+    SelfPlanAndSendFunctions;
+  expirePreview: (
+    input: ExpirePreviewInput,
+  ) => ReturnType<typeof getExpirePreviewInstruction> &
+    SelfPlanAndSendFunctions;
   forfeitReferralFee: (
     input: ForfeitReferralFeeInput,
   ) => ReturnType<typeof getForfeitReferralFeeInstruction> &
@@ -1198,6 +1406,10 @@ export type DataMarketPluginInstructions = {
   renewLicense: (
     input: RenewLicenseInput,
   ) => ReturnType<typeof getRenewLicenseInstruction> & SelfPlanAndSendFunctions;
+  requestPreview: (
+    input: RequestPreviewAsyncInput,
+  ) => ReturnType<typeof getRequestPreviewInstructionAsync> &
+    SelfPlanAndSendFunctions;
   revokeDataset: (
     input: RevokeDatasetInput,
   ) => ReturnType<typeof getRevokeDatasetInstruction> &
@@ -1208,6 +1420,10 @@ export type DataMarketPluginInstructions = {
   setDatasetState: (
     input: SetDatasetStateInput,
   ) => ReturnType<typeof getSetDatasetStateInstruction> &
+    SelfPlanAndSendFunctions;
+  setPreviewLimits: (
+    input: SetPreviewLimitsInput,
+  ) => ReturnType<typeof getSetPreviewLimitsInstruction> &
     SelfPlanAndSendFunctions;
   settleLicense: (
     input: SettleLicenseInput,
@@ -1234,9 +1450,11 @@ export type DataMarketPluginInstructions = {
 };
 
 export type DataMarketPluginPdas = {
+  previewPolicy: typeof findPreviewPolicyPda;
   marketplace: typeof findMarketplacePda;
   licenseMint: typeof findLicenseMintPda;
   frontEnd: typeof findFrontEndPda;
+  previewRequest: typeof findPreviewRequestPda;
 };
 
 export type DataMarketPluginRequirements = ClientWithRpc<
@@ -1265,6 +1483,11 @@ export function dataMarketProgram() {
           frontEnd: addSelfFetchFunctions(client, getFrontEndCodec()),
           license: addSelfFetchFunctions(client, getLicenseCodec()),
           marketplace: addSelfFetchFunctions(client, getMarketplaceCodec()),
+          previewPolicy: addSelfFetchFunctions(client, getPreviewPolicyCodec()),
+          previewRequest: addSelfFetchFunctions(
+            client,
+            getPreviewRequestCodec(),
+          ),
           review: addSelfFetchFunctions(client, getReviewCodec()),
           usageReceipt: addSelfFetchFunctions(client, getUsageReceiptCodec()),
         },
@@ -1278,6 +1501,11 @@ export function dataMarketProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getAddToAllowListInstruction(input),
+            ),
+          answerPreview: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getAnswerPreviewInstruction(input),
             ),
           buyCredits: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1309,6 +1537,11 @@ export function dataMarketProgram() {
               client,
               getCloseLicenseInstruction(input),
             ),
+          closePreviewRequest: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getClosePreviewRequestInstruction(input),
+            ),
           closeReview: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -1323,6 +1556,16 @@ export function dataMarketProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getDeliverKeyInstruction(input),
+            ),
+          enablePreview: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getEnablePreviewInstructionAsync(input),
+            ),
+          expirePreview: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getExpirePreviewInstruction(input),
             ),
           forfeitReferralFee: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1389,6 +1632,11 @@ export function dataMarketProgram() {
               client,
               getRenewLicenseInstruction(input),
             ),
+          requestPreview: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getRequestPreviewInstructionAsync(input),
+            ),
           revokeDataset: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -1403,6 +1651,11 @@ export function dataMarketProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getSetDatasetStateInstruction(input),
+            ),
+          setPreviewLimits: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getSetPreviewLimitsInstruction(input),
             ),
           settleLicense: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1436,9 +1689,11 @@ export function dataMarketProgram() {
             ),
         },
         pdas: {
+          previewPolicy: findPreviewPolicyPda,
           marketplace: findMarketplacePda,
           licenseMint: findLicenseMintPda,
           frontEnd: findFrontEndPda,
+          previewRequest: findPreviewRequestPda,
         },
       },
     });
