@@ -9,7 +9,7 @@
 // dataset (getProgramAccounts per dataset); with one (`DeliveryOptions.discovery`), a pass asks it
 // for the owner's pending deliveries (one request, checked against the chain: see sdk/search.ts), so
 // a daemon can look every second or so and answers a purchase within seconds. A pass whose indexer
-// cannot be reached falls back to the chain.
+// cannot be reached falls back to the chain. The watch loop also answers preview requests (preview.ts).
 import type { Account, Address } from "@solana/kit";
 
 import { sealContentKey } from "../crypto/web.js";
@@ -28,6 +28,7 @@ import {
 import type { ContentStore } from "../storage/content-store.js";
 import { TransactionFailedError, type MarketConnection } from "./connection.js";
 import { NoKeyCopyError, datasetsByDelegate, datasetsToDeliver, openDeliveryKey, type SuppliedGrant } from "./delegation.js";
+import { answerPendingPreviews, type PreviewEvent } from "./preview.js";
 import type { MarketWallet } from "./wallet.js";
 
 export type DeliveryEvent =
@@ -204,6 +205,8 @@ export async function watchDeliveries(
     onPassError?: (error: unknown) => void;
     /** With a discovery: how often the datasets naming the wallet delegate are looked up again (default 30 s). */
     delegatedRefreshMs?: number;
+    /** Also answer preview requests each pass (their bundles are added to `store`). */
+    previews?: { store: Pick<ContentStore, "cat" | "addFile">; onEvent?: (event: PreviewEvent) => void };
   } & DeliveryOptions,
 ): Promise<void> {
   let delegated: { at: number; datasets: Account<Dataset>[] } | null = null;
@@ -230,6 +233,9 @@ export async function watchDeliveries(
         delegated: options.delegated ?? delegatedDatasets,
       });
       options.onPass?.(pass);
+      if (options.previews) {
+        await answerPendingPreviews(connection, options.previews.store, wallet, { grants: options.grants, onEvent: options.previews.onEvent });
+      }
     } catch (error) {
       options.onPassError?.(error);
     }

@@ -6,6 +6,7 @@
 import type { Address } from "@solana/kit";
 
 import { ChunkTreeMismatchError, decryptToFile, isCryptoError, toHex } from "../crypto/index.js";
+import { fetchPreviewPolicy } from "../sdk/index.js";
 import { ContentNotFoundError, type ContentStore } from "../storage/index.js";
 import type { MarketConnection } from "./connection.js";
 import { checkDownloadable, chunkLeavesToCheck, openLicenceKey } from "./download-core.js";
@@ -34,7 +35,10 @@ export async function downloadDataset(
     onProgress?: ProgressListener;
     timeoutMs?: number;
     signal?: AbortSignal;
-    /** The chunk tree root registered on chain; without it, the metadata's own root is used. */
+    /**
+     * The chunk tree root to check against; by default the one the owner registered on chain for
+     * previews, else the metadata's own.
+     */
     expectedChunkTreeRoot?: Uint8Array;
   },
 ): Promise<DownloadResult> {
@@ -51,7 +55,12 @@ export async function downloadDataset(
       if (error instanceof ChunkTreeError) throw new ClientError("verification", error.message, { cause: error });
       return null;
     });
-    const chunkLeaves = metadata ? chunkLeavesToCheck(metadata, input.expectedChunkTreeRoot) : undefined;
+    const registered = await fetchPreviewPolicy(connection, input.dataset);
+    const expectedRoot = input.expectedChunkTreeRoot ?? (registered ? new Uint8Array(registered.data.chunkTreeRoot) : undefined);
+    if (!metadata && expectedRoot) {
+      throw new ClientError("verification", "the dataset registers a chunk tree root, but its metadata cannot be read to check chunks against it");
+    }
+    const chunkLeaves = metadata ? chunkLeavesToCheck(metadata, expectedRoot) : undefined;
     const ciphertext = countBytes(
       store.cat(cid, { timeoutMs: input.timeoutMs, signal: input.signal }),
       "download",

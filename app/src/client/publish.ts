@@ -11,12 +11,13 @@ import { basename, join } from "node:path";
 
 import type { Address } from "@solana/kit";
 
-import { DEFAULT_CHUNK_SIZE, chunkTreeRoot, encryptStream, generateContentKey, writeFileAtomically } from "../crypto/index.js";
+import { DEFAULT_CHUNK_SIZE, chunkTreeRoot, dmc1ChunkCount, encryptStream, generateContentKey, writeFileAtomically } from "../crypto/index.js";
 import { fetchMarketplace } from "../sdk/index.js";
 import type { ContentStore } from "../storage/index.js";
 import type { MarketConnection } from "./connection.js";
 import { ClientError } from "./errors.js";
 import { metadataUri } from "./metadata.js";
+import { checkPreviewLimits, enablePreviews, type PreviewLimits } from "./preview.js";
 import { countBytes, type ProgressListener } from "./progress.js";
 import {
   checkPublishInput,
@@ -32,6 +33,8 @@ export interface PublishInput extends DatasetListing {
   onProgress?: ProgressListener;
   /** Stops the work (the temporary ciphertext is removed, nothing is registered). */
   signal?: AbortSignal;
+  /** Offer verifiable previews with these limits: the chunk tree's root is registered right after the dataset. */
+  preview?: PreviewLimits;
 }
 
 export interface PublishResult {
@@ -53,6 +56,8 @@ export interface PublishResult {
    * transaction (the largest registrations leave no room for it).
    */
   delegateSignature?: string;
+  /** The transaction that registered the chunk tree root and opened previews, when asked for. */
+  previewSignature?: string;
 }
 
 export async function publishDataset(
@@ -64,6 +69,7 @@ export async function publishDataset(
   const { data: marketplace } = await fetchMarketplace(connection);
   checkPublishInput(input, owner.signer.address, marketplace);
   const size = await fileSize(input.file);
+  if (input.preview) checkPreviewLimits(input.preview, dmc1ChunkCount(DEFAULT_CHUNK_SIZE, size));
   const contentKey = generateContentKey();
   const workDir = await mkdtemp(join(tmpdir(), "data-market-publish-"));
   try {
@@ -103,6 +109,8 @@ export async function publishDataset(
     input.signal?.throwIfAborted();
 
     const registration = await registerDataset(connection, owner, input, { dataset, sha256: summary.sha256, ciphertextCid, metadataUri: uri });
+    // A second transaction: the registration's own leaves no room for it.
+    const preview = input.preview ? await enablePreviews(connection, owner, { dataset, metadata, limits: input.preview }) : undefined;
     return {
       dataset,
       contentHash: metadata.sha256,
@@ -115,6 +123,7 @@ export async function publishDataset(
       signature: registration.signature,
       ...(registration.delegate ? { delegate: registration.delegate } : {}),
       ...(registration.delegateSignature ? { delegateSignature: registration.delegateSignature } : {}),
+      ...(preview ? { previewSignature: preview.signature } : {}),
     };
   } finally {
     contentKey.fill(0);

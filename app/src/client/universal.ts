@@ -19,3 +19,4 @@ export * from "./delivery.js";
 export * from "./download-core.js";
 export * from "./publish-core.js";
 export * from "./preview-bundle.js";
+export * from "./preview.js";

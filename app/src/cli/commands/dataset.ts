@@ -1,5 +1,8 @@
 // dataset publish / list / search / show / update / delegate / state / allow / disallow / revoke / close.
-import type { Account } from "@solana/kit";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+import type { Account, Address } from "@solana/kit";
 import type { Command } from "commander";
 
 import {
@@ -11,8 +14,14 @@ import {
   licenseTerms,
   parseAmount,
   parseDuration,
+  enablePreviews,
+  fetchVerifiedPreview,
   publishDataset,
   readDelegateCard,
+  requestPreview,
+  setPreviewLimits,
+  waitForPreview,
+  type PreviewLimits,
   readMetadata,
   removeDeliveryDelegate,
   setDeliveryDelegate,
@@ -35,6 +44,7 @@ import {
   datasetTags,
   chainQueryPlan,
   fetchDataset,
+  fetchPreviewPolicy,
   indexerSearchParams,
   textQueryTerms,
   type Dataset,
@@ -46,6 +56,7 @@ import {
   type IndexerClient,
   type PageRequest,
 } from "../../sdk/index.js";
+import { toHex } from "../../crypto/index.js";
 import { parseAddress, type CliContext } from "../context.js";
 import { formatBytes } from "../output.js";
 import {
@@ -84,10 +95,14 @@ interface PublishOptions {
   commercial: boolean;
   derivatives: boolean;
   attribution?: boolean;
+  preview?: string;
+  previewsPerPeriod: string;
+  previewPeriod: string;
 }
 
 export function registerDatasetCommands(program: Command, context: () => CliContext): void {
   const dataset = program.command("dataset").description("register, find and manage datasets");
+  registerPreviewCommands(dataset, context);
 
   dataset
     .command("publish")
@@ -114,6 +129,9 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
     .option("--no-commercial", "the licence excludes commercial use")
     .option("--no-derivatives", "the licence excludes derivative models")
     .option("--attribution", "buyers must attribute the dataset")
+    .option("--preview <chunks>", "offer verifiable random previews revealing this many 1 MiB chunks each (at most 8, one in eight)")
+    .option("--previews-per-period <n>", "with --preview: previews answered per period, across all buyers", "10")
+    .option("--preview-period <duration>", "with --preview: the period the limit counts over", "1h")
     .action(async (file: string, options: PublishOptions) => {
       const ctx = context();
       const wallet = await ctx.wallet();
@@ -156,6 +174,7 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         allowListEnabled: options.allowList ?? false,
         previousVersion: options.previous ? parseAddress(options.previous, "--previous") : undefined,
         delegate,
+        preview: options.preview === undefined ? undefined : previewLimits(options.preview, options.previewsPerPeriod, options.previewPeriod),
         onProgress: ctx.output.progress(),
         signal: ctx.signal,
       });
@@ -166,6 +185,9 @@ export function registerDatasetCommands(program: Command, context: () => CliCont
         `  metadata        ${result.metadataUri}`,
         `  price           ${options.price} per ${options.metered ? "credit" : "licence"}`,
         ...(result.delegate ? [`  delegate        ${result.delegate} (its copy of the key is in the metadata)`] : []),
+        ...(result.previewSignature
+          ? [`  previews        ${options.preview} of ${result.chunkCount} chunks each, chunk tree root ${toHex(result.chunkTreeRoot)}`]
+          : []),
       ]);
     });
 
@@ -547,3 +569,110 @@ async function printDatasets(ctx: CliContext, datasets: Account<Dataset>[]): Pro
   );
 }
 
+
+/** The preview limits of the command line. */
+function previewLimits(chunks: string, perPeriod: string, period: string): PreviewLimits {
+  return {
+    chunksPerPreview: parseInteger("--preview", chunks, 0, 8),
+    maxPerPeriod: parseInteger("--previews-per-period", perPeriod, 1, 65_535),
+    periodSecs: parseDuration(period),
+  };
+}
+
+export function registerPreviewCommands(dataset: Command, context: () => CliContext): void {
+  dataset
+    .command("preview-limits")
+    .description("offer previews of a dataset you published (its chunk tree root is registered for good), or change their limits")
+    .argument("<dataset>")
+    .requiredOption("--chunks <n>", "chunks one preview reveals (0 pauses previews)")
+    .option("--per-period <n>", "previews answered per period, across all buyers", "10")
+    .option("--period <duration>", "the period the limit counts over", "1h")
+    .action(async (text: string, options: { chunks: string; perPeriod: string; period: string }) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const address = parseAddress(text, "dataset");
+      const limits = previewLimits(options.chunks, options.perPeriod, options.period);
+      const existing = await fetchPreviewPolicy(ctx.connection, address);
+      const sent = existing
+        ? await setPreviewLimits(ctx.connection, wallet, { dataset: address, limits })
+        : await enablePreviews(ctx.connection, wallet, {
+            dataset: address,
+            metadata: await readMetadata(await ctx.store(), (await fetchDataset(ctx.connection, address)).data.metadataUri, { timeoutMs: 60_000 }),
+            limits,
+          });
+      ctx.output.result(
+        { dataset: address, signature: sent.signature, ...limits },
+        limits.chunksPerPreview === 0
+          ? `previews of ${address} are paused`
+          : `previews of ${address}: ${limits.chunksPerPreview} chunk(s) each, at most ${limits.maxPerPeriod} per ${formatDuration(limits.periodSecs)}`,
+      );
+    });
+
+  dataset
+    .command("preview")
+    .description("ask for a verifiable random preview: the chain draws the chunks, the owner reveals them, each is checked against the registered root")
+    .argument("<dataset>")
+    .option("-o, --output <dir>", "write each revealed chunk to <dir>/chunk-<index>.bin")
+    .option("--request <address>", "check a preview you already asked for instead of asking again")
+    .option("--timeout <duration>", "give up when the bundle cannot be found on IPFS for this long", "60s")
+    .action(async (text: string, options: { output?: string; request?: string; timeout: string }) => {
+      const ctx = context();
+      const wallet = await ctx.wallet();
+      const address = parseAddress(text, "dataset");
+      let request: Address;
+      if (options.request) {
+        request = parseAddress(options.request, "--request");
+      } else {
+        const asked = await requestPreview(ctx.connection, wallet, { dataset: address });
+        request = asked.request;
+        ctx.output.note(`asked for preview ${request}; waiting for the owner's answer`);
+      }
+      let lastNote = 0;
+      const outcome = await waitForPreview(ctx.connection, wallet, request, {
+        signal: ctx.signal,
+        onWait: (slotsLeft) => {
+          if (Date.now() - lastNote < 10_000) return;
+          lastNote = Date.now();
+          ctx.output.note(`still waiting: ${slotsLeft} slot(s) left for the owner to answer`);
+        },
+      });
+      if (outcome.state === "expired") {
+        throw new ClientError(
+          "refused",
+          `the owner did not answer preview ${request} in time; the chain records it as expired` +
+            (outcome.expireSignature ? ` (transaction ${outcome.expireSignature})` : ""),
+        );
+      }
+      const preview = await fetchVerifiedPreview(ctx.connection, await ctx.store(), outcome.request, {
+        timeoutMs: parseDuration(options.timeout) * 1000,
+      });
+      const files: string[] = [];
+      if (options.output) {
+        await mkdir(options.output, { recursive: true });
+        for (const chunk of preview.chunks) {
+          const file = join(options.output, `chunk-${chunk.index}.bin`);
+          await writeFile(file, chunk.bytes);
+          files.push(file);
+        }
+      }
+      ctx.output.result(
+        {
+          dataset: preview.dataset,
+          request: preview.request,
+          chunkTreeRoot: toHex(preview.root),
+          chunkCount: preview.chunkCount,
+          chunks: preview.chunks.map((c, i) => ({ index: c.index, bytes: c.bytes.length, ...(files[i] ? { file: files[i] } : {}) })),
+        },
+        [
+          `preview ${preview.request}: ${preview.chunks.length} of ${preview.chunkCount} chunks, each verified against the registered root ${toHex(preview.root)}`,
+          ...preview.chunks.map((c, i) => `  chunk ${c.index}  ${formatBytes(c.bytes.length)}${files[i] ? `  ${files[i]}` : `  ${excerpt(c.bytes)}`}`),
+        ],
+      );
+    });
+}
+
+/** The start of a chunk as text when it reads as text, for a glance in the terminal. */
+function excerpt(bytes: Uint8Array): string {
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes.subarray(0, 80));
+  return /^[\p{L}\p{N}\p{P}\p{Zs}\t\r\n]*$/u.test(text.replace(/\uFFFD$/, "")) ? JSON.stringify(text.replace(/\uFFFD$/, "")) + "…" : "(binary)";
+}

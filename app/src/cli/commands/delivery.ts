@@ -11,8 +11,10 @@ import {
   downloadDataset,
   loadDeliveryGrants,
   parseDuration,
+  answerPendingPreviews,
   watchDeliveries,
   type DeliveryEvent,
+  type PreviewEvent,
 } from "../../client/index.js";
 import { HeliaContentStore } from "../../storage/index.js";
 import { parseAddress, type CliContext } from "../context.js";
@@ -23,7 +25,7 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
   program
     .command("deliver")
     .description(
-      "seal and deliver the content key of every licence still waiting for it, of your datasets and of those that name you delivery delegate",
+      "seal and deliver the content key of every licence still waiting for it, and answer every open preview request, of your datasets and of those that name you delivery delegate",
     )
     .option("--watch", "keep running, delivering new purchases as they come (stop with Ctrl-C)")
     .option("--interval <duration>", "how often --watch looks for new purchases (default 5s; 1s with an indexer)")
@@ -61,6 +63,15 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
             : `${event.kind} licence ${event.license}: ${event.reason}`;
         ctx.output.event(event, human);
       };
+      const onPreviewEvent = (event: PreviewEvent) => {
+        const human =
+          event.kind === "answered"
+            ? `answered preview ${event.request} for ${event.buyer}: chunks ${event.chunks.join(", ")} at ${event.cid}`
+            : event.kind === "late"
+              ? `missed preview ${event.request}: its answer window has closed`
+              : `failed preview ${event.request}: ${event.reason}`;
+        ctx.output.event({ preview: true, ...event }, human);
+      };
 
       // What this wallet can deliver, said before any pass; nothing at all is a refusal.
       const coverage = await checkDeliveryCoverage(ctx.connection, store, wallet, grants);
@@ -86,10 +97,14 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
 
       if (!options.watch) {
         const pass = await deliverPendingKeys(ctx.connection, store, wallet, onEvent, { grants, discovery, onIndexerError });
+        const previews = await answerPendingPreviews(ctx.connection, store, wallet, { grants, onEvent: onPreviewEvent });
         if (!ctx.options.json) {
           ctx.output.result(
             null,
-            `${pass.delivered} delivered, ${pass.missed} missed, ${pass.failed} failed` + (pass.refused ? `, ${pass.refused} refused` : ""),
+            `${pass.delivered} delivered, ${pass.missed} missed, ${pass.failed} failed` +
+              (pass.refused ? `, ${pass.refused} refused` : "") +
+              `; previews: ${previews.answered} answered, ${previews.late} missed, ${previews.failed} failed` +
+              (previews.waiting ? `, ${previews.waiting} not drawn yet` : ""),
           );
         }
         if (pass.refused > 0) {
@@ -112,6 +127,7 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
         onIndexerError,
         onPass,
         onEvent,
+        previews: { store, onEvent: onPreviewEvent },
         onPassError: (error) => ctx.output.note(`delivery pass failed, retrying: ${error instanceof Error ? error.message : String(error)}`),
       });
       ctx.output.note("delivery daemon stopped");
