@@ -18,10 +18,10 @@ import { address, type Address } from "@solana/kit";
 import type { BrowserContext, Page } from "playwright-core";
 import { CID } from "multiformats/cid";
 
-import { buyLicense, mintTo, type LoadedWallet } from "../../src/client/index.js";
+import { answerPendingPreviews, buyLicense, keypairWallet, mintTo, type LoadedWallet } from "../../src/client/index.js";
 import { deriveEncryptionKeyPairFromSolanaSecretKey } from "../../src/crypto/index.js";
 import { SOL, USDC } from "../../src/localnet/provision.js";
-import { fetchDataset, fetchLicense, findLicenseAddress, isLicenseExpired } from "../../src/sdk/index.js";
+import { fetchDataset, fetchLicense, fetchPreviewRequest, findLicenseAddress, isLicenseExpired } from "../../src/sdk/index.js";
 import { party, waitFor } from "../e2e/helpers.js";
 import { startDappFixture, type DappFixture } from "./fixture.js";
 import { installTestWallets, type TestWallet } from "./test-wallets.js";
@@ -33,6 +33,7 @@ const MiB = 1024 * 1024;
 const TITLE = "Street sensor readings";
 const FILE_NAME = "street-sensors.bin";
 const EXPIRING_TITLE = "Five-second licence";
+const PREVIEW_TITLE = "Sensor log with previews";
 
 interface GatewayProxy {
   url: string;
@@ -287,5 +288,54 @@ describe("downloading a licensed dataset in the web dapp", { timeout: 600_000 },
     await row(EXPIRING_TITLE).getByRole("alert").filter({ hasText: "This licence has expired. Renew it to download the dataset again." }).waitFor();
     assert.deepEqual(watching.blocks, [], "nothing was fetched from IPFS");
     await checkAccessible("download-08-expired");
+  });
+
+  test("a random preview from the dataset page: the chain draws, the owner's daemon answers, each chunk is verified and shown", async () => {
+    // 16 MiB and a bit of text: 17 chunks, so a preview may reveal 2.
+    const line = (i: number) => `sensor ${i}: 21.5 C, 48 % humidity, wind 3 m/s\n`;
+    const lines: string[] = [];
+    for (let i = 0, size = 0; size < 16 * MiB + 100; i += 1) {
+      lines.push(line(i));
+      size += line(i).length;
+    }
+    const text = lines.join("");
+    const file = join(fixture.dir, "previewed.txt");
+    await writeFile(file, text);
+    const previewed = await publish(PREVIEW_TITLE, file, ["--preview", "2"]);
+    const owner = keypairWallet(fixture.stack.wallets.owner.wallet);
+    const ownerDataset = await fetchDataset(fixture.stack.connection, previewed);
+    // the owner's delivery daemon, as `deliver --watch` runs it
+    const daemon = new AbortController();
+    const answering = (async () => {
+      while (!daemon.signal.aborted) {
+        await answerPendingPreviews(fixture.stack.connection, fixture.store!, owner, { datasets: [ownerDataset] });
+        await new Promise((ok) => setTimeout(ok, 500));
+      }
+    })();
+    try {
+      fixture.config.ipfsGateway = gateway;
+      await page.goto(`${fixture.site.url}#/`);
+      await page.reload();
+      await page.goto(`${fixture.site.url}#/dataset/${previewed}`);
+      await page.getByRole("heading", { level: 1, name: PREVIEW_TITLE }).waitFor();
+      const connect = page.getByRole("button", { name: "Connect Phantom-like" });
+      if (await connect.isVisible()) await connect.click();
+      await page.getByRole("button", { name: "Ask for a random preview" }).click();
+      const shown = page.getByTestId("preview-chunks");
+      await shown.waitFor({ timeout: 90_000 });
+      assert.match(await shown.innerText(), /2 chunks verified against the registered root/);
+      const request = address(/preview ([1-9A-HJ-NP-Za-km-z]{32,44})/.exec(await shown.innerText())![1]!);
+      const onChain = await fetchPreviewRequest(fixture.stack.connection, request);
+      for (const index of onChain.data.chunks.slice(0, 2)) {
+        const chunk = shown.locator("details").filter({ hasText: `Chunk ${index} ` });
+        await chunk.locator("summary").click();
+        const start = text.slice(index * MiB, index * MiB + 200).split("\n")[1]!;
+        assert.ok((await chunk.locator("pre").innerText()).includes(start), `chunk ${index} shows the dataset's bytes`);
+      }
+      await checkAccessible("download-09-preview");
+    } finally {
+      daemon.abort();
+      await answering;
+    }
   });
 });

@@ -1,5 +1,5 @@
 // One dataset: what the SDK decodes (terms, price and where it goes, ratings, owner and
-// contributors), and the buy panel.
+// contributors), a verifiable random preview when the owner offers one, and the buy panel.
 import { useEffect, useState } from "react";
 import type { Account, Address } from "@solana/kit";
 
@@ -20,6 +20,7 @@ import { CATEGORY_NAMES, STATE_NAMES, bpsOf, termsInWords } from "../format.js";
 import { useTokenAmount } from "../hooks.js";
 import { useMarket } from "../market.js";
 import { BuyPanel } from "./BuyPanel.js";
+import { PreviewPanel } from "./PreviewPanel.js";
 import { ReviewText, UsageByPurpose } from "./DatasetExtras.js";
 
 export function DatasetPage({ address }: { address: Address }) {
@@ -129,6 +130,8 @@ export function DatasetPage({ address }: { address: Address }) {
           ))}
         </ul>
       </section>
+
+      <PreviewPanel dataset={dataset} />
 
       <BuyPanel dataset={dataset} formatPrice={price} onPriceChanged={() => setReload((n) => n + 1)} />
     </article>

@@ -54,6 +54,7 @@ async function encrypt({ file, opfsName }: EncryptRequest): Promise<void> {
         sha256: summary.sha256,
         plaintextBytes: summary.plaintextBytes,
         ciphertextBytes: summary.ciphertextBytes,
+        chunkLeaves: summary.chunkLeaves,
         elapsedMs: performance.now() - started,
       },
       [contentKey.buffer as ArrayBuffer],

@@ -50,6 +50,7 @@ interface EncryptedFile {
   sha256: Uint8Array;
   plaintextBytes: number;
   ciphertextBytes: number;
+  chunkLeaves: Uint8Array[];
   elapsedMs: number;
 }
 

@@ -15,6 +15,8 @@ export type EncryptReply =
       sha256: Uint8Array;
       plaintextBytes: number;
       ciphertextBytes: number;
+      /** One leaf per plaintext chunk: the metadata's chunk tree, which previews and downloads check against. */
+      chunkLeaves: Uint8Array[];
       elapsedMs: number;
     }
   | { kind: "failed"; name: string; message: string };
