@@ -7,6 +7,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AnchorDeserialize, Discriminator};
 use base64::Engine;
+use data_market::constants::MAX_PREVIEW_CHUNKS;
 use data_market::events::*;
 use data_market::state::UsagePurpose;
 use data_market::domain::disputes::{DisputeReason, Ruling};
@@ -64,6 +65,18 @@ impl FieldJson for u64 {
 impl FieldJson for [u8; 32] {
     fn field_json(&self) -> Value {
         Value::String(hex(self))
+    }
+}
+
+impl FieldJson for [u32; MAX_PREVIEW_CHUNKS] {
+    fn field_json(&self) -> Value {
+        Value::from(self.to_vec())
+    }
+}
+
+impl FieldJson for String {
+    fn field_json(&self) -> Value {
+        Value::String(self.clone())
     }
 }
 
@@ -154,6 +167,11 @@ program_events! {
     ReferralFeeForfeited { dataset, license, referrer, amount },
     FrontEndChanged { wallet, registered },
     ContentHashReleased { content_hash, revoked_dataset, claimant },
+    PreviewPolicySet { dataset, chunk_tree_root, chunk_size, chunk_count, chunks_per_preview,
+        max_per_period, period_secs },
+    PreviewRequested { dataset, request, buyer, requested_slot, answer_deadline_slot, chunks_requested },
+    PreviewAnswered { dataset, request, chunks, chunks_requested, answer_cid },
+    PreviewExpired { dataset, request, buyer },
 }
 
 /// The program's events in one transaction's log messages, in order (`Program data: <base64>`
@@ -220,6 +238,18 @@ mod tests {
         let split = DisputeRuled { ruling: Ruling::Split { buyer_bps: 2_500 }, ..ruled };
         let decoded = decode_event(&encoded(&split)).expect("decodes");
         assert_eq!(decoded.fields["ruling"]["split"]["buyer_bps"], 2_500);
+
+        let answered = PreviewAnswered {
+            dataset,
+            request: Pubkey::new_unique(),
+            chunks: [346, 205, 797, 263, 0, 0, 0, 0],
+            chunks_requested: 4,
+            answer_cid: "bafyanswer".to_owned(),
+        };
+        let decoded = decode_event(&encoded(&answered)).expect("decodes");
+        assert_eq!(decoded.dataset, Some(dataset.to_string()));
+        assert_eq!(decoded.fields["chunks"], serde_json::json!([346, 205, 797, 263, 0, 0, 0, 0]));
+        assert_eq!(decoded.fields["answer_cid"], "bafyanswer");
     }
 
     #[test]

@@ -103,8 +103,11 @@ export function registerDeliveryCommands(program: Command, context: () => CliCon
             null,
             `${pass.delivered} delivered, ${pass.missed} missed, ${pass.failed} failed` +
               (pass.refused ? `, ${pass.refused} refused` : "") +
-              `; previews: ${previews.answered} answered, ${previews.late} missed, ${previews.failed} failed` +
-              (previews.waiting ? `, ${previews.waiting} not drawn yet` : ""),
+              // the previews part only when there were any, so an owner without previews reads one count
+              (previews.answered + previews.late + previews.failed + previews.waiting > 0
+                ? `; previews: ${previews.answered} answered, ${previews.late} missed, ${previews.failed} failed` +
+                  (previews.waiting ? `, ${previews.waiting} not drawn yet` : "")
+                : ""),
           );
         }
         if (pass.refused > 0) {
