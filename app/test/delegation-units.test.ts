@@ -3,7 +3,6 @@
 // CID only when its key opens the ciphertext, and a clear refusal otherwise. The datasets are plain
 // objects and IPFS is a map in memory; the chain is covered by cli-delegate.test.ts.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { describe, test } from "node:test";
 
 import type { Account, Address } from "@solana/kit";
@@ -18,7 +17,6 @@ import {
   checkDeliveryGrant,
   describeMetadataGrants,
   encodeSealedKey,
-  keypairWallet,
   loadDeliveryGrants,
   metadataUri,
   openDeliveryKey,
@@ -29,8 +27,7 @@ import {
   type MarketWallet,
   type SuppliedGrant,
 } from "../src/client/index.js";
-import { createKeyPairSignerFromBytes, generateKeyPairSigner } from "@solana/kit";
-import { ed25519 } from "@noble/curves/ed25519.js";
+import { generateKeyPairSigner } from "@solana/kit";
 import { encryptStream, generateContentKey, sealContentKey } from "../src/crypto/index.js";
 import {
   DEFAULT_ADDRESS,
@@ -40,44 +37,9 @@ import {
   updateDatasetInstruction,
   type Dataset,
 } from "../src/sdk/index.js";
-import { ContentNotFoundError, canonicalJson, type ContentStore } from "../src/storage/index.js";
 import { collect, pieces, random } from "./helpers.js";
+import { MemoryStore, randomWallet } from "./memory-store.js";
 
-/** IPFS as a map: content-addressed by sha256 (enough for these tests). */
-class MemoryStore implements ContentStore {
-  readonly files = new Map<string, Uint8Array>();
-  async addFile(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | string): Promise<string> {
-    if (typeof input === "string") throw new Error("paths are not supported here");
-    const parts: Uint8Array[] = [];
-    for await (const piece of input as AsyncIterable<Uint8Array>) parts.push(piece);
-    return this.put(new Uint8Array(Buffer.concat(parts)));
-  }
-  async addJson(value: unknown): Promise<string> {
-    return this.put(canonicalJson(value));
-  }
-  put(bytes: Uint8Array): string {
-    const cid = `bafk${createHash("sha256").update(bytes).digest("hex").slice(0, 40)}`;
-    this.files.set(cid, bytes);
-    return cid;
-  }
-  async *cat(cid: string): AsyncIterable<Uint8Array> {
-    const bytes = this.files.get(cid);
-    if (!bytes) throw new ContentNotFoundError(cid, "not in this test store");
-    for (let i = 0; i < bytes.length; i += 40) yield bytes.slice(i, i + 40);
-  }
-  async has(cid: string) {
-    return this.files.has(cid);
-  }
-  async stop() {}
-}
-
-async function wallet(): Promise<MarketWallet> {
-  const seed = random(32);
-  const secretKey = new Uint8Array(64);
-  secretKey.set(seed);
-  secretKey.set(ed25519.getPublicKey(seed), 32);
-  return keypairWallet({ signer: await createKeyPairSignerFromBytes(secretKey), secretKey });
-}
 
 interface World {
   store: MemoryStore;
@@ -88,10 +50,10 @@ interface World {
 }
 
 async function world(): Promise<World> {
-  const store = new MemoryStore();
+  const store = new MemoryStore(40);
   const contentKey = generateContentKey();
   const ciphertextCid = store.put(await collect(encryptStream(pieces(random(3000)), contentKey, { chunkSize: 256 })));
-  return { store, owner: await wallet(), delegate: await wallet(), contentKey, ciphertextCid };
+  return { store, owner: await randomWallet(), delegate: await randomWallet(), contentKey, ciphertextCid };
 }
 
 const DATASET = "Dataset1111111111111111111111111111111111111" as Address;
@@ -155,7 +117,7 @@ describe("which copy of the key a delivery daemon opens", () => {
 
     const removed = await dataset(w, { grants });
     await refusal(openDeliveryKey(w.store, w.delegate, removed), /may not deliver .*names no delivery delegate any more/);
-    const successor = await wallet();
+    const successor = await randomWallet();
     const replaced = await dataset(w, { delegate: successor.signer.address, grants });
     await refusal(openDeliveryKey(w.store, w.delegate, replaced), new RegExp(`its delivery delegate is now ${successor.signer.address}`));
     // The successor cannot use the former delegate's copy either: it needs its own grant.
@@ -192,7 +154,7 @@ describe("which copy of the key a delivery daemon opens", () => {
       openDeliveryKey(w.store, w.delegate, named),
       new RegExp(`dataset ${DATASET} names ${w.delegate.signer.address} delivery delegate, but this wallet holds neither .* pass the grant CID it prints with --grant`),
     );
-    const stranger = await wallet();
+    const stranger = await randomWallet();
     await refusal(openDeliveryKey(w.store, stranger, named), /may not deliver for dataset/);
   });
 });

@@ -4,14 +4,12 @@
 // from other bytes, stops at the first chunk that differs without reading the rest. Then the checks
 // of the metadata's tree itself.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { ed25519 } from "@noble/curves/ed25519.js";
-import { createKeyPairSignerFromBytes, type Address } from "@solana/kit";
+import type { Address } from "@solana/kit";
 
 import {
   ChunkTreeError,
@@ -24,7 +22,6 @@ import {
   deliverPendingKeys,
   downloadDataset,
   encodeChunkTree,
-  keypairWallet,
   licenseTerms,
   publishDataset,
   readMetadata,
@@ -35,49 +32,10 @@ import { SvmConnection } from "../src/client/svm.js";
 import { DEFAULT_CHUNK_SIZE, HEADER_LEN, TAG_LEN, chunkLeaf, chunkTreeRoot, toHex } from "../src/crypto/index.js";
 import { USDC, provisionMarket } from "../src/localnet/provision.js";
 import { DatasetCategory } from "../src/sdk/index.js";
-import { ContentNotFoundError, canonicalJson, type ContentStore } from "../src/storage/index.js";
+import { canonicalJson } from "../src/storage/index.js";
 import { random } from "./helpers.js";
+import { MemoryStore, randomWallet } from "./memory-store.js";
 
-/** IPFS as a map, content-addressed by sha256; counts the bytes each cat hands out. */
-class MemoryStore implements ContentStore {
-  readonly files = new Map<string, Uint8Array>();
-  readonly bytesRead = new Map<string, number>();
-  async addFile(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | string): Promise<string> {
-    if (typeof input === "string") throw new Error("paths are not supported here");
-    const parts: Uint8Array[] = [];
-    for await (const piece of input as AsyncIterable<Uint8Array>) parts.push(piece);
-    return this.put(new Uint8Array(Buffer.concat(parts)));
-  }
-  async addJson(value: unknown): Promise<string> {
-    return this.put(canonicalJson(value));
-  }
-  put(bytes: Uint8Array): string {
-    const cid = `bafk${createHash("sha256").update(bytes).digest("hex").slice(0, 40)}`;
-    this.files.set(cid, bytes);
-    return cid;
-  }
-  async *cat(cid: string): AsyncIterable<Uint8Array> {
-    const bytes = this.files.get(cid);
-    if (!bytes) throw new ContentNotFoundError(cid, "not in this test store");
-    for (let i = 0; i < bytes.length; i += 64 * 1024) {
-      const piece = bytes.slice(i, i + 64 * 1024);
-      this.bytesRead.set(cid, (this.bytesRead.get(cid) ?? 0) + piece.length);
-      yield piece;
-    }
-  }
-  async has(cid: string) {
-    return this.files.has(cid);
-  }
-  async stop() {}
-}
-
-async function wallet(): Promise<MarketWallet> {
-  const seed = random(32);
-  const secretKey = new Uint8Array(64);
-  secretKey.set(seed);
-  secretKey.set(ed25519.getPublicKey(seed), 32);
-  return keypairWallet({ signer: await createKeyPairSignerFromBytes(secretKey), secretKey });
-}
 
 const chunksOf = (bytes: Uint8Array): Uint8Array[] => {
   const out: Uint8Array[] = [];
@@ -130,9 +88,9 @@ describe("the chunk tree from publication to download", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "data-market-chunk-tree-"));
-    const operator = await wallet();
-    const owner = await wallet();
-    buyer = await wallet();
+    const operator = await randomWallet();
+    const owner = await randomWallet();
+    buyer = await randomWallet();
     connection = await SvmConnection.start({ upgradeAuthority: operator.signer.address });
     const market = await provisionMarket(connection, {
       operator: operator.signer,

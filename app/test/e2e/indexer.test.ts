@@ -7,7 +7,6 @@
 // Needs the indexer binary: `nice -n 19 cargo build -p indexer --release` (target/release/indexer,
 // or `indexer` on PATH); without it this suite fails (scripts/test.sh builds it).
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,7 +29,8 @@ import {
   searchAllDatasets,
   type DatasetQuery,
 } from "../../src/sdk/index.js";
-import { ContentNotFoundError, KuboContentStore, canonicalJson, type ContentStore } from "../../src/storage/index.js";
+import { KuboContentStore } from "../../src/storage/index.js";
+import { MemoryStore } from "../memory-store.js";
 import { party, runCliAt, waitFor } from "./helpers.js";
 
 // Ports of their own (the other suites use 18899, 28899 and 38899, each with the 60 ports above it).
@@ -38,34 +38,6 @@ const RPC_PORT = 48_899;
 const FAUCET_PORT = 49_900;
 const INDEXER_PORT = 48_980;
 const IPFS_PORT = 48_981;
-
-/** IPFS as a map, content-addressed by sha256: the daemon reads the owner's copy of the key from it. */
-class MemoryStore implements ContentStore {
-  readonly files = new Map<string, Uint8Array>();
-  async addFile(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | string): Promise<string> {
-    if (typeof input === "string") throw new Error("paths are not supported here");
-    const parts: Uint8Array[] = [];
-    for await (const piece of input as AsyncIterable<Uint8Array>) parts.push(piece);
-    return this.put(new Uint8Array(Buffer.concat(parts)));
-  }
-  async addJson(value: unknown): Promise<string> {
-    return this.put(canonicalJson(value));
-  }
-  private put(bytes: Uint8Array): string {
-    const cid = `bafk${createHash("sha256").update(bytes).digest("hex").slice(0, 52)}`;
-    this.files.set(cid, bytes);
-    return cid;
-  }
-  async *cat(cid: string): AsyncIterable<Uint8Array> {
-    const bytes = this.files.get(cid);
-    if (!bytes) throw new ContentNotFoundError(cid, "not in this test store");
-    yield bytes;
-  }
-  async has(cid: string) {
-    return this.files.has(cid);
-  }
-  async stop() {}
-}
 
 /** A small deterministic generator, so a failure replays with the same catalogue. */
 function seeded(seed: number) {

@@ -14,7 +14,7 @@ import { address, type Address } from "@solana/kit";
 
 import { tokenBalance, waitForClusterTime, walletTokenBalance, type LoadedWallet } from "../../src/client/index.js";
 import { EXIT } from "../../src/cli/failure.js";
-import { USDC, provisionMarket } from "../../src/localnet/provision.js";
+import { USDC } from "../../src/localnet/provision.js";
 import { LOCAL_MIN_WINDOW_SECS, startLocalStack, type LocalStack } from "../../src/localnet/stack.js";
 import {
   LicenseState,
@@ -24,7 +24,7 @@ import {
   findUsageReceiptAddress,
 } from "../../src/sdk/index.js";
 import { HeliaContentStore, type ContentStore } from "../../src/storage/index.js";
-import { party, runCliAt, type CliRun } from "./helpers.js";
+import { cliPeople, type CliRun } from "./helpers.js";
 
 /** Dispute window of the dataset whose buyers dispute: room for two disputes after delivery. */
 const DISPUTED_WINDOW_SECS = 20;
@@ -33,23 +33,7 @@ describe("the whole lifecycle on a local validator's real clock", () => {
   let dir: string;
   let stack: LocalStack;
   let store: ContentStore;
-  const keypairs = new Map<Address, string>();
-
-  const wallet = async (name: string, usdc: bigint): Promise<LoadedWallet> => {
-    const created = await party(join(dir, "people"), name);
-    keypairs.set(created.signer.address, join(dir, "people", `${name}.json`));
-    await provisionMarket(stack.connection, {
-      operator: stack.wallets.operator.wallet.signer,
-      usdcMint: stack.market.usdc.address,
-      wallets: [{ address: created.signer.address, usdc }],
-    });
-    return created;
-  };
-  const as = async (who: LoadedWallet, argv: string[]): Promise<CliRun> => {
-    const keypair = keypairs.get(who.signer.address);
-    assert.ok(keypair, `no keypair file for ${who.signer.address}`);
-    return runCliAt(stack.url, keypair, argv, { store });
-  };
+  const { wallet, as, known } = cliPeople(() => ({ dir, stack, store }));
   const ok = async (who: LoadedWallet, argv: string[]): Promise<CliRun> => {
     const run = await as(who, argv);
     assert.equal(run.code, 0, `${argv.join(" ")}: ${run.stderr}`);
@@ -71,7 +55,7 @@ describe("the whole lifecycle on a local validator's real clock", () => {
     // Ports of their own, so the other end-to-end suites' validators can run next to this one.
     stack = await startLocalStack({ dir, rpcPort: 38_899, faucetPort: 39_900 });
     store = await HeliaContentStore.open({ directory: join(dir, "ipfs") });
-    keypairs.set(stack.wallets.operator.wallet.signer.address, stack.wallets.operator.keypairPath);
+    known(stack.wallets.operator.wallet.signer.address, stack.wallets.operator.keypairPath);
   });
 
   after(async () => {

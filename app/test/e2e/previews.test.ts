@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { address, type Address } from "@solana/kit";
+import { address } from "@solana/kit";
 
 import { chunkLeaf, chunkTreeRoot } from "../../src/crypto/index.js";
 import {
@@ -21,7 +21,7 @@ import {
   type LoadedWallet,
 } from "../../src/client/index.js";
 import { EXIT } from "../../src/cli/failure.js";
-import { USDC, provisionMarket } from "../../src/localnet/provision.js";
+import { USDC } from "../../src/localnet/provision.js";
 import { startLocalStack, type LocalStack } from "../../src/localnet/stack.js";
 import {
   PreviewState,
@@ -33,7 +33,7 @@ import {
   SLOT_HASHES_SYSVAR_ADDRESS,
 } from "../../src/sdk/index.js";
 import { HeliaContentStore, type ContentStore } from "../../src/storage/index.js";
-import { party, runCliAt, waitFor, type CliRun } from "./helpers.js";
+import { cliPeople, waitFor, type CliRun } from "./helpers.js";
 
 const MIB = 1024 * 1024;
 
@@ -54,20 +54,7 @@ describe("verifiable random previews on a local validator", () => {
   let dir: string;
   let stack: LocalStack;
   let store: ContentStore;
-  const keypairs = new Map<Address, string>();
-
-  const wallet = async (name: string, usdc: bigint): Promise<LoadedWallet> => {
-    const created = await party(join(dir, "people"), name);
-    keypairs.set(created.signer.address, join(dir, "people", `${name}.json`));
-    await provisionMarket(stack.connection, {
-      operator: stack.wallets.operator.wallet.signer,
-      usdcMint: stack.market.usdc.address,
-      wallets: [{ address: created.signer.address, usdc }],
-    });
-    return created;
-  };
-  const as = (who: LoadedWallet, argv: string[], signal?: AbortSignal): Promise<CliRun> =>
-    runCliAt(stack.url, keypairs.get(who.signer.address)!, argv, { store, signal });
+  const { wallet, as } = cliPeople(() => ({ dir, stack, store }));
   const ok = async (who: LoadedWallet, argv: string[]): Promise<CliRun> => {
     const run = await as(who, argv);
     assert.equal(run.code, 0, `${argv.join(" ")}: ${run.stderr}`);
