@@ -115,7 +115,10 @@ export function PreviewPanel({ dataset }: { dataset: Account<Dataset> }) {
               <summary>
                 Chunk {chunk.index} ({chunk.bytes.length.toLocaleString()} bytes)
               </summary>
-              <pre className="chunk">{new TextDecoder().decode(chunk.bytes.subarray(0, 4096))}</pre>
+              {/* focusable, so the scrolling box can be read with the keyboard */}
+              <pre className="chunk" tabIndex={0}>
+                {new TextDecoder().decode(chunk.bytes.subarray(0, 4096))}
+              </pre>
             </details>
           ))}
         </div>
